@@ -1,0 +1,105 @@
+import type { AccessKey, Account, Instance } from '../../core/accounts/model.js';
+import type { AccountStore } from '../../core/accounts/ports.js';
+import type { Db } from './database.js';
+
+export class SqlAccountStore implements AccountStore {
+  constructor(private readonly db: Db) {}
+
+  async insertAccount(account: Account): Promise<void> {
+    await this.db
+      .insertInto('accounts')
+      .values({
+        id: account.id,
+        name: account.name,
+        project_id: account.projectId,
+        created_at: account.createdAt.toISOString(),
+      })
+      .execute();
+  }
+
+  async findAccount(id: string): Promise<Account | undefined> {
+    const row = await this.db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toAccount(row);
+  }
+
+  async findAccountByProject(projectId: string): Promise<Account | undefined> {
+    const row = await this.db.selectFrom('accounts').selectAll().where('project_id', '=', projectId).executeTakeFirst();
+    return row && toAccount(row);
+  }
+
+  async insertAccessKey(key: AccessKey, secretSealed: string): Promise<void> {
+    await this.db
+      .insertInto('access_keys')
+      .values({
+        id: key.id,
+        account_id: key.accountId,
+        user_id: key.userId,
+        secret_sealed: secretSealed,
+        status: key.status,
+        created_at: key.createdAt.toISOString(),
+      })
+      .execute();
+  }
+
+  async findAccessKey(id: string): Promise<{ key: AccessKey; secretSealed: string } | undefined> {
+    const row = await this.db.selectFrom('access_keys').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) return undefined;
+    return {
+      key: {
+        id: row.id,
+        accountId: row.account_id,
+        userId: row.user_id,
+        status: row.status === 'active' ? 'active' : 'disabled',
+        createdAt: new Date(row.created_at),
+      },
+      secretSealed: row.secret_sealed,
+    };
+  }
+
+  async insertToken(tokenHash: string, accountId: string, expiresAt: Date, createdAt: Date): Promise<void> {
+    await this.db
+      .insertInto('auth_tokens')
+      .values({
+        token_hash: tokenHash,
+        account_id: accountId,
+        expires_at: expiresAt.toISOString(),
+        created_at: createdAt.toISOString(),
+      })
+      .execute();
+  }
+
+  async findToken(tokenHash: string): Promise<{ accountId: string; expiresAt: Date } | undefined> {
+    const row = await this.db
+      .selectFrom('auth_tokens')
+      .select(['account_id', 'expires_at'])
+      .where('token_hash', '=', tokenHash)
+      .executeTakeFirst();
+    return row && { accountId: row.account_id, expiresAt: new Date(row.expires_at) };
+  }
+
+  async insertInstance(instance: Instance): Promise<void> {
+    await this.db
+      .insertInto('instances')
+      .values({
+        id: instance.id,
+        account_id: instance.accountId,
+        name: instance.name,
+        created_at: instance.createdAt.toISOString(),
+      })
+      .execute();
+  }
+
+  async findInstance(accountId: string, id: string): Promise<Instance | undefined> {
+    const row = await this.db
+      .selectFrom('instances')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row && { id: row.id, accountId: row.account_id, name: row.name, createdAt: new Date(row.created_at) };
+  }
+}
+
+function toAccount(row: { id: string; name: string; project_id: string; created_at: string }): Account {
+  return { id: row.id, name: row.name, projectId: row.project_id, createdAt: new Date(row.created_at) };
+}

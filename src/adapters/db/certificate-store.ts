@@ -1,0 +1,268 @@
+import { sql, type Expression, type Selectable, type SqlBool } from 'kysely';
+import type {
+  AlgorithmType,
+  Certificate,
+  CertificateFilter,
+  CertificateScope,
+  DomainBinding,
+  Page,
+} from '../../core/certificates/model.js';
+import { NameTaken, type CertificateStore, type SealedKey } from '../../core/certificates/ports.js';
+import type { NameAttributes } from '../../pki/index.js';
+import { isUniqueViolation, type Db } from './database.js';
+import type { CertificateDomainsTable, CertificatesTable } from './schema.js';
+
+type CertificateRow = Selectable<CertificatesTable>;
+
+export class SqlCertificateStore implements CertificateStore {
+  constructor(private readonly db: Db) {}
+
+  async insert(certificate: Certificate, keys: { main: SealedKey; sign: SealedKey | null }): Promise<void> {
+    await this.translateUnique(() =>
+      this.db.transaction().execute(async (tx) => {
+        await insertKeys(tx, certificate.accountId, keys, certificate.createdAt);
+        await tx.insertInto('certificates').values(toRow(certificate, keys)).execute();
+      }),
+    );
+  }
+
+  async replace(certificate: Certificate, keys: { main: SealedKey; sign: SealedKey | null }): Promise<void> {
+    await this.translateUnique(() =>
+      this.db.transaction().execute(async (tx) => {
+        const old = await tx
+          .selectFrom('certificates')
+          .select(['key_id', 'sign_key_id'])
+          .where('id', '=', certificate.id)
+          .where('account_id', '=', certificate.accountId)
+          .executeTakeFirstOrThrow();
+        await insertKeys(tx, certificate.accountId, keys, certificate.updatedAt);
+        const { id: _id, account_id: _account, created_at: _created, ...changes } = toRow(certificate, keys);
+        await tx.updateTable('certificates').set(changes).where('id', '=', certificate.id).execute();
+        const stale = [old.key_id, old.sign_key_id].filter((k): k is string => k !== null);
+        await tx.deleteFrom('private_keys').where('id', 'in', stale).execute();
+      }),
+    );
+  }
+
+  async find(accountId: string, id: string): Promise<Certificate | undefined> {
+    const row = await this.db
+      .selectFrom('certificates')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row && fromRow(row);
+  }
+
+  async nameExists(accountId: string, name: string, exceptId?: string): Promise<boolean> {
+    let query = this.db
+      .selectFrom('certificates')
+      .select('id')
+      .where('account_id', '=', accountId)
+      .where('name', '=', name);
+    if (exceptId) query = query.where('id', '!=', exceptId);
+    return (await query.executeTakeFirst()) !== undefined;
+  }
+
+  async list(accountId: string, filter: CertificateFilter, page: Page): Promise<{ total: number; items: Certificate[] }> {
+    let query = this.db.selectFrom('certificates').where('account_id', '=', accountId);
+    if (filter.name) query = query.where(contains('name', filter.name));
+    if (filter.commonName) query = query.where(contains('common_name', filter.commonName));
+    if (filter.signatureAlgorithm) query = query.where('signature_algorithm', '=', filter.signatureAlgorithm);
+    if (filter.scope) query = query.where('scope', '=', filter.scope);
+    if (filter.instanceId) query = query.where('instance_id', '=', filter.instanceId);
+    if (filter.algorithmType) query = query.where('algorithm_type', '=', filter.algorithmType);
+    const counted = await query.select((eb) => eb.fn.countAll<string | number>().as('n')).executeTakeFirstOrThrow();
+    const rows = await query
+      .selectAll()
+      .orderBy('created_at', 'desc')
+      .orderBy('id')
+      .limit(page.limit)
+      .offset(page.offset)
+      .execute();
+    return { total: Number(counted.n), items: rows.map(fromRow) };
+  }
+
+  async deleteIfUnbound(accountId: string, id: string): Promise<'deleted' | 'bound' | 'missing'> {
+    return this.db.transaction().execute(async (tx) => {
+      const row = await tx
+        .selectFrom('certificates')
+        .select(['key_id', 'sign_key_id'])
+        .where('account_id', '=', accountId)
+        .where('id', '=', id)
+        .executeTakeFirst();
+      if (!row) return 'missing';
+      const binding = await tx
+        .selectFrom('certificate_domains')
+        .select('domain')
+        .where('certificate_id', '=', id)
+        .executeTakeFirst();
+      if (binding) return 'bound';
+      await tx.deleteFrom('certificates').where('id', '=', id).execute();
+      const keys = [row.key_id, row.sign_key_id].filter((k): k is string => k !== null);
+      await tx.deleteFrom('private_keys').where('id', 'in', keys).execute();
+      return 'deleted';
+    });
+  }
+
+  async bindDomains(accountId: string, bindings: DomainBinding[]): Promise<void> {
+    if (bindings.length === 0) return;
+    await this.db.transaction().execute(async (tx) => {
+      for (const b of bindings) {
+        const values = {
+          instance_ids: JSON.stringify(b.instanceIds),
+          verified_client_certificate_enabled: b.verifiedClientCertificateEnabled ? 1 : 0,
+        };
+        await tx
+          .insertInto('certificate_domains')
+          .values({
+            certificate_id: b.certificateId,
+            account_id: accountId,
+            domain: b.domain,
+            created_at: b.createdAt.toISOString(),
+            ...values,
+          })
+          .onConflict((oc) => oc.columns(['certificate_id', 'domain']).doUpdateSet(values))
+          .execute();
+      }
+    });
+  }
+
+  async unbindDomains(accountId: string, certificateId: string, domains: string[]): Promise<string[]> {
+    if (domains.length === 0) return [];
+    const rows = await this.db
+      .deleteFrom('certificate_domains')
+      .where('account_id', '=', accountId)
+      .where('certificate_id', '=', certificateId)
+      .where('domain', 'in', domains)
+      .returning('domain')
+      .execute();
+    return rows.map((r) => r.domain);
+  }
+
+  async listDomains(
+    accountId: string,
+    certificateId: string,
+    domainLike: string | undefined,
+    page: Page,
+  ): Promise<{ total: number; items: DomainBinding[] }> {
+    let query = this.db
+      .selectFrom('certificate_domains')
+      .where('account_id', '=', accountId)
+      .where('certificate_id', '=', certificateId);
+    if (domainLike) query = query.where(contains('domain', domainLike));
+    const counted = await query.select((eb) => eb.fn.countAll<string | number>().as('n')).executeTakeFirstOrThrow();
+    const rows = await query.selectAll().orderBy('domain').limit(page.limit).offset(page.offset).execute();
+    return { total: Number(counted.n), items: rows.map(bindingFromRow) };
+  }
+
+  async domainsBoundElsewhere(accountId: string, certificateId: string, domains: string[]): Promise<string[]> {
+    if (domains.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('certificate_domains')
+      .select('domain')
+      .where('account_id', '=', accountId)
+      .where('certificate_id', '!=', certificateId)
+      .where('domain', 'in', domains)
+      .execute();
+    return rows.map((r) => r.domain);
+  }
+
+  private async translateUnique(write: () => Promise<void>): Promise<void> {
+    try {
+      await write();
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new NameTaken('certificate name already used', { cause: err });
+      throw err;
+    }
+  }
+}
+
+async function insertKeys(
+  tx: Db,
+  accountId: string,
+  keys: { main: SealedKey; sign: SealedKey | null },
+  at: Date,
+): Promise<void> {
+  const rows = [keys.main, ...(keys.sign ? [keys.sign] : [])].map((k) => ({
+    id: k.id,
+    account_id: accountId,
+    algorithm: k.algorithm,
+    sealed: k.sealed,
+    created_at: at.toISOString(),
+  }));
+  await tx.insertInto('private_keys').values(rows).execute();
+}
+
+/**
+ * Case-insensitive substring match that behaves the same on SQLite and PostgreSQL,
+ * with the user's own `%` and `_` taken literally.
+ */
+function contains(column: string, text: string): Expression<SqlBool> {
+  const pattern = `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  return sql<SqlBool>`lower(${sql.ref(column)}) like ${pattern} escape '\\'`;
+}
+
+function toRow(c: Certificate, keys: { main: SealedKey; sign: SealedKey | null }): CertificateRow {
+  return {
+    id: c.id,
+    account_id: c.accountId,
+    name: c.name,
+    scope: c.scope,
+    instance_id: c.instanceId,
+    algorithm_type: c.algorithmType,
+    chain_pem: c.chainPem,
+    key_id: keys.main.id,
+    sign_chain_pem: c.signChainPem,
+    sign_key_id: keys.sign?.id ?? null,
+    trusted_root_ca: c.trustedRootCa,
+    common_name: c.commonName,
+    san: JSON.stringify(c.san),
+    subject: JSON.stringify(c.subject),
+    issuer: JSON.stringify(c.issuer),
+    not_before: c.notBefore.toISOString(),
+    not_after: c.notAfter.toISOString(),
+    serial_number: c.serialNumber,
+    signature_algorithm: c.signatureAlgorithm,
+    version: c.version,
+    fingerprint_sha256: c.fingerprintSha256,
+    created_at: c.createdAt.toISOString(),
+    updated_at: c.updatedAt.toISOString(),
+  };
+}
+
+function fromRow(row: CertificateRow): Certificate {
+  return {
+    id: row.id,
+    accountId: row.account_id,
+    name: row.name,
+    scope: row.scope as CertificateScope,
+    instanceId: row.instance_id,
+    algorithmType: row.algorithm_type as AlgorithmType,
+    chainPem: row.chain_pem,
+    signChainPem: row.sign_chain_pem,
+    trustedRootCa: row.trusted_root_ca,
+    commonName: row.common_name,
+    san: JSON.parse(row.san) as string[],
+    subject: JSON.parse(row.subject) as NameAttributes,
+    issuer: JSON.parse(row.issuer) as NameAttributes,
+    notBefore: new Date(row.not_before),
+    notAfter: new Date(row.not_after),
+    serialNumber: row.serial_number,
+    signatureAlgorithm: row.signature_algorithm,
+    version: Number(row.version),
+    fingerprintSha256: row.fingerprint_sha256,
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+  };
+}
+
+function bindingFromRow(row: Selectable<CertificateDomainsTable>): DomainBinding {
+  return {
+    certificateId: row.certificate_id,
+    domain: row.domain,
+    instanceIds: JSON.parse(row.instance_ids) as string[],
+    verifiedClientCertificateEnabled: row.verified_client_certificate_enabled === 1,
+    createdAt: new Date(row.created_at),
+  };
+}

@@ -1,0 +1,88 @@
+import type { ColumnType } from 'kysely';
+
+/**
+ * Row types of the one schema both SQLite and PostgreSQL carry. Times are ISO-8601 text in UTC
+ * (sortable as text on both engines); booleans are 0/1 integers; lists are JSON text.
+ */
+export interface AccountsTable {
+  id: string;
+  name: string;
+  project_id: string;
+  created_at: string;
+}
+
+export interface AccessKeysTable {
+  id: string;
+  account_id: string;
+  user_id: string | null;
+  secret_sealed: string;
+  status: string;
+  created_at: string;
+}
+
+export interface AuthTokensTable {
+  token_hash: string;
+  account_id: string;
+  expires_at: string;
+  created_at: string;
+}
+
+export interface InstancesTable {
+  id: string;
+  account_id: string;
+  name: string;
+  created_at: string;
+}
+
+export interface PrivateKeysTable {
+  id: string;
+  account_id: string;
+  algorithm: string;
+  sealed: string;
+  created_at: string;
+}
+
+export interface CertificatesTable {
+  id: string;
+  account_id: string;
+  name: string;
+  scope: string;
+  instance_id: string | null;
+  algorithm_type: string;
+  chain_pem: string;
+  key_id: string;
+  sign_chain_pem: string | null;
+  sign_key_id: string | null;
+  trusted_root_ca: string | null;
+  common_name: string;
+  san: string;
+  subject: string;
+  issuer: string;
+  not_before: string;
+  not_after: string;
+  serial_number: string;
+  signature_algorithm: string;
+  version: number;
+  fingerprint_sha256: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface CertificateDomainsTable {
+  certificate_id: string;
+  account_id: string;
+  domain: string;
+  instance_ids: string;
+  verified_client_certificate_enabled: number;
+  created_at: ColumnType<string, string, never>;
+}
+
+export interface Schema {
+  accounts: AccountsTable;
+  access_keys: AccessKeysTable;
+  auth_tokens: AuthTokensTable;
+  instances: InstancesTable;
+  private_keys: PrivateKeysTable;
+  certificates: CertificatesTable;
+  certificate_domains: CertificateDomainsTable;
+}

@@ -1,0 +1,37 @@
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../config/config.js';
+import { AppError } from '../kernel/errors.js';
+import { registerAccountCommands } from './commands/account.js';
+import { registerServe } from './commands/serve.js';
+import { CliOutput } from './output.js';
+
+/** Runs the CLI and resolves to the process exit code. */
+export async function run(argv: string[], out: CliOutput = new CliOutput()): Promise<number> {
+  const program = new Command('certplane')
+    .description('self-hosted certificate management service')
+    .option('-c, --config <file>', 'JSON config file (also CERTPLANE_CONFIG)')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => out.stdout(s), writeErr: (s) => out.stderr(s) });
+  registerServe(program, out);
+  registerAccountCommands(program, out);
+  try {
+    await program.parseAsync(argv);
+    return out.exitCode;
+  } catch (err) {
+    return reportFailure(err, out);
+  }
+}
+
+function reportFailure(err: unknown, out: CliOutput): number {
+  if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+  if (err instanceof ConfigError) {
+    out.stderr(`${err.message}\n`);
+    return 2;
+  }
+  if (err instanceof AppError && err.code !== 'internal') {
+    out.error({ code: err.code, message: err.message });
+    return 1;
+  }
+  out.stderr(`certplane: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  return 1;
+}

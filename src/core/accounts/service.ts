@@ -1,0 +1,112 @@
+import { createHash } from 'node:crypto';
+import type { Clock } from '../../kernel/clock.js';
+import { errors } from '../../kernel/errors.js';
+import type { IdGenerator } from '../../kernel/ids.js';
+import type { Sealer } from '../../kernel/sealer.js';
+import type { AccessKey, Account, Instance, Principal } from './model.js';
+import type { AccountStore } from './ports.js';
+
+export interface AccountsDeps {
+  store: AccountStore;
+  clock: Clock;
+  ids: IdGenerator;
+  sealer: Sealer;
+}
+
+const TOKEN_PREFIX = 'cpt_';
+const MAX_TOKEN_TTL_MS = 365 * 86_400_000;
+
+function hashToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+function secretContext(accessKeyId: string): string {
+  return `access_key:${accessKeyId}`;
+}
+
+/** Accounts, their credentials and gateway instances: the operator's side of tenancy. */
+export class AccountsService {
+  constructor(private readonly deps: AccountsDeps) {}
+
+  async createAccount(name: string): Promise<Account> {
+    const trimmed = name.trim();
+    if (trimmed.length === 0 || trimmed.length > 64) throw errors.invalidParameter('name', 'must be 1 to 64 characters');
+    const account: Account = {
+      id: this.deps.ids.numeric(15),
+      name: trimmed,
+      projectId: this.deps.ids.hex32(),
+      createdAt: this.deps.clock.now(),
+    };
+    await this.deps.store.insertAccount(account);
+    return account;
+  }
+
+  async requireAccount(id: string): Promise<Account> {
+    const account = await this.deps.store.findAccount(id);
+    if (!account) throw errors.accountNotFound(id);
+    return account;
+  }
+
+  /** A new access key; the secret is returned once and kept sealed (HMAC checks need it back). */
+  async createAccessKey(accountId: string, userId: string | null = null): Promise<{ key: AccessKey; secret: string }> {
+    await this.requireAccount(accountId);
+    const key: AccessKey = {
+      id: `CP${this.deps.ids.hex32().slice(0, 22).toUpperCase()}`,
+      accountId,
+      userId,
+      status: 'active',
+      createdAt: this.deps.clock.now(),
+    };
+    const secret = this.deps.ids.secret(24);
+    await this.deps.store.insertAccessKey(key, this.deps.sealer.seal(secret, secretContext(key.id)));
+    return { key, secret };
+  }
+
+  /** The key and its secret, for signature checks; undefined when unknown or disabled. */
+  async accessKeyWithSecret(id: string): Promise<{ key: AccessKey; secret: string } | undefined> {
+    const found = await this.deps.store.findAccessKey(id);
+    if (!found || found.key.status !== 'active') return undefined;
+    return { key: found.key, secret: this.deps.sealer.open(found.secretSealed, secretContext(id)) };
+  }
+
+  async createToken(accountId: string, ttlMs: number): Promise<{ token: string; expiresAt: Date }> {
+    if (!Number.isFinite(ttlMs) || ttlMs <= 0 || ttlMs > MAX_TOKEN_TTL_MS) {
+      throw errors.invalidParameter('ttl', 'must be a duration between 1s and 365d');
+    }
+    await this.requireAccount(accountId);
+    const now = this.deps.clock.now();
+    const token = `${TOKEN_PREFIX}${this.deps.ids.secret(32)}`;
+    const expiresAt = new Date(now.getTime() + ttlMs);
+    await this.deps.store.insertToken(hashToken(token), accountId, expiresAt, now);
+    return { token, expiresAt };
+  }
+
+  /** Resolves an `X-Auth-Token`; only its SHA-256 is stored, so a database leak yields no tokens. */
+  async authenticateToken(token: string | undefined): Promise<Principal> {
+    if (!token) throw errors.credentialsMissing();
+    const found = await this.deps.store.findToken(hashToken(token));
+    if (!found) {
+      throw errors.credentialsInvalid('token is not valid');
+    }
+    if (found.expiresAt.getTime() <= this.deps.clock.now().getTime()) {
+      throw errors.credentialsInvalid('token has expired');
+    }
+    const account = await this.requireAccount(found.accountId);
+    return { accountId: account.id, projectId: account.projectId, userId: null, via: 'token' };
+  }
+
+  async createInstance(accountId: string, name: string): Promise<Instance> {
+    await this.requireAccount(accountId);
+    const trimmed = name.trim();
+    if (trimmed.length === 0 || trimmed.length > 64) throw errors.invalidParameter('name', 'must be 1 to 64 characters');
+    const instance: Instance = { id: this.deps.ids.hex32(), accountId, name: trimmed, createdAt: this.deps.clock.now() };
+    await this.deps.store.insertInstance(instance);
+    return instance;
+  }
+
+  async requireInstance(accountId: string, id: string): Promise<Instance> {
+    const instance = await this.deps.store.findInstance(accountId, id);
+    if (!instance) throw errors.instanceNotFound(id);
+    return instance;
+  }
+}

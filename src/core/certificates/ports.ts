@@ -1,0 +1,41 @@
+import type { Certificate, CertificateFilter, DomainBinding, Page } from './model.js';
+
+/** A private key as stored: sealed by the Sealer, never in clear text. */
+export interface SealedKey {
+  id: string;
+  algorithm: string;
+  sealed: string;
+}
+
+export interface CertificateStore {
+  /** Inserts the certificate and its sealed keys atomically; throws NameTaken on a duplicate name. */
+  insert(certificate: Certificate, keys: { main: SealedKey; sign: SealedKey | null }): Promise<void>;
+  /** Replaces content and keys atomically; old keys are deleted. Throws NameTaken on a duplicate name. */
+  replace(certificate: Certificate, keys: { main: SealedKey; sign: SealedKey | null }): Promise<void>;
+  find(accountId: string, id: string): Promise<Certificate | undefined>;
+  nameExists(accountId: string, name: string, exceptId?: string): Promise<boolean>;
+  list(accountId: string, filter: CertificateFilter, page: Page): Promise<{ total: number; items: Certificate[] }>;
+  /** Deletes the certificate and its keys unless it has domain bindings; false when bound. */
+  deleteIfUnbound(accountId: string, id: string): Promise<'deleted' | 'bound' | 'missing'>;
+
+  bindDomains(accountId: string, bindings: DomainBinding[]): Promise<void>;
+  unbindDomains(accountId: string, certificateId: string, domains: string[]): Promise<string[]>;
+  listDomains(
+    accountId: string,
+    certificateId: string,
+    domainLike: string | undefined,
+    page: Page,
+  ): Promise<{ total: number; items: DomainBinding[] }>;
+  /** Domains of this account bound to another certificate than `certificateId`. */
+  domainsBoundElsewhere(accountId: string, certificateId: string, domains: string[]): Promise<string[]>;
+}
+
+/** Raised by stores when a unique name is already used in the account. */
+export class NameTaken extends Error {
+  override readonly name = 'NameTaken';
+}
+
+/** What the certificates context needs from the accounts context. */
+export interface InstanceDirectory {
+  requireInstance(accountId: string, id: string): Promise<unknown>;
+}

@@ -1,0 +1,170 @@
+import type { Clock } from '../../kernel/clock.js';
+import { errors } from '../../kernel/errors.js';
+import type { IdGenerator } from '../../kernel/ids.js';
+import type { Sealer } from '../../kernel/sealer.js';
+import { coversDomain, parseBindableDomain } from './domains.js';
+import { inspectUpload, type InspectedPair, type InspectedUpload } from './inspect.js';
+import type {
+  Certificate,
+  CertificateFilter,
+  CertificateUpload,
+  DomainBinding,
+  Page,
+} from './model.js';
+import { NameTaken, type CertificateStore, type InstanceDirectory, type SealedKey } from './ports.js';
+
+export interface CertificatesDeps {
+  store: CertificateStore;
+  instances: InstanceDirectory;
+  clock: Clock;
+  ids: IdGenerator;
+  sealer: Sealer;
+}
+
+export interface DomainBindingRequest {
+  domain: string;
+  instanceIds: string[];
+  verifiedClientCertificateEnabled?: boolean | undefined;
+}
+
+/** Context a sealed private key is bound to: a key sealed for one record cannot be moved to another. */
+export function privateKeyContext(keyId: string): string {
+  return `private_key:${keyId}`;
+}
+
+/** The certificate inventory: uploads, reads, updates, deletion and domain bindings. */
+export class CertificatesService {
+  constructor(private readonly deps: CertificatesDeps) {}
+
+  async upload(accountId: string, upload: CertificateUpload): Promise<Certificate> {
+    await this.checkScope(accountId, upload);
+    const inspected = inspectUpload(upload, this.deps.clock.now());
+    if (await this.deps.store.nameExists(accountId, upload.name)) throw errors.certificateNameTaken(upload.name);
+    const now = this.deps.clock.now();
+    const certificate = this.toCertificate(this.deps.ids.hex32(), accountId, upload, inspected, now, now);
+    await this.persist(() => this.deps.store.insert(certificate, this.sealKeys(inspected)), upload.name);
+    return certificate;
+  }
+
+  async update(accountId: string, id: string, upload: CertificateUpload & { scopeGiven: boolean }): Promise<Certificate> {
+    const existing = await this.require(accountId, id);
+    if (upload.scopeGiven && upload.scope !== existing.scope) throw errors.immutableScope('scope');
+    if (upload.instanceId && upload.instanceId !== existing.instanceId) throw errors.immutableScope('instanceId');
+    const merged: CertificateUpload = { ...upload, scope: existing.scope, instanceId: existing.instanceId ?? undefined };
+    const inspected = inspectUpload(merged, this.deps.clock.now());
+    if (await this.deps.store.nameExists(accountId, upload.name, id)) throw errors.certificateNameTaken(upload.name);
+    const certificate = this.toCertificate(id, accountId, merged, inspected, existing.createdAt, this.deps.clock.now());
+    await this.persist(() => this.deps.store.replace(certificate, this.sealKeys(inspected)), upload.name);
+    return certificate;
+  }
+
+  async get(accountId: string, id: string): Promise<Certificate> {
+    return this.require(accountId, id);
+  }
+
+  list(accountId: string, filter: CertificateFilter, page: Page): Promise<{ total: number; items: Certificate[] }> {
+    return this.deps.store.list(accountId, filter, page);
+  }
+
+  async delete(accountId: string, id: string): Promise<void> {
+    const outcome = await this.deps.store.deleteIfUnbound(accountId, id);
+    if (outcome === 'missing') throw errors.certificateNotFound(id);
+    if (outcome === 'bound') throw errors.certificateInUse(id);
+  }
+
+  async attachDomains(accountId: string, id: string, requests: DomainBindingRequest[]): Promise<DomainBinding[]> {
+    const certificate = await this.require(accountId, id);
+    const domains = requests.map((r) => parseBindableDomain(r.domain));
+    const uncovered = domains.find((d) => !coversDomain(certificate.san, d));
+    if (uncovered !== undefined) throw errors.domainMismatch(uncovered);
+    const elsewhere = await this.deps.store.domainsBoundElsewhere(accountId, id, domains);
+    if (elsewhere.length > 0) throw errors.domainBoundElsewhere(elsewhere[0]!);
+    for (const request of requests) {
+      for (const instanceId of request.instanceIds) await this.deps.instances.requireInstance(accountId, instanceId);
+    }
+    const now = this.deps.clock.now();
+    const bindings = requests.map((r, i) => ({
+      certificateId: id,
+      domain: domains[i]!,
+      instanceIds: r.instanceIds,
+      // Client verification is on by default exactly when the certificate carries a trusted root CA.
+      verifiedClientCertificateEnabled: r.verifiedClientCertificateEnabled ?? certificate.trustedRootCa !== null,
+      createdAt: now,
+    }));
+    await this.deps.store.bindDomains(accountId, bindings);
+    return bindings;
+  }
+
+  async detachDomains(accountId: string, id: string, domains: string[]): Promise<void> {
+    await this.require(accountId, id);
+    domains = domains.map(parseBindableDomain);
+    const removed = await this.deps.store.unbindDomains(accountId, id, domains);
+    const missing = domains.find((d) => !removed.includes(d));
+    if (missing !== undefined) throw errors.domainNotBound(missing);
+  }
+
+  async listDomains(
+    accountId: string,
+    id: string,
+    domainLike: string | undefined,
+    page: Page,
+  ): Promise<{ total: number; items: DomainBinding[] }> {
+    await this.require(accountId, id);
+    return this.deps.store.listDomains(accountId, id, domainLike, page);
+  }
+
+  private async require(accountId: string, id: string): Promise<Certificate> {
+    const found = await this.deps.store.find(accountId, id);
+    if (!found) throw errors.certificateNotFound(id);
+    return found;
+  }
+
+  private async checkScope(accountId: string, upload: CertificateUpload): Promise<void> {
+    if (upload.scope === 'instance') {
+      if (!upload.instanceId) throw errors.missingParameter('instanceId');
+      await this.deps.instances.requireInstance(accountId, upload.instanceId);
+    } else if (upload.instanceId) {
+      throw errors.invalidParameter('instanceId', 'only certificates of type instance belong to an instance');
+    }
+  }
+
+  private sealKeys(inspected: InspectedUpload): { main: SealedKey; sign: SealedKey | null } {
+    const seal = (pair: InspectedPair): SealedKey => {
+      const id = this.deps.ids.hex32();
+      return { id, algorithm: pair.key.algorithm, sealed: this.deps.sealer.seal(pair.key.pem, privateKeyContext(id)) };
+    };
+    return { main: seal(inspected.main), sign: inspected.sign ? seal(inspected.sign) : null };
+  }
+
+  private async persist(write: () => Promise<void>, name: string): Promise<void> {
+    try {
+      await write();
+    } catch (err) {
+      // The pre-check can lose a race with a concurrent upload; the unique index cannot.
+      throw err instanceof NameTaken ? errors.certificateNameTaken(name) : err;
+    }
+  }
+
+  private toCertificate(
+    id: string,
+    accountId: string,
+    upload: CertificateUpload,
+    inspected: InspectedUpload,
+    createdAt: Date,
+    updatedAt: Date,
+  ): Certificate {
+    return {
+      ...inspected.facts,
+      id,
+      accountId,
+      name: upload.name,
+      scope: upload.scope,
+      instanceId: upload.scope === 'instance' ? (upload.instanceId ?? null) : null,
+      chainPem: inspected.main.chainPem,
+      signChainPem: inspected.sign?.chainPem ?? null,
+      trustedRootCa: inspected.trustedRootCa,
+      createdAt,
+      updatedAt,
+    };
+  }
+}

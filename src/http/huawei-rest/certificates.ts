@@ -1,0 +1,129 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Principal } from '../../core/accounts/model.js';
+import type { AlgorithmType, CertificateScope, CertificateUpload } from '../../core/certificates/model.js';
+import { errors } from '../../kernel/errors.js';
+import type { App } from '../../main.js';
+import { certificateForm, domainsForm, paging, parseBody, stringParam, type CertificateForm } from './body.js';
+import { presentCertificate, presentCertificateBase, presentDomainBinding } from './present.js';
+
+type WithCertificate = { Params: { project_id: string; certificate_id: string } };
+
+const BASE = '/:project_id/apigw/certificates';
+
+function principalOf(request: FastifyRequest): Principal {
+  if (!request.principal) throw errors.credentialsMissing();
+  return request.principal;
+}
+
+function uploadFrom(form: CertificateForm): CertificateUpload {
+  return {
+    name: form.name,
+    chainPem: form.cert_content,
+    privateKeyPem: form.private_key,
+    scope: (form.type ?? 'global') as CertificateScope,
+    instanceId: form.instance_id || undefined,
+    trustedRootCa: form.trusted_root_ca || undefined,
+    algorithmType: form.algorithm_type as AlgorithmType | undefined,
+    signChainPem: form.cert_content_sign || undefined,
+    signPrivateKeyPem: form.private_key_sign || undefined,
+  };
+}
+
+/** CreateCertificateV2 and its companions: list, show, update, delete, attach/detach/list domains. */
+export function certificateRoutes(app: App) {
+  const service = app.certificates;
+  return async function routes(server: FastifyInstance): Promise<void> {
+    server.post(BASE, async (request) => {
+      const principal = principalOf(request);
+      const certificate = await service.upload(principal.accountId, uploadFrom(parseBody(certificateForm, request.body)));
+      return presentCertificate(certificate, principal.projectId);
+    });
+
+    server.get(BASE, async (request) => {
+      const principal = principalOf(request);
+      const query = request.query as Record<string, unknown>;
+      const type = stringParam(query, 'type');
+      if (type !== undefined && type !== 'global' && type !== 'instance') {
+        throw errors.invalidParameter('scope', 'must be global or instance');
+      }
+      const algorithmType = stringParam(query, 'algorithm_type');
+      if (algorithmType !== undefined && !['RSA', 'ECC', 'SM2'].includes(algorithmType)) {
+        throw errors.invalidParameter('algorithmType', 'must be RSA, ECC or SM2');
+      }
+      const page = paging(query);
+      const { total, items } = await service.list(
+        principal.accountId,
+        {
+          name: stringParam(query, 'name'),
+          commonName: stringParam(query, 'common_name'),
+          signatureAlgorithm: stringParam(query, 'signature_algorithm'),
+          scope: type as CertificateScope | undefined,
+          instanceId: stringParam(query, 'instance_id'),
+          algorithmType: algorithmType as AlgorithmType | undefined,
+        },
+        page,
+      );
+      return { size: items.length, total, certs: items.map((c) => presentCertificateBase(c, principal.projectId)) };
+    });
+
+    server.get<WithCertificate>(`${BASE}/:certificate_id`, async (request) => {
+      const principal = principalOf(request);
+      const certificate = await service.get(principal.accountId, request.params.certificate_id);
+      return presentCertificate(certificate, principal.projectId);
+    });
+
+    server.put<WithCertificate>(`${BASE}/:certificate_id`, async (request) => {
+      const principal = principalOf(request);
+      const form = parseBody(certificateForm, request.body);
+      const certificate = await service.update(principal.accountId, request.params.certificate_id, {
+        ...uploadFrom(form),
+        scopeGiven: form.type !== undefined,
+      });
+      return presentCertificate(certificate, principal.projectId);
+    });
+
+    server.delete<WithCertificate>(`${BASE}/:certificate_id`, async (request, reply) => {
+      const principal = principalOf(request);
+      await service.delete(principal.accountId, request.params.certificate_id);
+      return reply.code(204).send();
+    });
+
+    server.post<WithCertificate>(`${BASE}/:certificate_id/domains/attach`, async (request, reply) => {
+      const principal = principalOf(request);
+      const form = parseBody(domainsForm, request.body);
+      await service.attachDomains(
+        principal.accountId,
+        request.params.certificate_id,
+        form.domains.map((d) => ({
+          domain: d.domain,
+          instanceIds: d.instance_ids ?? [],
+          verifiedClientCertificateEnabled: d.verified_client_certificate_enabled,
+        })),
+      );
+      return reply.code(204).send();
+    });
+
+    server.post<WithCertificate>(`${BASE}/:certificate_id/domains/detach`, async (request, reply) => {
+      const principal = principalOf(request);
+      const form = parseBody(domainsForm, request.body);
+      await service.detachDomains(
+        principal.accountId,
+        request.params.certificate_id,
+        form.domains.map((d) => d.domain),
+      );
+      return reply.code(204).send();
+    });
+
+    server.get<WithCertificate>(`${BASE}/:certificate_id/attached-domains`, async (request) => {
+      const principal = principalOf(request);
+      const query = request.query as Record<string, unknown>;
+      const { total, items } = await service.listDomains(
+        principal.accountId,
+        request.params.certificate_id,
+        stringParam(query, 'url_domain'),
+        paging(query),
+      );
+      return { size: items.length, total, bound_domains: items.map(presentDomainBinding) };
+    });
+  };
+}

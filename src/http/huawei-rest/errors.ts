@@ -1,0 +1,84 @@
+import type { AppError, ErrorCode } from '../../kernel/errors.js';
+
+/** How an AppError reads in the APIG dialect: `{error_code, error_msg}` with an HTTP status. */
+export interface ApigError {
+  status: number;
+  code: string;
+  message: string;
+}
+
+/** Core parameter names → the APIG body's names. */
+const PARAMETER_NAMES: Record<string, string> = {
+  name: 'name',
+  certificate: 'cert_content',
+  privateKey: 'private_key',
+  signCertificate: 'cert_content_sign',
+  signPrivateKey: 'private_key_sign',
+  trustedRootCa: 'trusted_root_ca',
+  algorithmType: 'algorithm_type',
+  instanceId: 'instance_id',
+  scope: 'type',
+  domain: 'domain',
+};
+
+export function apigParameterName(coreName: string | undefined): string {
+  if (!coreName) return 'unknown';
+  return PARAMETER_NAMES[coreName] ?? coreName;
+}
+
+const invalidValue = (e: AppError): string =>
+  `Invalid parameter value,parameterName:${apigParameterName(e.details.parameter)}. ${e.message}`;
+
+type Entry = readonly [status: number, code: string, message: string | ((e: AppError) => string)];
+
+/**
+ * The total map from the catalogue to APIG codes: a catalogue code missing here does not compile.
+ * Codes and texts follow the APIG error-code appendix; APIG.3331/3332 are certplane's own
+ * (the appendix lists no code for a duplicate name or for deleting a bound certificate).
+ */
+const MAP: Record<ErrorCode, Entry> = {
+  'auth.credentials_missing': [401, 'APIG.1000', 'Incorrect IAM authentication information: the token is missing'],
+  'auth.credentials_invalid': [401, 'APIG.1002', 'Incorrect token or token resolution failed'],
+  'auth.forbidden': [403, 'APIG.1005', 'No permissions to request this method'],
+  'request.invalid_parameter': [400, 'APIG.2012', invalidValue],
+  'request.missing_parameter': [
+    400,
+    'APIG.2001',
+    (e) => `The request parameters must be specified,parameterName:${apigParameterName(e.details.parameter)}`,
+  ],
+  'request.malformed_body': [400, 'APIG.2000', (e) => `Parameter error: ${e.message}`],
+  'request.body_too_large': [413, 'APIG.2000', (e) => `Parameter error: ${e.message}`],
+  'request.not_found': [404, 'APIG.0101', 'The API does not exist or has not been published in the environment'],
+  'account.not_found': [401, 'APIG.1003', 'Incorrect IAM authentication information: the project does not exist'],
+  'instance.not_found': [404, 'APIG.3030', (e) => `The instance does not exist;id:${e.details.id ?? ''}`],
+  'certificate.not_found': [404, 'APIG.3021', (e) => `The SSL certificate does not exist;id:${e.details.id ?? ''}`],
+  'certificate.name_taken': [409, 'APIG.3331', 'The SSL certificate name already exists'],
+  'certificate.in_use': [
+    409,
+    'APIG.3332',
+    'The SSL certificate is bound to domain names and cannot be deleted; detach them first',
+  ],
+  'certificate.invalid': [400, 'APIG.2106', (e) => `Invalid certificate or private key: ${e.message}`],
+  'certificate.der_not_pem': [400, 'APIG.2106', 'Invalid certificate or private key: only PEM encoding is supported'],
+  'certificate.no_san': [400, 'APIG.2109', 'Invalid certificate. SAN missing'],
+  'certificate.expired': [400, 'APIG.2102', 'The certificate has expired'],
+  'certificate.chain_order': [
+    400,
+    'APIG.2104',
+    'The certificate chain is not matched: the server certificate first, then each issuer in order',
+  ],
+  'certificate.key_mismatch': [400, 'APIG.2101', 'The certificate and private key do not match'],
+  'certificate.key_encrypted': [400, 'APIG.2105', 'Encrypted private keys are not supported'],
+  'certificate.key_invalid': [400, 'APIG.2106', (e) => `Invalid certificate or private key: ${e.message}`],
+  'certificate.algorithm_mismatch': [400, 'APIG.2012', invalidValue],
+  'certificate.immutable_scope': [400, 'APIG.2012', invalidValue],
+  'certificate.domain_mismatch': [400, 'APIG.2103', 'The certificate domain name and the custom domain name do not match'],
+  'domain.not_bound': [404, 'APIG.3097', 'The binding record of this SSL certificate and domain name does not exist'],
+  'domain.bound_elsewhere': [400, 'APIG.2051', 'A domain name cannot be bound with different certificates'],
+  internal: [500, 'APIG.9999', 'System error'],
+};
+
+export function toApigError(err: AppError): ApigError {
+  const [status, code, message] = MAP[err.code];
+  return { status, code, message: typeof message === 'string' ? message : message(err) };
+}

@@ -1,0 +1,92 @@
+/**
+ * The one error catalogue of certplane. The core throws AppError with a code from here;
+ * every wire dialect keeps a total map from these codes to its own status and spelling,
+ * so adding a code here fails to compile until each dialect has decided how to show it.
+ */
+export const ERROR_CODES = [
+  'auth.credentials_missing',
+  'auth.credentials_invalid',
+  'auth.forbidden',
+  'request.invalid_parameter',
+  'request.missing_parameter',
+  'request.malformed_body',
+  'request.body_too_large',
+  'request.not_found',
+  'account.not_found',
+  'instance.not_found',
+  'certificate.not_found',
+  'certificate.name_taken',
+  'certificate.in_use',
+  'certificate.invalid',
+  'certificate.der_not_pem',
+  'certificate.no_san',
+  'certificate.expired',
+  'certificate.chain_order',
+  'certificate.key_mismatch',
+  'certificate.key_encrypted',
+  'certificate.key_invalid',
+  'certificate.algorithm_mismatch',
+  'certificate.immutable_scope',
+  'certificate.domain_mismatch',
+  'domain.not_bound',
+  'domain.bound_elsewhere',
+  'internal',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export interface ErrorDetails {
+  /** The request parameter at fault, in the core's vocabulary (dialects may rename it). */
+  parameter?: string;
+  /** The id of the object the error is about, when there is one. */
+  id?: string;
+}
+
+export class AppError extends Error {
+  override readonly name = 'AppError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: ErrorDetails = {},
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export function isAppError(value: unknown): value is AppError {
+  return value instanceof AppError;
+}
+
+/** Factories, so call sites read as what went wrong rather than how it is spelled. */
+export const errors = {
+  credentialsMissing: () => new AppError('auth.credentials_missing', 'credentials are missing'),
+  credentialsInvalid: (why = 'credentials are invalid') => new AppError('auth.credentials_invalid', why),
+  forbidden: (action: string) => new AppError('auth.forbidden', `not allowed to perform ${action}`),
+  invalidParameter: (parameter: string, why: string) =>
+    new AppError('request.invalid_parameter', `${parameter}: ${why}`, { parameter }),
+  missingParameter: (parameter: string) =>
+    new AppError('request.missing_parameter', `${parameter} is required`, { parameter }),
+  malformedBody: (why: string) => new AppError('request.malformed_body', why),
+  bodyTooLarge: (limit: number) => new AppError('request.body_too_large', `request body exceeds ${limit} bytes`),
+  routeNotFound: () => new AppError('request.not_found', 'no such operation'),
+  accountNotFound: (id: string) => new AppError('account.not_found', `account ${id} does not exist`, { id }),
+  instanceNotFound: (id: string) => new AppError('instance.not_found', `instance ${id} does not exist`, { id }),
+  certificateNotFound: (id: string) =>
+    new AppError('certificate.not_found', `certificate ${id} does not exist`, { id }),
+  certificateNameTaken: (name: string) =>
+    new AppError('certificate.name_taken', `a certificate named ${name} already exists`, { parameter: 'name' }),
+  certificateInUse: (id: string) =>
+    new AppError('certificate.in_use', `certificate ${id} is bound to domain names; detach them first`, { id }),
+  immutableScope: (parameter: string) =>
+    new AppError('certificate.immutable_scope', `${parameter} cannot be changed on update`, { parameter }),
+  domainMismatch: (domain: string) =>
+    new AppError('certificate.domain_mismatch', `the certificate does not cover domain ${domain}`, {
+      parameter: 'domain',
+    }),
+  domainNotBound: (domain: string) =>
+    new AppError('domain.not_bound', `domain ${domain} is not bound to this certificate`),
+  domainBoundElsewhere: (domain: string) =>
+    new AppError('domain.bound_elsewhere', `domain ${domain} is already bound to another certificate`),
+  internal: (cause: unknown) => new AppError('internal', 'internal error', {}, { cause }),
+};

@@ -1,0 +1,70 @@
+import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
+import type { Config } from '../../src/config/config.js';
+import { buildServer } from '../../src/http/server.js';
+import type { Clock } from '../../src/kernel/clock.js';
+import { compose, type App } from '../../src/main.js';
+import { createTestDatabase, type Engine, type TestDatabase } from './databases.js';
+
+/** A running certplane on 127.0.0.1 with its own fresh database. */
+export interface TestService {
+  engine: Engine;
+  app: App;
+  server: FastifyInstance;
+  baseUrl: string;
+  testDb: TestDatabase;
+  stop(): Promise<void>;
+}
+
+export function testConfig(testDb: TestDatabase, overrides: Partial<Config> = {}): Config {
+  return {
+    port: 0,
+    host: '127.0.0.1',
+    dataDir: testDb.dataDir,
+    database: testDb.database,
+    masterKeys: [],
+    logLevel: 'silent',
+    bodyLimitBytes: 1024 * 1024,
+    shutdownGraceMs: 2000,
+    ...overrides,
+  };
+}
+
+export async function startService(
+  engine: Engine,
+  options: { clock?: Clock; config?: Partial<Config> } = {},
+): Promise<TestService> {
+  const testDb = await createTestDatabase(engine);
+  const config = testConfig(testDb, options.config);
+  const app = await compose(config, {
+    logger: pino({ level: 'silent' }),
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
+  const server = buildServer(app);
+  await server.listen({ port: 0, host: '127.0.0.1' });
+  const address = server.server.address();
+  if (!address || typeof address === 'string') throw new Error('server has no TCP address');
+  return {
+    engine,
+    app,
+    server,
+    baseUrl: `http://127.0.0.1:${address.port}`,
+    testDb,
+    stop: async () => {
+      await server.close();
+      await app.close();
+      await testDb.drop();
+    },
+  };
+}
+
+/** An account with a token, made through the same services the CLI uses. */
+export async function tenant(service: TestService, name = 'tenant'): Promise<{
+  accountId: string;
+  projectId: string;
+  token: string;
+}> {
+  const account = await service.app.accounts.createAccount(name);
+  const { token } = await service.app.accounts.createToken(account.id, 3_600_000);
+  return { accountId: account.id, projectId: account.projectId, token };
+}
