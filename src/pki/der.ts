@@ -171,9 +171,31 @@ export class DerReader {
   }
 }
 
+/**
+ * Certificates repeat a few dozen OIDs, and decoding showed up in profiles, so
+ * decoded OIDs are memoised by their content bytes. Bounded so hostile input
+ * cannot grow it without limit.
+ */
+const oidCache = new Map<string, string>();
+const OID_CACHE_MAX = 512;
+
 function decodeOid(r: DerReader, t: Tlv): string {
   const { buf } = r;
   if (t.end === t.valueStart) r.fail('empty OBJECT IDENTIFIER');
+  if (t.end - t.valueStart > 32) return decodeOidArcs(r, t);
+  let key = '';
+  for (let i = t.valueStart; i < t.end; i++) key += String.fromCharCode(buf[i]!);
+  let oid = oidCache.get(key);
+  if (oid === undefined) {
+    oid = decodeOidArcs(r, t);
+    if (oidCache.size >= OID_CACHE_MAX) oidCache.clear();
+    oidCache.set(key, oid);
+  }
+  return oid;
+}
+
+function decodeOidArcs(r: DerReader, t: Tlv): string {
+  const { buf } = r;
   const parts: number[] = [];
   let acc = 0;
   let fresh = true;

@@ -1,0 +1,221 @@
+/**
+ * Certificate parsing. node:crypto's X509Certificate (OpenSSL) is the
+ * authority on whether a certificate is well-formed and does the signature
+ * maths; a strict DER walk of the same bytes supplies what node does not
+ * expose (OIDs, version, structured names, SAN order, basicConstraints,
+ * keyUsage, exact dates). Both run on every certificate.
+ */
+import { X509Certificate } from 'node:crypto';
+import { ctx, DerReader, TAG, toBigInt, type Tlv } from './der.js';
+import { PkiError, wrapPki } from './errors.js';
+import { readExtensions } from './extensions.js';
+import { nameAttributes, nameToText, readName, type ParsedName } from './names.js';
+import { decodeBlock, encodePem, explainNonPem, findPemBlocks, normaliseInput } from './pem.js';
+import { signatureAlgorithmName } from './signature-names.js';
+import { readSpki, type PublicKeyMaterial } from './spki.js';
+import type { ParsedCertificate } from './types.js';
+
+/** What chain checks need beyond the public fields; kept off the plain-data object. */
+export interface CertificateInternals {
+  x509: X509Certificate;
+  tbs: Buffer;
+  signature: Buffer;
+  /** outer signatureAlgorithm == TBSCertificate.signature, byte for byte (RFC 5280 §4.1.1.2). */
+  algorithmsAgree: boolean;
+  subject: ParsedName;
+  issuer: ParsedName;
+  key: PublicKeyMaterial;
+}
+
+/**
+ * Internals ride on the certificate object under a non-enumerable symbol: a
+ * WeakMap measurably slowed GC under upload load, and the symbol keeps them out
+ * of JSON, spreads and deepStrictEqual all the same.
+ */
+const INTERNALS = Symbol('certplane.pki.certificateInternals');
+type Carrier = { [INTERNALS]?: CertificateInternals };
+
+function attach(cert: ParsedCertificate, inner: CertificateInternals): void {
+  Object.defineProperty(cert, INTERNALS, { value: inner, enumerable: false });
+}
+
+const CERT_LABELS = new Set(['CERTIFICATE', 'X509 CERTIFICATE']);
+
+/** PEM text with one or more CERTIFICATE blocks, leaf first; other text and blocks are ignored. */
+export function parseCertificateChain(input: string | Uint8Array): ParsedCertificate[] {
+  const text = wrapPki('pem.invalid', 'unreadable input', () => normaliseInput(input));
+  const blocks = findPemBlocks(text);
+  const certBlocks = blocks.filter((b) => CERT_LABELS.has(b.label));
+  if (certBlocks.length === 0) explainNonPem(text, 'CERTIFICATE', blocks);
+  return certBlocks.map((block, index) => {
+    const der = wrapPki('pem.invalid', 'bad PEM', () => decodeBlock(block), index);
+    return parseCertificateDer(der, index);
+  });
+}
+
+/** Exactly one certificate. */
+export function parseCertificate(input: string | Uint8Array): ParsedCertificate {
+  const chain = parseCertificateChain(input);
+  if (chain.length !== 1) {
+    throw new PkiError('pem.invalid', `expected exactly one certificate, found ${chain.length}`);
+  }
+  return chain[0]!;
+}
+
+/** Parse one DER certificate; `index` is reported in errors. */
+export function parseCertificateDer(der: Buffer, index?: number): ParsedCertificate {
+  return wrapPki(
+    'certificate.invalid',
+    'certificate does not parse',
+    () => {
+      const { cert, inner } = readCertificate(der);
+      const x509 = new X509Certificate(der);
+      cert.fingerprintSha256 = x509.fingerprint256.replace(/:/g, '').toLowerCase();
+      attach(cert, { ...inner, x509 });
+      return cert;
+    },
+    index,
+  );
+}
+
+/** Internals of a parsed certificate, rebuilt from `der` for objects that did not come from this module. */
+export function certificateInternals(cert: ParsedCertificate): CertificateInternals {
+  let found = (cert as Carrier)[INTERNALS];
+  if (!found) {
+    found = (parseCertificateDer(cert.der) as Carrier)[INTERNALS]!;
+    if (Object.isExtensible(cert)) attach(cert, found);
+  }
+  return found;
+}
+
+export function isExpired(cert: ParsedCertificate, now: Date): boolean {
+  // notAfter is inclusive (RFC 5280 §4.1.2.5).
+  return now.getTime() > cert.notAfter.getTime();
+}
+
+type Inner = Omit<CertificateInternals, 'x509'>;
+
+function readCertificate(der: Buffer): { cert: ParsedCertificate; inner: Inner } {
+  const top = new DerReader(der, 'certificate.invalid');
+  const certTlv = top.expect(TAG.SEQUENCE, 'Certificate');
+  top.finish('certificate (trailing bytes after the certificate)');
+  const c = top.inside(certTlv);
+  const tbsTlv = c.expect(TAG.SEQUENCE, 'TBSCertificate');
+  const algTlv = c.expect(TAG.SEQUENCE, 'signatureAlgorithm');
+  const { bytes: signature, unused } = c.bitString();
+  if (unused !== 0) c.fail('signature BIT STRING has unused bits');
+  c.finish('Certificate');
+
+  const alg = c.inside(algTlv);
+  const signatureAlgorithmOid = alg.oid();
+  const signatureAlgorithm = signatureAlgorithmName(signatureAlgorithmOid, alg);
+  const tbs = readTbs(c.inside(tbsTlv));
+  const cert: ParsedCertificate = {
+    pem: encodePem('CERTIFICATE', der),
+    der,
+    ...tbs.fields,
+    signatureAlgorithm,
+    signatureAlgorithmOid,
+    fingerprintSha256: '',
+  };
+  const algorithmsAgree = c.raw(algTlv).equals(tbs.signatureAlgorithmDer);
+  const inner: Inner = { tbs: c.raw(tbsTlv), signature, algorithmsAgree, subject: tbs.subject, issuer: tbs.issuer, key: tbs.key };
+  return { cert, inner };
+}
+
+type TbsFields = Omit<ParsedCertificate, 'pem' | 'der' | 'signatureAlgorithm' | 'signatureAlgorithmOid' | 'fingerprintSha256'>;
+
+function readTbs(t: DerReader) {
+  const versionTlv = t.optional(ctx(0, true));
+  const v = versionTlv ? readVersion(t.inside(versionTlv)) : 0;
+  const serialNumber = readSerial(t);
+  const signatureAlgorithmDer = t.raw(t.expect(TAG.SEQUENCE, 'signature AlgorithmIdentifier'));
+  const issuer = readName(t);
+  const validity = t.enter(TAG.SEQUENCE, 'Validity');
+  const notBefore = readTime(validity);
+  const notAfter = readTime(validity);
+  validity.finish('Validity');
+  const subject = readName(t);
+  const spki = readSpki(t);
+  t.optional(ctx(1, false)); // issuerUniqueID
+  t.optional(ctx(2, false)); // subjectUniqueID
+  const extTlv = t.optional(ctx(3, true));
+  t.finish('TBSCertificate');
+  const ext = readExtensions(extTlv ? t.inside(extTlv) : undefined);
+  const subjectAttrs = nameAttributes(subject);
+  const fields: TbsFields = {
+    subject: subjectAttrs,
+    issuer: nameAttributes(issuer),
+    subjectText: nameToText(subject),
+    issuerText: nameToText(issuer),
+    commonName: subjectAttrs.commonName[0] ?? '',
+    ...ext,
+    serialNumber,
+    notBefore,
+    notAfter,
+    version: v + 1,
+    publicKey: spki.info,
+  };
+  return { fields, subject, issuer, key: spki.material, signatureAlgorithmDer };
+}
+
+function readVersion(r: DerReader): number {
+  const v = r.smallInt();
+  r.finish('version');
+  if (v > 2) r.fail(`unknown certificate version ${v + 1}`);
+  return v;
+}
+
+/** Serials are signed INTEGERs; negative ones exist in the wild, so keep the sign. */
+function readSerial(t: DerReader): { hex: string; decimal: string } {
+  const bytes = t.integer();
+  const value = BigInt.asIntN(bytes.length * 8, toBigInt(bytes));
+  const hex = value < 0n ? '-' + (-value).toString(16) : value.toString(16);
+  return { hex, decimal: value.toString(10) };
+}
+
+/** UTCTime YYMMDDHHMMSSZ or GeneralizedTime YYYYMMDDHHMMSS[.fff]Z, read from the bytes directly (hot path). */
+function readTime(r: DerReader): Date {
+  const t = r.next();
+  const { buf } = r;
+  let pos = t.valueStart;
+  const digits = (n: number): number => {
+    let v = 0;
+    for (let k = 0; k < n; k++, pos++) {
+      const c = pos < t.end ? buf[pos]! - 48 : -1;
+      if (c < 0 || c > 9) r.fail('malformed validity time');
+      v = v * 10 + c;
+    }
+    return v;
+  };
+  let year: number;
+  if (t.tag === TAG.UTC_TIME) {
+    const yy = digits(2);
+    year = yy >= 50 ? 1900 + yy : 2000 + yy; // RFC 5280 §4.1.2.5.1
+  } else if (t.tag === TAG.GENERALIZED_TIME) {
+    year = digits(4);
+  } else {
+    return r.fail('malformed validity time');
+  }
+  const [mo, d, h, mi, sec] = [digits(2), digits(2), digits(2), digits(2), digits(2)];
+  let ms = 0;
+  if (t.tag === TAG.GENERALIZED_TIME && buf[pos] === 0x2e) {
+    ms = readFraction(r, t, pos + 1);
+    pos = t.end - 1;
+  }
+  if (pos !== t.end - 1 || buf[pos] !== 0x5a) r.fail('validity time must end in Z');
+  const date = new Date(Date.UTC(year, mo - 1, d, h, mi, sec, ms));
+  if (year < 100) date.setUTCFullYear(year); // Date.UTC maps years 0..99 to 1900..1999
+  // Date.UTC silently rolls over (month 13, Feb 30); a round-trip check rejects those.
+  if (date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d || date.getUTCHours() !== h || date.getUTCMinutes() !== mi || date.getUTCSeconds() !== sec) {
+    r.fail('invalid validity date');
+  }
+  return date;
+}
+
+/** Fractional seconds "[0-9]*[1-9]" up to the final Z, as milliseconds. */
+function readFraction(r: DerReader, t: Tlv, start: number): number {
+  const frac = r.buf.toString('latin1', start, t.end - 1);
+  if (!/^\d*[1-9]$/.test(frac)) r.fail('malformed fractional seconds');
+  return Math.floor(Number('0.' + frac) * 1000);
+}

@@ -1,0 +1,90 @@
+/** The X.509v3 extensions the service shows: subjectAltName, basicConstraints, keyUsage. */
+import { ctx, DerReader, TAG } from './der.js';
+import { KEY_USAGE_BITS, OID } from './oids.js';
+
+export interface ExtensionFields {
+  dnsNames: string[];
+  ipAddresses: string[];
+  emailAddresses: string[];
+  uris: string[];
+  isCA: boolean;
+  keyUsage: string[];
+}
+
+/** `r` reads the SEQUENCE OF Extension (inside the [3] wrapper), or is undefined for v1/v2 certs. */
+export function readExtensions(r: DerReader | undefined): ExtensionFields {
+  const out: ExtensionFields = { dnsNames: [], ipAddresses: [], emailAddresses: [], uris: [], isCA: false, keyUsage: [] };
+  if (!r) return out;
+  const seen = new Set<string>();
+  const list = r.enter(TAG.SEQUENCE, 'Extensions');
+  while (!list.done) {
+    const ext = list.enter(TAG.SEQUENCE, 'Extension');
+    const oid = ext.oid();
+    // Duplicates are forbidden by RFC 5280 and would let two readers disagree on the value.
+    if (seen.has(oid)) ext.fail(`duplicate extension ${oid}`);
+    seen.add(oid);
+    const critical = ext.optional(TAG.BOOLEAN);
+    if (critical) ext.boolean(critical);
+    const body = ext.inside(ext.expect(TAG.OCTET_STRING, 'extnValue'));
+    ext.finish('Extension');
+    if (oid === OID.subjectAltName) readSubjectAltName(body, out);
+    else if (oid === OID.basicConstraints) out.isCA = readBasicConstraints(body);
+    else if (oid === OID.keyUsage) out.keyUsage = readKeyUsage(body);
+  }
+  return out;
+}
+
+function readSubjectAltName(r: DerReader, out: ExtensionFields): void {
+  const names = r.enter(TAG.SEQUENCE, 'GeneralNames');
+  r.finish('subjectAltName');
+  while (!names.done) {
+    const gn = names.next();
+    const v = names.value(gn);
+    switch (gn.tag) {
+      case ctx(1, false):
+        out.emailAddresses.push(v.toString('latin1'));
+        break;
+      case ctx(2, false):
+        out.dnsNames.push(v.toString('latin1'));
+        break;
+      case ctx(6, false):
+        out.uris.push(v.toString('latin1'));
+        break;
+      case ctx(7, false):
+        out.ipAddresses.push(formatIp(names, v));
+        break;
+      default: // otherName, directoryName, registeredID...: not shown
+    }
+  }
+}
+
+/** IPv4 dotted; IPv6 the way node's X509Certificate.subjectAltName prints it (OpenSSL style). */
+function formatIp(r: DerReader, v: Buffer): string {
+  if (v.length === 4) return `${v[0]}.${v[1]}.${v[2]}.${v[3]}`;
+  if (v.length !== 16) r.fail(`subjectAltName IP address has length ${v.length}`);
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(v.readUInt16BE(i).toString(16).toUpperCase());
+  return groups.join(':');
+}
+
+function readBasicConstraints(r: DerReader): boolean {
+  const seq = r.enter(TAG.SEQUENCE, 'BasicConstraints');
+  r.finish('basicConstraints');
+  const ca = seq.optional(TAG.BOOLEAN);
+  const isCA = ca ? seq.boolean(ca) : false;
+  const pathLen = seq.optional(TAG.INTEGER);
+  if (pathLen) seq.smallInt(pathLen);
+  seq.finish('BasicConstraints');
+  return isCA;
+}
+
+function readKeyUsage(r: DerReader): string[] {
+  const { bytes } = r.bitString();
+  r.finish('keyUsage');
+  const usages: string[] = [];
+  KEY_USAGE_BITS.forEach((name, bit) => {
+    const byte = bytes[bit >> 3];
+    if (byte !== undefined && byte & (0x80 >> (bit & 7))) usages.push(name);
+  });
+  return usages;
+}

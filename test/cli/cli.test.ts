@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import { cli, serve } from '../support/cli.js';
+import { ENGINES, createTestDatabase, type TestDatabase } from '../support/databases.js';
+
+for (const engine of ENGINES) {
+  describe(`CLI and serve on ${engine}`, () => {
+    let db: TestDatabase;
+    let env: Record<string, string>;
+    before(async () => {
+      db = await createTestDatabase(engine);
+      env = { CERTPLANE_DATA_DIR: db.dataDir, DATABASE_URL: db.url, CERTPLANE_LOG_LEVEL: 'info' };
+    });
+    after(() => db.drop());
+
+    it('creates an account, an access key, a token and an instance, each as one JSON object', () => {
+      const account = cli(['account', 'create', '--name', 'acme'], env);
+      assert.equal(account.status, 0, account.stderr);
+      assert.match(String(account.json?.accountId), /^\d{15}$/);
+      assert.match(String(account.json?.projectId), /^[0-9a-f]{32}$/);
+      const accountId = String(account.json!.accountId);
+
+      const key = cli(['key', 'create', '--account', accountId], env);
+      assert.equal(key.status, 0, key.stderr);
+      assert.match(String(key.json?.accessKeyId), /^CP[0-9A-F]{22}$/);
+      assert.ok(String(key.json?.accessKeySecret).length >= 30);
+
+      const token = cli(['token', 'create', '--account', accountId, '--ttl', '2h'], env);
+      assert.equal(token.status, 0, token.stderr);
+      assert.match(String(token.json?.token), /^cpt_/);
+      const expiresIn = Date.parse(String(token.json?.expiresAt)) - Date.now();
+      assert.ok(expiresIn > 7_100_000 && expiresIn <= 7_200_000, `expires in ${expiresIn} ms`);
+
+      const instance = cli(['instance', 'create', '--account', accountId, '--name', 'gw1'], env);
+      assert.equal(instance.status, 0, instance.stderr);
+      assert.match(String(instance.json?.instanceId), /^[0-9a-f]{32}$/);
+    });
+
+    it('answers an unknown account and a bad ttl with a JSON error and a non-zero exit', () => {
+      const missing = cli(['key', 'create', '--account', '999999999999999'], env);
+      assert.equal(missing.status, 1);
+      assert.equal(missing.stdout, '');
+      assert.equal((JSON.parse(missing.stderr) as { error: { code: string } }).error.code, 'account.not_found');
+      const account = cli(['account', 'create', '--name', 'ttl'], env);
+      const badTtl = cli(['token', 'create', '--account', String(account.json!.accountId), '--ttl', 'forever'], env);
+      assert.equal(badTtl.status, 1);
+      assert.match(badTtl.stderr, /ttl/);
+    });
+
+    it('refuses to start on invalid settings, naming each one', () => {
+      const result = cli(['serve'], { ...env, CERTPLANE_PORT: '70000', CERTPLANE_MASTER_KEY: 'abc' });
+      assert.equal(result.status, 2);
+      assert.match(result.stderr, /CERTPLANE_PORT/);
+    });
+
+    it('serves health probes, logs JSON lines with request ids, and drains in-flight requests on SIGTERM', async () => {
+      const proc = await serve(env);
+      assert.deepEqual(await (await fetch(`${proc.baseUrl}/healthz`)).json(), { status: 'ok' });
+      const ready = await fetch(`${proc.baseUrl}/readyz`);
+      assert.equal(ready.status, 200);
+      const requestId = ready.headers.get('x-request-id');
+      assert.ok(requestId);
+
+      // Start a request whose body is still arriving, then ask the server to stop.
+      const url = new URL(`${proc.baseUrl}/v2/p/apigw/certificates`);
+      const pending = new Promise<number>((resolve, reject) => {
+        const req = request(
+          { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'content-type': 'application/json' } },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
+        req.on('error', reject);
+        req.write('{"name":');
+        setTimeout(() => proc.kill('SIGTERM'), 200);
+        setTimeout(() => req.end('"late"}'), 600);
+      });
+      assert.equal(await pending, 401, 'the in-flight request still got its answer');
+      assert.equal(await proc.exited, 0);
+
+      const logs = proc.logs().map((line) => JSON.parse(line) as Record<string, unknown>);
+      const requestLines = logs.filter((l) => l.requestId !== undefined);
+      assert.ok(requestLines.some((l) => l.requestId === requestId), 'the request id is on its log lines');
+      assert.ok(logs.every((l) => typeof l.level === 'number' && typeof l.time === 'number'));
+    });
+  });
+}

@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig } from '../../src/config/config.js';
+
+describe('config', () => {
+  it('defaults to SQLite under ./data on 127.0.0.1:8080', () => {
+    const config = loadConfig({ env: {} });
+    assert.equal(config.port, 8080);
+    assert.equal(config.host, '127.0.0.1');
+    assert.deepEqual(config.database, { kind: 'sqlite', file: resolve('data/certplane.db') });
+    assert.deepEqual(config.masterKeys, []);
+  });
+
+  it('selects PostgreSQL from a postgres:// DATABASE_URL and reads the other variables', () => {
+    const key = Buffer.alloc(32, 7).toString('base64');
+    const config = loadConfig({
+      env: {
+        CERTPLANE_PORT: '9443',
+        CERTPLANE_HOST: '0.0.0.0',
+        CERTPLANE_DATA_DIR: '/tmp/cp',
+        DATABASE_URL: 'postgres://u@db:5432/certs',
+        CERTPLANE_MASTER_KEY: key,
+      },
+    });
+    assert.equal(config.port, 9443);
+    assert.equal(config.host, '0.0.0.0');
+    assert.equal(config.dataDir, '/tmp/cp');
+    assert.deepEqual(config.database, { kind: 'postgres', url: 'postgres://u@db:5432/certs' });
+    assert.deepEqual(config.masterKeys, [key]);
+  });
+
+  it('names every bad setting at once', () => {
+    try {
+      loadConfig({ env: { CERTPLANE_PORT: 'eighty', DATABASE_URL: 'mysql://x', CERTPLANE_MASTER_KEY: 'short' } });
+      assert.fail('expected a ConfigError');
+    } catch (err) {
+      assert.ok(err instanceof ConfigError);
+      const text = err.problems.join('\n');
+      assert.match(text, /CERTPLANE_PORT/);
+      assert.doesNotMatch(text, /DATABASE_URL/, 'the schema problem is reported before URL checks run');
+    }
+    try {
+      loadConfig({ env: { DATABASE_URL: 'mysql://x', CERTPLANE_MASTER_KEY: 'short' } });
+      assert.fail('expected a ConfigError');
+    } catch (err) {
+      assert.ok(err instanceof ConfigError);
+      assert.equal(err.problems.length, 2);
+      assert.match(err.problems[0]!, /^DATABASE_URL/);
+      assert.match(err.problems[1]!, /^CERTPLANE_MASTER_KEY/);
+    }
+  });
+
+  it('reads a JSON config file, and the environment wins over it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cp-config-'));
+    const file = join(dir, 'certplane.json');
+    writeFileSync(file, JSON.stringify({ port: 7000, host: '127.0.0.2', logLevel: 'warn' }));
+    const config = loadConfig({ env: { CERTPLANE_PORT: '7001' }, configFile: file });
+    assert.equal(config.port, 7001);
+    assert.equal(config.host, '127.0.0.2');
+    assert.equal(config.logLevel, 'warn');
+  });
+
+  it('rejects an unknown key, an unreadable file and a file that is not JSON', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cp-config-'));
+    const unknown = join(dir, 'a.json');
+    writeFileSync(unknown, JSON.stringify({ prot: 1 }));
+    assert.throws(() => loadConfig({ env: {}, configFile: unknown }), (err: unknown) => {
+      return err instanceof ConfigError && /prot/.test(err.message);
+    });
+    assert.throws(() => loadConfig({ env: {}, configFile: join(dir, 'missing.json') }), /cannot read/);
+    const broken = join(dir, 'b.json');
+    writeFileSync(broken, '{port:');
+    assert.throws(() => loadConfig({ env: {}, configFile: broken }), /not valid JSON/);
+  });
+});
