@@ -195,7 +195,8 @@ class Bind implements BindServer {
   private async install(origin: string, records: readonly BindRecord[]): Promise<void> {
     const generation = ++this.generation;
     const marker = `g${generation}-${this.id}`;
-    // A new file per version: the replaced zone's journal (named.jnl next to its file) is left behind.
+    // A new file per version, so the old version's journal (<file>.jnl, holding RFC 2136 changes)
+    // is not replayed into the new one; delzone runs without -clean so it cannot race this file.
     const file = this.file(`${origin}.${generation}.zone`);
     writeFileSync(file, renderZone(origin, records, marker, generation));
     if (this.zones.delete(origin)) await this.rndc('delzone', origin);

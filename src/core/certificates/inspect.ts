@@ -77,13 +77,14 @@ function inspectSignPair(upload: CertificateUpload, algorithmType: AlgorithmType
 function inspectPair(chainPem: string, keyPem: string, now: Date, certParam: string, keyParam: string): InspectedPair {
   const chain = parseChainOrThrow(chainPem, certParam);
   const leaf = chain[0]!;
-  if (leaf.dnsNames.length === 0 && leaf.ipAddresses.length === 0) {
-    throw new AppError('certificate.no_san', 'the certificate has no subject alternative name', { parameter: certParam });
-  }
+  // Order first: an intermediate put before the leaf has no SAN either, but the fault is the order.
   try {
     checkChainOrder(chain);
   } catch (err) {
     throw mapPkiError(err, certParam);
+  }
+  if (leaf.dnsNames.length === 0 && leaf.ipAddresses.length === 0) {
+    throw new AppError('certificate.no_san', 'the certificate has no subject alternative name', { parameter: certParam });
   }
   const key = parseKeyOrThrow(keyPem, keyParam);
   if (!privateKeyMatches(key, leaf)) {
