@@ -54,6 +54,8 @@ export interface CaOptions {
   /** Present → an intermediate signed by this CA; absent → a self-signed root. */
   issuer?: Issued;
   days?: number;
+  /** Reuse this private key (PEM) instead of generating one. */
+  keyPem?: string;
 }
 
 export interface LeafOptions {
@@ -280,7 +282,7 @@ export function makeCa(opts: CaOptions = {}): Issued {
   const alg = opts.alg ?? 'rsa';
   const kind = opts.issuer ? 'Intermediate' : 'Root';
   const subject = opts.subject ?? `/O=Certplane Test/CN=${alg} Test ${kind} #${++counter}`;
-  const keyPem = generateKey(alg);
+  const keyPem = opts.keyPem ?? generateKey(alg);
   const days = opts.days ?? 3650;
   const caExt = ['basicConstraints=critical,CA:TRUE', 'keyUsage=critical,keyCertSign,cRLSign'];
   if (opts.issuer) {

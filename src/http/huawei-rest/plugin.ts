@@ -21,6 +21,7 @@ export function huaweiRest(app: App) {
     server.setNotFoundHandler((request, reply) => sendError(errors.routeNotFound(), request, reply));
 
     server.addHook('preHandler', async (request) => {
+      if (request.is404) return;
       const token = request.headers['x-auth-token'];
       const principal = await app.accounts.authenticateToken(typeof token === 'string' ? token : undefined);
       const projectId = (request.params as { project_id?: string }).project_id;
