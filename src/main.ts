@@ -4,7 +4,17 @@ import { SqlCertificateStore } from './adapters/db/certificate-store.js';
 import { migrate, openDatabase, type Database } from './adapters/db/database.js';
 import { AesGcmSealer } from './adapters/crypto/aes-gcm-sealer.js';
 import { loadMasterKeys } from './adapters/crypto/master-key.js';
+import { SqlAuditLog } from './adapters/db/audit-log.js';
+import { SqlIdentityStore } from './adapters/db/identity-store.js';
+import { SqlPlanStore } from './adapters/db/plan-store.js';
+import { SqlSiteStore } from './adapters/db/site-store.js';
+import { NodeDnsResolver } from './adapters/dns/resolver.js';
 import type { Config } from './config/config.js';
+import type { AuditLog } from './core/audit/ports.js';
+import { IdentityService } from './core/identity/service.js';
+import { PlansService } from './core/plans/service.js';
+import type { DnsResolver } from './core/sites/ports.js';
+import { SitesService } from './core/sites/service.js';
 import { AccountsService } from './core/accounts/service.js';
 import { CertificatesService } from './core/certificates/service.js';
 import { systemClock, type Clock } from './kernel/clock.js';
@@ -17,6 +27,10 @@ export interface App {
   database: Database;
   clock: Clock;
   accounts: AccountsService;
+  identity: IdentityService;
+  plans: PlansService;
+  sites: SitesService;
+  audit: AuditLog;
   certificates: CertificatesService;
   close(): Promise<void>;
 }
@@ -25,6 +39,8 @@ export interface ComposeOptions {
   logger?: PinoLogger;
   clock?: Clock;
   ids?: IdGenerator;
+  /** DNS answers for site verification; defaults to the configured resolver. */
+  dns?: DnsResolver;
 }
 
 /** The composition root: config → adapters → services. Migrations are applied before anything runs. */
@@ -41,7 +57,27 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     await database.close();
     throw err;
   }
-  const accounts = new AccountsService({ store: new SqlAccountStore(database.db), clock, ids, sealer });
+  const identityStore = new SqlIdentityStore(database.db);
+  const accounts = new AccountsService({
+    store: new SqlAccountStore(database.db),
+    clock,
+    ids,
+    sealer,
+    userExists: async (accountId, userId) => (await identityStore.findUser(accountId, userId)) !== undefined,
+  });
+  const requireAccount = (accountId: string) => accounts.requireAccount(accountId);
+  const identity = new IdentityService({ store: identityStore, clock, ids, requireAccount });
+  const plans = new PlansService({ store: new SqlPlanStore(database.db), catalogue: config.plans, clock, ids, requireAccount });
+  const sites = new SitesService({
+    store: new SqlSiteStore(database.db),
+    dns: options.dns ?? new NodeDnsResolver(config.dnsResolver ? { address: config.dnsResolver } : {}),
+    clock,
+    ids,
+    plans,
+    nameServers: config.nameServers,
+    cnameSuffix: config.cnameSuffix,
+  });
+  const audit = new SqlAuditLog(database.db, ids);
   const certificates = new CertificatesService({
     store: new SqlCertificateStore(database.db),
     instances: accounts,
@@ -55,6 +91,10 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     database,
     clock,
     accounts,
+    identity,
+    plans,
+    sites,
+    audit,
     certificates,
     close: () => database.close(),
   };

@@ -9,6 +9,35 @@ import { z } from 'zod';
  */
 const portSchema = z.coerce.number().int().min(0).max(65535);
 
+/** What a plan includes; `certplane plan grant` gives an account an instance of one. */
+const planSchema = z
+  .object({
+    /** Name shown as PlanSpecName, e.g. `normal`, `enterprise`. */
+    specName: z.string().min(1).max(64),
+    /** `PlanSubscribeType` it answers to in ListSites, e.g. `basicplan`, `enterpriseplan`. */
+    subscribeType: z.string().min(1).max(64),
+    sites: z.number().int().min(0),
+    freeCertificatesPerSite: z.number().int().min(0),
+    dnsRecords: z.number().int().min(0),
+    clientCertificates: z.boolean(),
+  })
+  .strict();
+export type PlanDefinition = z.infer<typeof planSchema>;
+
+export const DEFAULT_PLANS: Record<string, PlanDefinition> = {
+  free: { specName: 'free', subscribeType: 'basicplan', sites: 3, freeCertificatesPerSite: 10, dnsRecords: 200, clientCertificates: false },
+  enterprise: {
+    specName: 'enterprise',
+    subscribeType: 'enterpriseplan',
+    sites: 1000,
+    freeCertificatesPerSite: 1000,
+    dnsRecords: 100_000,
+    clientCertificates: true,
+  },
+};
+
+const hostName = z.string().regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'must be a lower-case host name');
+
 const fileSchema = z
   .object({
     port: portSchema.optional(),
@@ -19,6 +48,15 @@ const fileSchema = z
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
     bodyLimitBytes: z.number().int().min(1024).max(64 * 1024 * 1024).optional(),
     shutdownGraceMs: z.number().int().min(0).max(600_000).optional(),
+    regionId: z.string().regex(/^[a-z0-9-]{1,32}$/).optional(),
+    plans: z.record(z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/), planSchema).optional(),
+    nameServers: z.array(hostName).min(1).max(8).optional(),
+    cnameSuffix: hostName.optional(),
+    dnsResolver: z
+      .string()
+      .regex(/^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-fA-F:]+\])(:\d{1,5})?$/, 'must be IP:PORT')
+      .optional(),
+    signatureMaxSkewSeconds: z.number().int().min(1).max(86_400).optional(),
   })
   .strict();
 
@@ -34,6 +72,16 @@ export interface Config {
   logLevel: NonNullable<FileConfig['logLevel']>;
   bodyLimitBytes: number;
   shutdownGraceMs: number;
+  /** Region named in resource ARNs (`acs:esa:{regionId}:…`). */
+  regionId: string;
+  plans: Record<string, PlanDefinition>;
+  /** Nameservers assigned to sites in NS access mode. */
+  nameServers: string[];
+  /** Sites in CNAME access mode point their records at `<site>.<cnameSuffix>`. */
+  cnameSuffix: string;
+  /** DNS server (IP:PORT) that site verification asks; unset = the system resolver. */
+  dnsResolver: string | undefined;
+  signatureMaxSkewMs: number;
 }
 
 export class ConfigError extends Error {
@@ -51,6 +99,8 @@ const ENV_KEYS = {
   DATABASE_URL: 'databaseUrl',
   CERTPLANE_MASTER_KEY: 'masterKey',
   CERTPLANE_LOG_LEVEL: 'logLevel',
+  CERTPLANE_DNS_RESOLVER: 'dnsResolver',
+  CERTPLANE_REGION: 'regionId',
 } as const;
 
 export interface ConfigSources {
@@ -93,6 +143,12 @@ export function loadConfig(sources: ConfigSources = { env: process.env }): Confi
     logLevel: raw.logLevel ?? 'info',
     bodyLimitBytes: raw.bodyLimitBytes ?? 1024 * 1024,
     shutdownGraceMs: raw.shutdownGraceMs ?? 10_000,
+    regionId: raw.regionId ?? 'cn-hangzhou',
+    plans: raw.plans ?? DEFAULT_PLANS,
+    nameServers: raw.nameServers ?? ['ns1.certplane-dns.net', 'ns2.certplane-dns.net'],
+    cnameSuffix: raw.cnameSuffix ?? 'cname.certplane-dns.net',
+    dnsResolver: raw.dnsResolver,
+    signatureMaxSkewMs: (raw.signatureMaxSkewSeconds ?? 900) * 1000,
   };
 }
 

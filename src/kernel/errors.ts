@@ -7,6 +7,18 @@ export const ERROR_CODES = [
   'auth.credentials_missing',
   'auth.credentials_invalid',
   'auth.forbidden',
+  'auth.signature_stale',
+  'auth.nonce_reused',
+  'user.not_found',
+  'user.name_taken',
+  'policy.not_found',
+  'policy.name_taken',
+  'plan.not_found',
+  'plan_instance.not_found',
+  'site.not_found',
+  'site.name_taken',
+  'site.quota_exceeded',
+  'dependency.unavailable',
   'request.invalid_parameter',
   'request.missing_parameter',
   'request.malformed_body',
@@ -63,6 +75,22 @@ export const errors = {
   credentialsMissing: () => new AppError('auth.credentials_missing', 'credentials are missing'),
   credentialsInvalid: (why = 'credentials are invalid') => new AppError('auth.credentials_invalid', why),
   forbidden: (action: string) => new AppError('auth.forbidden', `not allowed to perform ${action}`),
+  signatureStale: () => new AppError('auth.signature_stale', 'the request date is too far from the server time'),
+  nonceReused: () => new AppError('auth.nonce_reused', 'the signature nonce was used already'),
+  userNotFound: (id: string) => new AppError('user.not_found', `user ${id} does not exist`, { id }),
+  userNameTaken: (name: string) => new AppError('user.name_taken', `a user named ${name} already exists`),
+  policyNotFound: (id: string) => new AppError('policy.not_found', `policy ${id} does not exist`, { id }),
+  policyNameTaken: (name: string) => new AppError('policy.name_taken', `a policy named ${name} already exists`),
+  planNotFound: (name: string) => new AppError('plan.not_found', `no plan named ${name} is configured`),
+  planInstanceNotFound: (id: string) =>
+    new AppError('plan_instance.not_found', `plan instance ${id} does not exist`, { id, parameter: 'instanceId' }),
+  siteNotFound: (id: string) => new AppError('site.not_found', `site ${id} does not exist`, { id, parameter: 'siteId' }),
+  siteNameTaken: (name: string) =>
+    new AppError('site.name_taken', `site ${name} already exists in this account`, { parameter: 'siteName' }),
+  siteQuotaExceeded: (limit: number) =>
+    new AppError('site.quota_exceeded', `the plan allows ${limit} sites and all are used`),
+  dependencyUnavailable: (what: string, cause?: unknown) =>
+    new AppError('dependency.unavailable', `${what} could not be reached`, {}, { cause }),
   invalidParameter: (parameter: string, why: string) =>
     new AppError('request.invalid_parameter', `${parameter}: ${why}`, { parameter }),
   missingParameter: (parameter: string) =>

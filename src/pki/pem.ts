@@ -18,7 +18,7 @@ export interface PemBlock {
   position: number;
 }
 
-const BLOCK_RE = /-----BEGIN ([^\n-]+)-----([\s\S]*?)-----END ([^\n-]+)-----/g;
+const LABEL_RE = /^[A-Z0-9][A-Z0-9 ]*$/;
 const BASE64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /** Bring any accepted input to one string with \n line endings. */
@@ -40,19 +40,36 @@ export function normaliseInput(input: string | Uint8Array): string {
   return text;
 }
 
-/** All complete PEM blocks in the text; throws pem.invalid for broken armour. */
+/**
+ * All complete PEM blocks in the text; throws pem.invalid for broken armour.
+ * A forward-only indexOf scan rather than one big regex: a lazy regex over
+ * many unterminated BEGIN lines would be quadratic in the upload size.
+ */
 export function findPemBlocks(text: string): PemBlock[] {
   const blocks: PemBlock[] = [];
-  for (const m of text.matchAll(BLOCK_RE)) {
-    const label = m[1]!.trim();
-    if (m[3]!.trim() !== label) {
-      throw new PkiError('pem.invalid', `PEM block "${label}" is closed by END ${m[3]!.trim()}`);
-    }
-    blocks.push(parseBody(label, m[2]!, m[0], blocks.length));
+  let from = 0;
+  for (;;) {
+    const begin = text.indexOf('-----BEGIN ', from);
+    if (begin < 0) return blocks;
+    const label = readLabel(text, begin + 11, 'BEGIN');
+    const bodyStart = begin + 11 + label.length + 5;
+    const end = text.indexOf('-----END ', bodyStart);
+    if (end < 0) throw new PkiError('pem.invalid', `PEM block "${label}" has no END line`);
+    const endLabel = readLabel(text, end + 9, 'END');
+    const next = text.indexOf('-----BEGIN ', bodyStart);
+    if (next >= 0 && next < end) throw new PkiError('pem.invalid', `PEM block "${label}" has no END line`);
+    if (endLabel !== label) throw new PkiError('pem.invalid', `PEM block "${label}" is closed by END ${endLabel}`);
+    from = end + 9 + endLabel.length + 5;
+    blocks.push(parseBody(label, text.slice(bodyStart, end), text.slice(begin, from), blocks.length));
   }
-  const begins = text.split('-----BEGIN ').length - 1;
-  if (begins !== blocks.length) throw new PkiError('pem.invalid', 'PEM block without a matching END line');
-  return blocks;
+}
+
+/** The label after "-----BEGIN " / "-----END ", up to the closing dashes (LABEL_RE keeps it on one line). */
+function readLabel(text: string, start: number, what: string): string {
+  const close = text.indexOf('-----', start);
+  const label = close < 0 ? '' : text.slice(start, close);
+  if (!LABEL_RE.test(label)) throw new PkiError('pem.invalid', `malformed PEM ${what} line`);
+  return label;
 }
 
 function parseBody(label: string, body: string, whole: string, position: number): PemBlock {

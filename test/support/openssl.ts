@@ -391,32 +391,43 @@ export interface OpensslView {
   text: string;
 }
 
-/** What `openssl x509` reports for a certificate. Memoised per PEM. */
+/**
+ * What `openssl x509` reports for a certificate. Memoised per PEM. One openssl
+ * run per certificate (it prints in argument order), since process start-up
+ * dominates the test suite's run time.
+ */
 export function inspectCert(certPem: string): OpensslView {
   return memoKey(`inspect:${certPem}`, () => {
     const input = writeTemp('inspect', certPem);
-    const x509 = (...args: string[]): string => openssl(['x509', '-in', input, '-noout', ...args]).trim();
-    const value = (line: string): string => line.slice(line.indexOf('=') + 1);
-    const [nb, na] = x509('-dates', '-dateopt', 'iso_8601').split('\n').map((l) => new Date(value(l).replace(' ', 'T')));
-    const text = x509('-text');
-    const ext = (name: string): string[] => {
-      const out = x509('-ext', name);
-      const body = out.split('\n').slice(1).join(' ').trim();
-      return body === '' ? [] : body.split(/,\s*/);
+    const out = openssl([
+      'x509', '-in', input, '-noout', '-serial', '-dates', '-fingerprint', '-sha256', '-subject', '-issuer',
+      '-pubkey', '-text', '-nameopt', 'RFC2253,-esc_msb', '-dateopt', 'iso_8601',
+    ]);
+    const field = (name: string): string => {
+      const m = new RegExp(`^${name}=(.*)$`, 'm').exec(out);
+      if (!m) throw new Error(`openssl printed no ${name}`);
+      return m[1]!;
     };
-    const pubPem = x509('-pubkey');
+    const date = (name: string): Date => new Date(field(name).replace(' ', 'T'));
+    const text = out.slice(out.indexOf('Certificate:'));
+    /** The line after an extension's header in -text, split into entries. */
+    const ext = (header: string): string[] => {
+      const m = new RegExp(`${header}:.*\n\s*(.*)`).exec(text);
+      return m ? m[1]!.trim().split(/,\s*/) : [];
+    };
+    const pubPem = /-----BEGIN PUBLIC KEY-----[\s\S]*?-----END PUBLIC KEY-----/.exec(out)![0];
     return {
-      serialHex: value(x509('-serial')),
-      notBefore: nb!,
-      notAfter: na!,
-      fingerprintSha256: value(x509('-fingerprint', '-sha256')).replace(/:/g, '').toLowerCase(),
-      subject: value(x509('-subject', '-nameopt', 'RFC2253,-esc_msb')),
-      issuer: value(x509('-issuer', '-nameopt', 'RFC2253,-esc_msb')),
+      serialHex: field('serial'),
+      notBefore: date('notBefore'),
+      notAfter: date('notAfter'),
+      fingerprintSha256: field('sha256 Fingerprint').replace(/:/g, '').toLowerCase(),
+      subject: field('subject'),
+      issuer: field('issuer'),
       version: Number(/Version: (\d+)/.exec(text)?.[1]),
       signatureAlgorithm: /Signature Algorithm: (\S+)/.exec(text)?.[1] ?? '',
-      subjectAltName: ext('subjectAltName'),
-      keyUsage: ext('keyUsage'),
-      isCA: ext('basicConstraints').includes('CA:TRUE'),
+      subjectAltName: ext('X509v3 Subject Alternative Name'),
+      keyUsage: ext('X509v3 Key Usage'),
+      isCA: ext('X509v3 Basic Constraints').includes('CA:TRUE'),
       spki: Buffer.from(pubPem.replace(/-----[^-]+-----|\s/g, ''), 'base64'),
       text,
     };

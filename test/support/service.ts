@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
-import type { Config } from '../../src/config/config.js';
+import { loadConfig, type Config } from '../../src/config/config.js';
 import { buildServer } from '../../src/http/server.js';
 import type { Clock } from '../../src/kernel/clock.js';
 import { compose, type App } from '../../src/main.js';
@@ -18,13 +18,10 @@ export interface TestService {
 
 export function testConfig(testDb: TestDatabase, overrides: Partial<Config> = {}): Config {
   return {
-    port: 0,
-    host: '127.0.0.1',
-    dataDir: testDb.dataDir,
+    ...loadConfig({ env: { CERTPLANE_DATA_DIR: testDb.dataDir } }),
     database: testDb.database,
-    masterKeys: [],
+    port: 0,
     logLevel: 'silent',
-    bodyLimitBytes: 1024 * 1024,
     shutdownGraceMs: 2000,
     ...overrides,
   };

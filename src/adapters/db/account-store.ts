@@ -1,6 +1,6 @@
 import type { AccessKey, Account, Instance } from '../../core/accounts/model.js';
 import type { AccountStore } from '../../core/accounts/ports.js';
-import type { Db } from './database.js';
+import { isUniqueViolation, type Db } from './database.js';
 
 export class SqlAccountStore implements AccountStore {
   constructor(private readonly db: Db) {}
@@ -41,8 +41,14 @@ export class SqlAccountStore implements AccountStore {
       .execute();
   }
 
-  async findAccessKey(id: string): Promise<{ key: AccessKey; secretSealed: string } | undefined> {
-    const row = await this.db.selectFrom('access_keys').selectAll().where('id', '=', id).executeTakeFirst();
+  async findAccessKey(id: string): Promise<{ key: AccessKey; secretSealed: string; projectId: string } | undefined> {
+    const row = await this.db
+      .selectFrom('access_keys')
+      .innerJoin('accounts', 'accounts.id', 'access_keys.account_id')
+      .selectAll('access_keys')
+      .select('accounts.project_id')
+      .where('access_keys.id', '=', id)
+      .executeTakeFirst();
     if (!row) return undefined;
     return {
       key: {
@@ -53,7 +59,29 @@ export class SqlAccountStore implements AccountStore {
         createdAt: new Date(row.created_at),
       },
       secretSealed: row.secret_sealed,
+      projectId: row.project_id,
     };
+  }
+
+  async rememberNonce(accessKeyId: string, nonce: string, expiresAt: Date): Promise<boolean> {
+    try {
+      await this.db
+        .insertInto('signature_nonces')
+        .values({ access_key_id: accessKeyId, nonce, expires_at: expiresAt.toISOString() })
+        .execute();
+      return true;
+    } catch (err) {
+      if (isUniqueViolation(err)) return false;
+      throw err;
+    }
+  }
+
+  async purgeNonces(before: Date): Promise<number> {
+    const result = await this.db
+      .deleteFrom('signature_nonces')
+      .where('expires_at', '<', before.toISOString())
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
   }
 
   async insertToken(tokenHash: string, accountId: string, expiresAt: Date, createdAt: Date): Promise<void> {

@@ -228,6 +228,8 @@ function toRow(c: Certificate, keys: { main: SealedKey; sign: SealedKey | null }
     fingerprint_sha256: c.fingerprintSha256,
     created_at: c.createdAt.toISOString(),
     updated_at: c.updatedAt.toISOString(),
+    site_id: null,
+    source: 'upload',
   };
 }
 

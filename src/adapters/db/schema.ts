@@ -66,6 +66,9 @@ export interface CertificatesTable {
   fingerprint_sha256: string;
   created_at: string;
   updated_at: string;
+  site_id: string | null;
+  /** `upload` (brought by the user) or `free` (obtained by certplane through ACME). */
+  source: string;
 }
 
 export interface CertificateDomainsTable {
@@ -77,6 +80,68 @@ export interface CertificateDomainsTable {
   created_at: ColumnType<string, string, never>;
 }
 
+export interface UsersTable {
+  id: string;
+  account_id: string;
+  name: string;
+  created_at: string;
+}
+
+export interface PoliciesTable {
+  id: string;
+  account_id: string;
+  name: string;
+  document: string;
+  created_at: string;
+}
+
+export interface UserPoliciesTable {
+  user_id: string;
+  policy_id: string;
+  created_at: string;
+}
+
+export interface SignatureNoncesTable {
+  access_key_id: string;
+  nonce: string;
+  expires_at: string;
+}
+
+export interface AuditEventsTable {
+  id: string;
+  at: string;
+  account_id: string;
+  actor: string;
+  action: string;
+  resource: string;
+  outcome: string;
+  request_id: string;
+}
+
+export interface PlanInstancesTable {
+  id: string;
+  account_id: string;
+  plan: string;
+  created_at: string;
+}
+
+export interface SitesTable {
+  id: string;
+  account_id: string;
+  name: string;
+  access_type: string;
+  coverage: string;
+  instance_id: string;
+  resource_group_id: string | null;
+  status: string;
+  verify_code: string;
+  name_servers: string;
+  cname_zone: string;
+  created_at: string;
+  updated_at: string;
+  verified_at: string | null;
+}
+
 export interface Schema {
   accounts: AccountsTable;
   access_keys: AccessKeysTable;
@@ -85,4 +150,11 @@ export interface Schema {
   private_keys: PrivateKeysTable;
   certificates: CertificatesTable;
   certificate_domains: CertificateDomainsTable;
+  users: UsersTable;
+  policies: PoliciesTable;
+  user_policies: UserPoliciesTable;
+  signature_nonces: SignatureNoncesTable;
+  audit_events: AuditEventsTable;
+  plan_instances: PlanInstancesTable;
+  sites: SitesTable;
 }

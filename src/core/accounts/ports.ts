@@ -6,7 +6,12 @@ export interface AccountStore {
   findAccountByProject(projectId: string): Promise<Account | undefined>;
 
   insertAccessKey(key: AccessKey, secretSealed: string): Promise<void>;
-  findAccessKey(id: string): Promise<{ key: AccessKey; secretSealed: string } | undefined>;
+  findAccessKey(id: string): Promise<{ key: AccessKey; secretSealed: string; projectId: string } | undefined>;
+
+  /** Records a signature nonce; false when this key already used it and it has not expired. */
+  rememberNonce(accessKeyId: string, nonce: string, expiresAt: Date): Promise<boolean>;
+  /** Forgets nonces whose requests can no longer pass the date check. */
+  purgeNonces(before: Date): Promise<number>;
 
   insertToken(tokenHash: string, accountId: string, expiresAt: Date, createdAt: Date): Promise<void>;
   findToken(tokenHash: string): Promise<{ accountId: string; expiresAt: Date } | undefined>;

@@ -11,10 +11,13 @@ export interface AccountsDeps {
   clock: Clock;
   ids: IdGenerator;
   sealer: Sealer;
+  /** Whether a user belongs to the account (from the identity context). */
+  userExists(accountId: string, userId: string): Promise<boolean>;
 }
 
 const TOKEN_PREFIX = 'cpt_';
 const MAX_TOKEN_TTL_MS = 365 * 86_400_000;
+const NONCE_PURGE_EVERY = 500;
 
 function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
@@ -26,6 +29,8 @@ function secretContext(accessKeyId: string): string {
 
 /** Accounts, their credentials and gateway instances: the operator's side of tenancy. */
 export class AccountsService {
+  private noncesSincePurge = 0;
+
   constructor(private readonly deps: AccountsDeps) {}
 
   async createAccount(name: string): Promise<Account> {
@@ -50,6 +55,7 @@ export class AccountsService {
   /** A new access key; the secret is returned once and kept sealed (HMAC checks need it back). */
   async createAccessKey(accountId: string, userId: string | null = null): Promise<{ key: AccessKey; secret: string }> {
     await this.requireAccount(accountId);
+    if (userId !== null && !(await this.deps.userExists(accountId, userId))) throw errors.userNotFound(userId);
     const key: AccessKey = {
       id: `CP${this.deps.ids.hex32().slice(0, 22).toUpperCase()}`,
       accountId,
@@ -62,11 +68,27 @@ export class AccountsService {
     return { key, secret };
   }
 
-  /** The key and its secret, for signature checks; undefined when unknown or disabled. */
-  async accessKeyWithSecret(id: string): Promise<{ key: AccessKey; secret: string } | undefined> {
+  /** The key, its secret (for signature checks) and who it speaks for; undefined when unknown or disabled. */
+  async accessKeyWithSecret(id: string): Promise<{ key: AccessKey; secret: string; principal: Principal } | undefined> {
     const found = await this.deps.store.findAccessKey(id);
     if (!found || found.key.status !== 'active') return undefined;
-    return { key: found.key, secret: this.deps.sealer.open(found.secretSealed, secretContext(id)) };
+    return {
+      key: found.key,
+      secret: this.deps.sealer.open(found.secretSealed, secretContext(id)),
+      principal: { accountId: found.key.accountId, projectId: found.projectId, userId: found.key.userId, via: id },
+    };
+  }
+
+  /**
+   * Remembers a signature nonce until `expiresAt`; throws `auth.nonce_reused` for a replay.
+   * Stored in the database, so every server process sharing it sees every nonce.
+   */
+  async useNonce(accessKeyId: string, nonce: string, expiresAt: Date): Promise<void> {
+    if (++this.noncesSincePurge >= NONCE_PURGE_EVERY) {
+      this.noncesSincePurge = 0;
+      await this.deps.store.purgeNonces(this.deps.clock.now());
+    }
+    if (!(await this.deps.store.rememberNonce(accessKeyId, nonce, expiresAt))) throw errors.nonceReused();
   }
 
   async createToken(accountId: string, ttlMs: number): Promise<{ token: string; expiresAt: Date }> {

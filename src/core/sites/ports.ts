@@ -1,3 +1,5 @@
+import type { Site, SiteFilter, SitePage } from './model.js';
+
 /**
  * DNS lookups the sites context needs to verify that a domain is under the user's control.
  *
@@ -24,4 +26,21 @@ export class DnsUnavailable extends Error {
   ) {
     super(message, options);
   }
+}
+
+export interface SiteStore {
+  /** Throws SiteNameInUse when the account already has a site of that name. */
+  insert(site: Site): Promise<void>;
+  find(accountId: string, id: string): Promise<Site | undefined>;
+  list(accountId: string, filter: SiteFilter, page: SitePage): Promise<{ total: number; items: Site[] }>;
+  countOnInstance(accountId: string, instanceId: string): Promise<number>;
+  sitesOnInstance(accountId: string, instanceId: string): Promise<Site[]>;
+  /** Free (ACME-issued) certificates per site id. */
+  freeCertificateCounts(accountId: string, siteIds: string[]): Promise<Map<string, number>>;
+  markVerified(accountId: string, id: string, at: Date): Promise<void>;
+  delete(accountId: string, id: string): Promise<boolean>;
+}
+
+export class SiteNameInUse extends Error {
+  override readonly name = 'SiteNameInUse';
 }

@@ -75,6 +75,19 @@ const MAP: Record<ErrorCode, Entry> = {
   'certificate.domain_mismatch': [400, 'APIG.2103', 'The certificate domain name and the custom domain name do not match'],
   'domain.not_bound': [404, 'APIG.3097', 'The binding record of this SSL certificate and domain name does not exist'],
   'domain.bound_elsewhere': [400, 'APIG.2051', 'A domain name cannot be bound with different certificates'],
+  // Codes of the RPC dialect's operations; APIG routes never raise them, but the map stays total.
+  'auth.signature_stale': [401, 'APIG.1002', 'Incorrect token or token resolution failed'],
+  'auth.nonce_reused': [401, 'APIG.1002', 'Incorrect token or token resolution failed'],
+  'user.not_found': [404, 'APIG.3001', (e) => e.message],
+  'user.name_taken': [409, 'APIG.3001', (e) => e.message],
+  'policy.not_found': [404, 'APIG.3001', (e) => e.message],
+  'policy.name_taken': [409, 'APIG.3001', (e) => e.message],
+  'plan.not_found': [404, 'APIG.3001', (e) => e.message],
+  'plan_instance.not_found': [404, 'APIG.3030', (e) => `The instance does not exist;id:${e.details.id ?? ''}`],
+  'site.not_found': [404, 'APIG.3001', (e) => e.message],
+  'site.name_taken': [409, 'APIG.3001', (e) => e.message],
+  'site.quota_exceeded': [403, 'APIG.3100', 'Number of resources exceeds the maximum allowed limit'],
+  'dependency.unavailable': [503, 'APIG.9999', 'System error'],
   internal: [500, 'APIG.9999', 'System error'],
 };
 

@@ -1,0 +1,308 @@
+/**
+ * `npm run bench -- upload [--duration S] [--concurrency N] [--postgres] [--cpu-prof DIR]`
+ *
+ * CreateCertificateV2 uploads per second (RSA-2048 and ECDSA P-256 chains, leaf + intermediate, with
+ * the leaf's key) against `certplane serve` running as its own process, with the load coming from a
+ * third process (bench/_load.ts), next to the ceiling measured in this same run: how many times per
+ * second node:crypto's X509Certificate parses the same chain in one process. Target: uploads at
+ * ≥ 25 % of that ceiling (parsing, key match, chain check, encryption and storage all included).
+ *
+ * Exits 0 when both chains meet the target with no failed request, 1 otherwise.
+ * `--cpu-prof DIR` profiles the server (V8 sampling profiler, via bench/_cpuprof.ts) and leaves its
+ * .cpuprofile in DIR (open it in Chrome DevTools or speedscope).
+ */
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { cli, serve, type ServeProcess } from '../test/support/cli.js';
+import { createTestDatabase, type Engine, type TestDatabase } from '../test/support/databases.js';
+import { makeChain } from '../test/support/openssl.js';
+import type { LoadConfig, LoadResult } from './_load.js';
+
+const TARGET = 0.25;
+const LOG_LEVEL = 'warn';
+const CEILING_MS = 3_000;
+const WARMUP_MS = 2_000;
+const LOAD_JS = fileURLToPath(new URL('./_load.js', import.meta.url));
+const CPUPROF_JS = fileURLToPath(new URL('./_cpuprof.js', import.meta.url));
+
+interface Options {
+  durationS: number;
+  concurrency: number;
+  engine: Engine;
+  cpuProfDir: string | undefined;
+}
+
+function usage(message: string): never {
+  process.stderr.write(`${message}\nusage: npm run bench -- upload [--duration SECONDS] [--concurrency N] [--postgres] [--cpu-prof DIR]\n`);
+  process.exit(2);
+}
+
+function parseOptions(argv: string[]): Options {
+  const options: Options = { durationS: 10, concurrency: 16, engine: 'sqlite', cpuProfDir: undefined };
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i]!;
+    const value = (): string => argv[++i] ?? usage(`${arg} needs a value`);
+    if (arg === '--duration') {
+      options.durationS = Number(value());
+      if (!(options.durationS >= 1 && options.durationS <= 600)) usage('--duration: 1..600 seconds');
+    } else if (arg === '--concurrency') {
+      options.concurrency = Number(value());
+      if (!Number.isInteger(options.concurrency) || options.concurrency < 1 || options.concurrency > 256) usage('--concurrency: 1..256');
+    } else if (arg === '--postgres') options.engine = 'postgres';
+    else if (arg === '--cpu-prof') options.cpuProfDir = resolve(value());
+    else usage(`unknown argument ${arg}`);
+  }
+  return options;
+}
+
+// ---------------------------------------------------------------- ceiling
+
+const CERT_PEM = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\r?\n?/g;
+
+/** Parses the chain once: split into certificates, one X509Certificate each. */
+function parseChainOnce(chainPem: string): number {
+  let n = 0;
+  for (const pem of chainPem.match(CERT_PEM) ?? []) {
+    if (new X509Certificate(pem).serialNumber) n += 1;
+  }
+  return n;
+}
+
+/** Chains per second node:crypto's X509Certificate parses in this process, over ~`ms`. */
+function ceiling(chainPem: string, ms: number): number {
+  if (parseChainOnce(chainPem) < 2) throw new Error('expected a chain of at least two certificates');
+  for (let i = 0; i < 500; i += 1) parseChainOnce(chainPem); // warm-up
+  let count = 0;
+  const start = performance.now();
+  let elapsed = 0;
+  while (elapsed < ms) {
+    for (let i = 0; i < 50; i += 1) parseChainOnce(chainPem);
+    count += 50;
+    elapsed = performance.now() - start;
+  }
+  return count / (elapsed / 1000);
+}
+
+// ---------------------------------------------------------------- processes
+
+let server: ServeProcess | undefined;
+let database: TestDatabase | undefined;
+const loads = new Set<ChildProcess>();
+
+/** The pid of the `certplane serve` child (for its CPU time), from /proc; undefined elsewhere. */
+function serverPid(): number | undefined {
+  try {
+    for (const task of readdirSync('/proc/self/task')) {
+      const children = readFileSync(`/proc/self/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+      for (const pid of children) {
+        const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+        if (argv.includes('serve')) return Number(pid);
+      }
+    }
+  } catch {
+    // no /proc: no server CPU column
+  }
+  return undefined;
+}
+
+let clockTicks: number | undefined;
+/** CPU seconds a process has used so far (user + system), from /proc/PID/stat. */
+function cpuSeconds(pid: number): number {
+  clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / clockTicks;
+}
+
+function runLoad(config: LoadConfig, pid: number | undefined): Promise<LoadResult & { serverCpu: number }> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, ['--enable-source-maps', LOAD_JS], { stdio: ['pipe', 'pipe', 'inherit'] });
+    loads.add(child);
+    let stdout = '';
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    // Server CPU over the measured window, sampled on this side of the pipe (child start-up ≈ tens of ms off).
+    let cpuFrom: number | undefined;
+    let cpuTo: number | undefined;
+    const sample = (): number | undefined => {
+      try {
+        return pid === undefined ? undefined : cpuSeconds(pid);
+      } catch {
+        return undefined;
+      }
+    };
+    const t1 = setTimeout(() => (cpuFrom = sample()), config.warmupMs);
+    const t2 = setTimeout(() => (cpuTo = sample()), config.warmupMs + config.durationMs);
+    // Belt and braces: the child has its own watchdog, this one kills it from outside.
+    const guard = setTimeout(() => child.kill('SIGKILL'), config.warmupMs + config.durationMs + 60_000);
+    child.once('error', reject);
+    child.once('exit', (code, signal) => {
+      loads.delete(child);
+      clearTimeout(t1);
+      clearTimeout(t2);
+      clearTimeout(guard);
+      const line = stdout.trim().split('\n').pop() ?? '';
+      if (code !== 0) return reject(new Error(`load process exited with ${code ?? signal}: ${stdout}`));
+      try {
+        const result = JSON.parse(line) as LoadResult;
+        const serverCpu = cpuFrom !== undefined && cpuTo !== undefined ? (cpuTo - cpuFrom) / (config.durationMs / 1000) : Number.NaN;
+        resolvePromise({ ...result, serverCpu });
+      } catch {
+        reject(new Error(`load process printed no result: ${stdout}`));
+      }
+    });
+    child.stdin!.end(JSON.stringify(config));
+  });
+}
+
+async function stopServer(): Promise<void> {
+  const s = server;
+  server = undefined;
+  if (!s) return;
+  s.kill('SIGTERM');
+  const done = await Promise.race([s.exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 15_000))]);
+  if (!done) {
+    s.kill('SIGKILL');
+    await s.exited;
+  }
+}
+
+async function cleanup(): Promise<void> {
+  for (const child of loads) child.kill('SIGKILL');
+  await stopServer();
+  const db = database;
+  database = undefined;
+  await db?.drop();
+}
+
+process.once('SIGINT', () => {
+  process.stderr.write('\ninterrupted: stopping the server and the load\n');
+  cleanup().finally(() => process.exit(130));
+});
+process.once('SIGTERM', () => {
+  cleanup().finally(() => process.exit(143));
+});
+process.on('exit', () => {
+  // Last resort if something above threw past cleanup().
+  for (const child of loads) child.kill('SIGKILL');
+  server?.kill('SIGKILL');
+});
+
+// ---------------------------------------------------------------- main
+
+const fmt = (n: number, digits = 0): string => (Number.isFinite(n) ? n.toFixed(digits) : '-');
+const pct = (n: number): string => (Number.isFinite(n) ? `${(n * 100).toFixed(0)}%` : '-');
+
+async function main(): Promise<number> {
+  const options = parseOptions(process.argv.slice(2));
+  const chains = [
+    { label: 'RSA-2048', tag: 'rsa', chain: makeChain('rsa') },
+    { label: 'ECC P-256', tag: 'ecc', chain: makeChain('p256') },
+  ];
+
+  // The ceiling first, while nothing else runs on the machine.
+  const ceilings = chains.map(({ chain }) => ceiling(chain.chainPem, CEILING_MS));
+
+  database = await createTestDatabase(options.engine);
+  const env: Record<string, string> = {
+    CERTPLANE_DATA_DIR: database.dataDir,
+    DATABASE_URL: database.url,
+    CERTPLANE_LOG_LEVEL: LOG_LEVEL,
+    CERTPLANE_HOST: '127.0.0.1',
+    CERTPLANE_CONFIG: '',
+    CERTPLANE_MASTER_KEY: '',
+  };
+  const serveEnv = { ...env };
+  if (options.cpuProfDir) {
+    // Node 20 refuses --cpu-prof in NODE_OPTIONS: a preload starts the profiler through node:inspector instead.
+    mkdirSync(options.cpuProfDir, { recursive: true });
+    serveEnv.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --import ${CPUPROF_JS}`.trim();
+    serveEnv.CERTPLANE_BENCH_CPUPROF_DIR = options.cpuProfDir;
+  }
+  server = await serve(serveEnv);
+  const port = Number(new URL(server.baseUrl).port);
+
+  const account = cli(['account', 'create', '--name', 'bench'], env);
+  const accountId = account.json?.accountId;
+  const projectId = account.json?.projectId;
+  if (typeof accountId !== 'string' || typeof projectId !== 'string') throw new Error(`account create failed: ${account.stderr}`);
+  const tokenResult = cli(['token', 'create', '--account', accountId, '--ttl', '24h'], env);
+  const token = tokenResult.json?.token;
+  if (typeof token !== 'string') throw new Error(`token create failed: ${tokenResult.stderr}`);
+
+  const pid = serverPid();
+  const stamp = Date.now().toString(36);
+  const results: Array<LoadResult & { serverCpu: number }> = [];
+  for (const { tag, chain } of chains) {
+    results.push(
+      await runLoad(
+        {
+          port,
+          projectId,
+          token,
+          chainPem: chain.chainPem,
+          keyPem: chain.key,
+          run: `${stamp}_${tag}`,
+          concurrency: options.concurrency,
+          warmupMs: WARMUP_MS,
+          durationMs: options.durationS * 1000,
+        },
+        pid,
+      ),
+    );
+  }
+  const serverLogs = server.logs();
+  await cleanup();
+
+  const engine = options.engine === 'sqlite' ? 'SQLite' : 'PostgreSQL';
+  const lines = [
+    `upload (CreateCertificateV2), concurrency ${options.concurrency}, ${engine}, ${options.durationS} s each after ${WARMUP_MS / 1000} s warm-up, server log level ${LOG_LEVEL}${options.cpuProfDir ? ', server being profiled' : ''}`,
+    `ceiling: node:crypto X509Certificate parses of the same chain (leaf + intermediate) in one process, ${CEILING_MS / 1000} s each`,
+    '',
+    ['chain'.padEnd(11), 'uploads/s'.padStart(9), 'p50 ms'.padStart(7), 'p99 ms'.padStart(7), 'errors'.padStart(6), 'server CPU'.padStart(10), 'load CPU'.padStart(8), 'ceiling chains/s'.padStart(16), 'ratio'.padStart(6), `  target ≥ ${TARGET * 100}%`].join('  '),
+  ];
+  let pass = true;
+  const failures: string[] = [];
+  chains.forEach(({ label }, i) => {
+    const r = results[i]!;
+    const ratio = r.perSecond / ceilings[i]!;
+    const ok = ratio >= TARGET && r.errors === 0;
+    pass &&= ok;
+    lines.push(
+      [
+        label.padEnd(11),
+        fmt(r.perSecond).padStart(9),
+        fmt(r.p50Ms, 1).padStart(7),
+        fmt(r.p99Ms, 1).padStart(7),
+        String(r.errors).padStart(6),
+        pct(r.serverCpu).padStart(10),
+        pct(r.clientCpu).padStart(8),
+        fmt(ceilings[i]!).padStart(16),
+        pct(ratio).padStart(6),
+        `  ${ok ? 'PASS' : 'FAIL'}`,
+      ].join('  '),
+    );
+    if (r.errors > 0) {
+      failures.push(`${label}: ${r.errors} failed request(s), outcomes ${JSON.stringify(r.outcomes)}`);
+      for (const sample of r.errorSamples) failures.push(`  ${sample}`);
+    }
+  });
+  lines.push('', 'CPU: share of one core over the measured window (server = the certplane serve process, load = the load generator).');
+  if (failures.length > 0) lines.push('', 'FAILED REQUESTS (any non-200 fails the bench):', ...failures);
+  if (failures.length > 0 && serverLogs.length > 0) lines.push('', 'last server log lines:', ...serverLogs.slice(-10));
+  if (options.cpuProfDir) lines.push('', `server CPU profile written to ${options.cpuProfDir}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+  return pass ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  async (err: unknown) => {
+    process.stderr.write(`bench upload: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    await cleanup().catch(() => undefined);
+    process.exit(1);
+  },
+);

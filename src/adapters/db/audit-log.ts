@@ -1,0 +1,46 @@
+import type { AuditEvent, AuditLog } from '../../core/audit/ports.js';
+import type { IdGenerator } from '../../kernel/ids.js';
+import type { Db } from './database.js';
+
+export class SqlAuditLog implements AuditLog {
+  constructor(
+    private readonly db: Db,
+    private readonly ids: IdGenerator,
+  ) {}
+
+  async record(event: AuditEvent): Promise<void> {
+    await this.db
+      .insertInto('audit_events')
+      .values({
+        id: this.ids.hex32(),
+        at: event.at.toISOString(),
+        account_id: event.accountId,
+        actor: event.actor,
+        action: event.action,
+        resource: event.resource,
+        outcome: event.outcome,
+        request_id: event.requestId,
+      })
+      .execute();
+  }
+
+  async list(accountId: string, limit: number): Promise<AuditEvent[]> {
+    const rows = await this.db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .orderBy('at', 'desc')
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({
+      at: new Date(r.at),
+      accountId: r.account_id,
+      actor: r.actor,
+      action: r.action,
+      resource: r.resource,
+      outcome: r.outcome,
+      requestId: r.request_id,
+    }));
+  }
+}

@@ -1,0 +1,92 @@
+import type { Clock } from '../../kernel/clock.js';
+import { errors } from '../../kernel/errors.js';
+import type { IdGenerator } from '../../kernel/ids.js';
+import type { Principal } from '../accounts/model.js';
+import { evaluate, parsePolicyDocument } from '../policy/index.js';
+import type { Policy, User } from './model.js';
+import { NameInUse, type IdentityStore } from './ports.js';
+
+export interface IdentityDeps {
+  store: IdentityStore;
+  clock: Clock;
+  ids: IdGenerator;
+  /** Confirms the account exists (from the accounts context). */
+  requireAccount(accountId: string): Promise<unknown>;
+}
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
+
+/**
+ * Users inside an account and the IAM-style policies that grant them rights. A root principal
+ * (an account's own key or token) may do everything in its account; a user only what an attached
+ * policy allows and none denies.
+ */
+export class IdentityService {
+  constructor(private readonly deps: IdentityDeps) {}
+
+  async createUser(accountId: string, name: string): Promise<User> {
+    await this.deps.requireAccount(accountId);
+    if (!NAME.test(name)) throw errors.invalidParameter('name', 'must be 1 to 64 letters, digits or ._@-');
+    const user: User = { id: `u-${this.deps.ids.hex32().slice(0, 20)}`, accountId, name, createdAt: this.deps.clock.now() };
+    await this.unique(() => this.deps.store.insertUser(user), () => errors.userNameTaken(name));
+    return user;
+  }
+
+  async requireUser(accountId: string, id: string): Promise<User> {
+    const user = await this.deps.store.findUser(accountId, id);
+    if (!user) throw errors.userNotFound(id);
+    return user;
+  }
+
+  async createPolicy(accountId: string, name: string, documentText: string): Promise<Policy> {
+    await this.deps.requireAccount(accountId);
+    if (!NAME.test(name)) throw errors.invalidParameter('name', 'must be 1 to 64 letters, digits or ._@-');
+    const policy: Policy = {
+      id: `p-${this.deps.ids.hex32().slice(0, 20)}`,
+      accountId,
+      name,
+      document: parsePolicyDocument(documentText),
+      createdAt: this.deps.clock.now(),
+    };
+    await this.unique(() => this.deps.store.insertPolicy(policy), () => errors.policyNameTaken(name));
+    return policy;
+  }
+
+  async attachPolicy(accountId: string, userId: string, policyId: string): Promise<void> {
+    await this.requireUser(accountId, userId);
+    await this.requirePolicy(accountId, policyId);
+    await this.deps.store.attach(userId, policyId, this.deps.clock.now());
+  }
+
+  async detachPolicy(accountId: string, userId: string, policyId: string): Promise<void> {
+    await this.requireUser(accountId, userId);
+    await this.requirePolicy(accountId, policyId);
+    if (!(await this.deps.store.detach(userId, policyId))) throw errors.policyNotFound(policyId);
+  }
+
+  /** Throws `auth.forbidden` naming the action unless the principal may perform it on the resource. */
+  async authorize(principal: Principal, action: string, resource: string): Promise<void> {
+    if (principal.userId === null) return;
+    const policies = await this.deps.store.policiesOfUser(principal.userId);
+    const { decision } = evaluate(
+      policies.map((p) => p.document),
+      action,
+      resource,
+    );
+    if (decision !== 'allow') throw errors.forbidden(action);
+  }
+
+  private async requirePolicy(accountId: string, id: string): Promise<Policy> {
+    const policy = await this.deps.store.findPolicy(accountId, id);
+    if (!policy) throw errors.policyNotFound(id);
+    return policy;
+  }
+
+  private async unique(write: () => Promise<void>, taken: () => Error): Promise<void> {
+    try {
+      await write();
+    } catch (err) {
+      throw err instanceof NameInUse ? taken() : err;
+    }
+  }
+}
