@@ -15,6 +15,7 @@ import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { cli, serve, type ServeProcess } from '../test/support/cli.js';
@@ -24,7 +25,8 @@ import type { LoadConfig, LoadResult } from './_load.js';
 
 const TARGET = 0.25;
 const LOG_LEVEL = 'warn';
-const CEILING_MS = 3_000;
+const CEILING_SLICES = 3;
+const CEILING_SLICE_MS = 1_000;
 const WARMUP_MS = 2_000;
 const LOAD_JS = fileURLToPath(new URL('./_load.js', import.meta.url));
 const CPUPROF_JS = fileURLToPath(new URL('./_cpuprof.js', import.meta.url));
@@ -72,19 +74,27 @@ function parseChainOnce(chainPem: string): number {
   return n;
 }
 
-/** Chains per second node:crypto's X509Certificate parses in this process, over ~`ms`. */
-function ceiling(chainPem: string, ms: number): number {
+/**
+ * Chains per second node:crypto's X509Certificate parses in this process: the best of `slices`
+ * slices of `ms` each, so a burst from another process on this small machine lowers no ceiling
+ * (the best slice is the strictest yardstick for the target).
+ */
+function ceiling(chainPem: string, slices: number, ms: number): number {
   if (parseChainOnce(chainPem) < 2) throw new Error('expected a chain of at least two certificates');
   for (let i = 0; i < 500; i += 1) parseChainOnce(chainPem); // warm-up
-  let count = 0;
-  const start = performance.now();
-  let elapsed = 0;
-  while (elapsed < ms) {
-    for (let i = 0; i < 50; i += 1) parseChainOnce(chainPem);
-    count += 50;
-    elapsed = performance.now() - start;
+  let best = 0;
+  for (let slice = 0; slice < slices; slice += 1) {
+    let count = 0;
+    const start = performance.now();
+    let elapsed = 0;
+    while (elapsed < ms) {
+      for (let i = 0; i < 50; i += 1) parseChainOnce(chainPem);
+      count += 50;
+      elapsed = performance.now() - start;
+    }
+    best = Math.max(best, count / (elapsed / 1000));
   }
-  return count / (elapsed / 1000);
+  return best;
 }
 
 // ---------------------------------------------------------------- processes
@@ -118,7 +128,21 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / clockTicks;
 }
 
-function runLoad(config: LoadConfig, pid: number | undefined): Promise<LoadResult & { serverCpu: number }> {
+/** Busy and total jiffies of the whole machine, from /proc/stat. */
+function machineTicks(): { busy: number; total: number } | undefined {
+  try {
+    const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const total = cpu.reduce((a, b) => a + b, 0);
+    const idle = (cpu[3] ?? 0) + (cpu[4] ?? 0); // idle + iowait
+    return { busy: total - idle, total };
+  } catch {
+    return undefined;
+  }
+}
+
+type Measured = LoadResult & { serverCpu: number; machineCpu: number };
+
+function runLoad(config: LoadConfig, pid: number | undefined): Promise<Measured> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, ['--enable-source-maps', LOAD_JS], { stdio: ['pipe', 'pipe', 'inherit'] });
     loads.add(child);
@@ -127,6 +151,8 @@ function runLoad(config: LoadConfig, pid: number | undefined): Promise<LoadResul
     // Server CPU over the measured window, sampled on this side of the pipe (child start-up ≈ tens of ms off).
     let cpuFrom: number | undefined;
     let cpuTo: number | undefined;
+    let machineFrom: ReturnType<typeof machineTicks>;
+    let machineTo: ReturnType<typeof machineTicks>;
     const sample = (): number | undefined => {
       try {
         return pid === undefined ? undefined : cpuSeconds(pid);
@@ -134,8 +160,14 @@ function runLoad(config: LoadConfig, pid: number | undefined): Promise<LoadResul
         return undefined;
       }
     };
-    const t1 = setTimeout(() => (cpuFrom = sample()), config.warmupMs);
-    const t2 = setTimeout(() => (cpuTo = sample()), config.warmupMs + config.durationMs);
+    const t1 = setTimeout(() => {
+      cpuFrom = sample();
+      machineFrom = machineTicks();
+    }, config.warmupMs);
+    const t2 = setTimeout(() => {
+      cpuTo = sample();
+      machineTo = machineTicks();
+    }, config.warmupMs + config.durationMs);
     // Belt and braces: the child has its own watchdog, this one kills it from outside.
     const guard = setTimeout(() => child.kill('SIGKILL'), config.warmupMs + config.durationMs + 60_000);
     child.once('error', reject);
@@ -149,7 +181,9 @@ function runLoad(config: LoadConfig, pid: number | undefined): Promise<LoadResul
       try {
         const result = JSON.parse(line) as LoadResult;
         const serverCpu = cpuFrom !== undefined && cpuTo !== undefined ? (cpuTo - cpuFrom) / (config.durationMs / 1000) : Number.NaN;
-        resolvePromise({ ...result, serverCpu });
+        const machineCpu =
+          machineFrom && machineTo ? (machineTo.busy - machineFrom.busy) / (machineTo.total - machineFrom.total) : Number.NaN;
+        resolvePromise({ ...result, serverCpu, machineCpu });
       } catch {
         reject(new Error(`load process printed no result: ${stdout}`));
       }
@@ -204,7 +238,7 @@ async function main(): Promise<number> {
   ];
 
   // The ceiling first, while nothing else runs on the machine.
-  const ceilings = chains.map(({ chain }) => ceiling(chain.chainPem, CEILING_MS));
+  const ceilings = chains.map(({ chain }) => ceiling(chain.chainPem, CEILING_SLICES, CEILING_SLICE_MS));
 
   database = await createTestDatabase(options.engine);
   const env: Record<string, string> = {
@@ -235,7 +269,7 @@ async function main(): Promise<number> {
 
   const pid = serverPid();
   const stamp = Date.now().toString(36);
-  const results: Array<LoadResult & { serverCpu: number }> = [];
+  const results: Measured[] = [];
   for (const { tag, chain } of chains) {
     results.push(
       await runLoad(
@@ -260,9 +294,9 @@ async function main(): Promise<number> {
   const engine = options.engine === 'sqlite' ? 'SQLite' : 'PostgreSQL';
   const lines = [
     `upload (CreateCertificateV2), concurrency ${options.concurrency}, ${engine}, ${options.durationS} s each after ${WARMUP_MS / 1000} s warm-up, server log level ${LOG_LEVEL}${options.cpuProfDir ? ', server being profiled' : ''}`,
-    `ceiling: node:crypto X509Certificate parses of the same chain (leaf + intermediate) in one process, ${CEILING_MS / 1000} s each`,
+    `ceiling: node:crypto X509Certificate parses of the same chain (leaf + intermediate) in one process, best of ${CEILING_SLICES} × ${CEILING_SLICE_MS / 1000} s`,
     '',
-    ['chain'.padEnd(11), 'uploads/s'.padStart(9), 'p50 ms'.padStart(7), 'p99 ms'.padStart(7), 'errors'.padStart(6), 'server CPU'.padStart(10), 'load CPU'.padStart(8), 'ceiling chains/s'.padStart(16), 'ratio'.padStart(6), `  target ≥ ${TARGET * 100}%`].join('  '),
+    ['chain'.padEnd(11), 'uploads/s'.padStart(9), 'p50 ms'.padStart(7), 'p99 ms'.padStart(7), 'errors'.padStart(6), 'server CPU'.padStart(10), 'load CPU'.padStart(8), 'machine'.padStart(7), 'ceiling chains/s'.padStart(16), 'ratio'.padStart(6), `  target ≥ ${TARGET * 100}%`].join('  '),
   ];
   let pass = true;
   const failures: string[] = [];
@@ -280,6 +314,7 @@ async function main(): Promise<number> {
         String(r.errors).padStart(6),
         pct(r.serverCpu).padStart(10),
         pct(r.clientCpu).padStart(8),
+        pct(r.machineCpu).padStart(7),
         fmt(ceilings[i]!).padStart(16),
         pct(ratio).padStart(6),
         `  ${ok ? 'PASS' : 'FAIL'}`,
@@ -290,7 +325,7 @@ async function main(): Promise<number> {
       for (const sample of r.errorSamples) failures.push(`  ${sample}`);
     }
   });
-  lines.push('', 'CPU: share of one core over the measured window (server = the certplane serve process, load = the load generator).');
+  lines.push('', `CPU over the measured window: server (the certplane serve process) and load (the load generator) as a share of one core; machine = all ${cpus().length} cores busy, other processes included.`);
   if (failures.length > 0) lines.push('', 'FAILED REQUESTS (any non-200 fails the bench):', ...failures);
   if (failures.length > 0 && serverLogs.length > 0) lines.push('', 'last server log lines:', ...serverLogs.slice(-10));
   if (options.cpuProfDir) lines.push('', `server CPU profile written to ${options.cpuProfDir}`);

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/config.js';
 import { AppError } from '../kernel/errors.js';
 import { registerAccountCommands } from './commands/account.js';
+import { registerIdentityCommands } from './commands/identity.js';
 import { registerServe } from './commands/serve.js';
 import { CliOutput } from './output.js';
 
@@ -14,6 +15,7 @@ export async function run(argv: string[], out: CliOutput = new CliOutput()): Pro
     .configureOutput({ writeOut: (s) => out.stdout(s), writeErr: (s) => out.stderr(s) });
   registerServe(program, out);
   registerAccountCommands(program, out);
+  registerIdentityCommands(program, out);
   try {
     await program.parseAsync(argv);
     return out.exitCode;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { App } from '../main.js';
+import { aliyunRpc } from './aliyun-rpc/plugin.js';
 import { huaweiRest } from './huawei-rest/plugin.js';
 
 /** Headers beyond Node's 16 KB default: the Alibaba SDKs put whole PEM chains in the query string. */
@@ -33,5 +34,6 @@ export function buildServer(app: App): FastifyInstance {
   });
 
   server.register(huaweiRest(app), { prefix: '/v2' });
+  server.register(aliyunRpc(app));
   return server;
 }

@@ -23,9 +23,10 @@ export function registerAccountCommands(program: Command, out: CliOutput): void 
     .command('create')
     .description('create an access key; prints {"accessKeyId","accessKeySecret"} (the secret is shown once)')
     .requiredOption('--account <id>', 'account id')
-    .action(async (opts: { account: string }, command: Command) => {
-      const { key, secret } = await withApp(command, (app) => app.accounts.createAccessKey(opts.account));
-      out.json({ accessKeyId: key.id, accessKeySecret: secret, accountId: key.accountId });
+    .option('--user <id>', 'a user of the account: the key then has only the rights of its policies')
+    .action(async (opts: { account: string; user?: string }, command: Command) => {
+      const { key, secret } = await withApp(command, (app) => app.accounts.createAccessKey(opts.account, opts.user ?? null));
+      out.json({ accessKeyId: key.id, accessKeySecret: secret, accountId: key.accountId, userId: key.userId });
     });
 
   program

@@ -1,0 +1,154 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Principal } from '../../core/accounts/model.js';
+import { AppError, errors } from '../../kernel/errors.js';
+import type { App } from '../../main.js';
+import type { RpcAction } from './action.js';
+import { toRpcError, type RpcErrorOverrides } from './errors.js';
+import { RpcParams } from './params.js';
+import { RPC_V1_PROTOCOL_PARAMS, SignatureError, parseRpcParams, verifyRequest, type Verified } from './signature.js';
+import { findAction } from './table.js';
+
+/** Shown as `HostId` in error bodies, as Alibaba's gateway names the endpoint that answered. */
+const HOST_ID = 'certplane';
+
+/**
+ * The Alibaba Cloud RPC dialect: `GET`/`POST /` routed on (`x-acs-version`, `x-acs-action`),
+ * parameters from the query and a form body, ACS3-HMAC-SHA256 (or v1) signatures with nonces kept
+ * in the database, RAM-style authorization, JSON answers with `RequestId`.
+ */
+export function aliyunRpc(app: App) {
+  return async function plugin(server: FastifyInstance): Promise<void> {
+    // Every body is kept as raw bytes: the signature covers them exactly as sent.
+    server.removeAllContentTypeParsers();
+    server.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+    server.setErrorHandler((error: FastifyError, request, reply) => {
+      const err =
+        error instanceof AppError
+          ? error
+          : error.statusCode === 413
+            ? errors.bodyTooLarge(app.config.bodyLimitBytes)
+            : errors.internal(error);
+      return sendError(err, request, reply);
+    });
+
+    const handler = async (request: FastifyRequest, reply: FastifyReply) => {
+      const action = routeOf(request);
+      if (!action) throw errors.routeNotFound();
+      const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+      const rawQuery = queryOf(request);
+      const { verified, principal } = await authenticate(app, request, rawQuery, body);
+      if (verified.action !== action.name || verified.version !== action.version) throw errors.routeNotFound();
+      const params = parseRpcParams(rawQuery, body, headerOf(request, 'content-type'));
+      if (verified.scheme === 'v1') for (const name of RPC_V1_PROTOCOL_PARAMS) params.delete(name);
+      const ctx = { app, principal, params: new RpcParams(params), requestId: request.id };
+      const result = await runAudited(app, action, ctx, (resource) =>
+        app.identity.authorize(principal, action.permission, resource),
+      );
+      return reply.send({ RequestId: request.id, ...result });
+    };
+    server.get('/', handler);
+    server.post('/', handler);
+
+    function sendError(err: AppError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+      const overrides: RpcErrorOverrides = routeOf(request)?.errors ?? {};
+      const rpc = toRpcError(err, overrides);
+      if (err.code === 'internal') request.log.error({ err: err.cause }, 'internal error');
+      else request.log.info({ code: err.code, rpcCode: rpc.code }, err.message);
+      return reply.code(rpc.status).send({
+        RequestId: request.id,
+        HostId: HOST_ID,
+        Code: rpc.code,
+        Message: rpc.message,
+        Recommend: '',
+      });
+    }
+  };
+}
+
+/** The action named by the headers (ACS3) or by the query (v1); the signature check confirms it later. */
+function routeOf(request: FastifyRequest): RpcAction | undefined {
+  const query = request.query as Record<string, unknown>;
+  const version = headerOf(request, 'x-acs-version') ?? (typeof query.Version === 'string' ? query.Version : undefined);
+  const action = headerOf(request, 'x-acs-action') ?? (typeof query.Action === 'string' ? query.Action : undefined);
+  return findAction(version, action);
+}
+
+async function authenticate(
+  app: App,
+  request: FastifyRequest,
+  rawQuery: string,
+  body: Buffer,
+): Promise<{ verified: Verified; principal: Principal }> {
+  let principal: Principal | undefined;
+  let verified: Verified;
+  try {
+    verified = await verifyRequest(
+      { method: request.method, rawQuery, headers: request.headers, body },
+      {
+        now: app.clock.now(),
+        maxSkewMs: app.config.signatureMaxSkewMs,
+        secretFor: async (accessKeyId) => {
+          const found = await app.accounts.accessKeyWithSecret(accessKeyId);
+          principal = found?.principal;
+          return found?.secret;
+        },
+      },
+    );
+  } catch (err) {
+    if (!(err instanceof SignatureError)) throw err;
+    request.log.info({ failure: err.failure }, 'signature rejected');
+    if (err.failure === 'stale_date') throw errors.signatureStale();
+    if (err.failure === 'missing') throw errors.credentialsMissing();
+    throw errors.credentialsInvalid(err.message);
+  }
+  if (!principal) throw errors.credentialsInvalid();
+  await app.accounts.useNonce(verified.accessKeyId, verified.nonce, new Date(verified.date.getTime() + app.config.signatureMaxSkewMs));
+  return { verified, principal };
+}
+
+/** Authorizes, runs the action, and records writes and denials in the audit log. */
+async function runAudited(
+  app: App,
+  action: RpcAction,
+  ctx: Parameters<RpcAction['handle']>[0],
+  authorize: (resource: string) => Promise<void>,
+): Promise<Record<string, unknown>> {
+  const resource = action.resource(ctx);
+  const record = (outcome: string) =>
+    app.audit.record({
+      at: app.clock.now(),
+      accountId: ctx.principal.accountId,
+      actor: ctx.principal.userId ? `user:${ctx.principal.userId}` : `key:${ctx.principal.via}`,
+      action: action.permission,
+      resource,
+      outcome,
+      requestId: ctx.requestId,
+    });
+  try {
+    await authorize(resource);
+  } catch (err) {
+    if (err instanceof AppError && err.code === 'auth.forbidden') await record('denied');
+    throw err;
+  }
+  if (!action.writes) return action.handle(ctx);
+  try {
+    const result = await action.handle(ctx);
+    await record('success');
+    return result;
+  } catch (err) {
+    await record(err instanceof AppError ? err.code : 'internal');
+    throw err;
+  }
+}
+
+function queryOf(request: FastifyRequest): string {
+  const url = request.raw.url ?? '';
+  const at = url.indexOf('?');
+  return at < 0 ? '' : url.slice(at + 1);
+}
+
+function headerOf(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return typeof value === 'string' ? value : undefined;
+}
