@@ -212,13 +212,15 @@ async function cleanup(): Promise<void> {
   await db?.drop();
 }
 
-process.once('SIGINT', () => {
-  process.stderr.write('\ninterrupted: stopping the server and the load\n');
-  cleanup().finally(() => process.exit(130));
-});
-process.once('SIGTERM', () => {
-  cleanup().finally(() => process.exit(143));
-});
+/** Set on SIGINT/SIGTERM: the signal handler cleans up and exits; main()'s own failure is then noise. */
+let interrupted = false;
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  process.once(signal, () => {
+    interrupted = true;
+    process.stderr.write(`\n${signal}: stopping the server and the load\n`);
+    cleanup().finally(() => process.exit(code));
+  });
+}
 process.on('exit', () => {
   // Last resort if something above threw past cleanup().
   for (const child of loads) child.kill('SIGKILL');
@@ -336,6 +338,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   async (err: unknown) => {
+    if (interrupted) return; // the signal handler is cleaning up and will exit
     process.stderr.write(`bench upload: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     await cleanup().catch(() => undefined);
     process.exit(1);

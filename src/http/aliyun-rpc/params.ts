@@ -1,6 +1,8 @@
 import { errors } from '../../kernel/errors.js';
 
 const LONG = /^\d{1,15}$/;
+/** Long enough for a PEM chain with its key. */
+const DEFAULT_MAX_LENGTH = 65_536;
 
 /**
  * Typed reads of RPC parameters. Everything arrives as a string and the SDKs validate nothing,
@@ -17,7 +19,8 @@ export class RpcParams {
   string(name: string, opts: { max?: number } = {}): string | undefined {
     const value = this.values.get(name);
     if (value === undefined || value === '') return undefined;
-    if (value.length > (opts.max ?? 65_536)) throw errors.invalidParameter(core(name), `is longer than ${opts.max} characters`);
+    const max = opts.max ?? DEFAULT_MAX_LENGTH;
+    if (value.length > max) throw errors.invalidParameter(core(name), `is longer than ${max} characters`);
     return value;
   }
 
@@ -68,7 +71,7 @@ export class RpcParams {
 
   /** A parameter the SDK sends as one JSON string ("shrink" parameters such as TagFilter). */
   json(name: string): unknown {
-    const value = this.string(name);
+    const value = this.string(name, { max: 4 * DEFAULT_MAX_LENGTH });
     if (value === undefined) return undefined;
     try {
       return JSON.parse(value) as unknown;
