@@ -49,9 +49,10 @@ describe('wildcard matching', () => {
     }
   });
 
-  it('stays fast on patterns that make backtracking engines explode', () => {
-    const started = performance.now();
+  // A backtracking matcher would not finish this within the lifetime of the suite; the timeout only
+  // turns such a hang into a failure, it is not a speed target.
+  it('answers patterns that make backtracking engines explode', { timeout: 30_000 }, () => {
     assert.ok(!matches(`${'*a'.repeat(30)}*b`, 'a'.repeat(6000)));
-    assert.ok(performance.now() - started < 1000);
+    assert.ok(matches(`${'*a'.repeat(30)}*b`, `${'a'.repeat(6000)}b`));
   });
 });
