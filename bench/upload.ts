@@ -229,6 +229,16 @@ process.on('exit', () => {
 
 // ---------------------------------------------------------------- main
 
+/** Where a postgres:// URL points (host:port or the ?host= socket directory), without credentials. */
+function postgresWhere(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return parsed.searchParams.get('host') ?? parsed.host;
+  } catch {
+    return '?';
+  }
+}
+
 const fmt = (n: number, digits = 0): string => (Number.isFinite(n) ? n.toFixed(digits) : '-');
 const pct = (n: number): string => (Number.isFinite(n) ? `${(n * 100).toFixed(0)}%` : '-');
 
@@ -291,9 +301,10 @@ async function main(): Promise<number> {
     );
   }
   const serverLogs = server.logs();
+  const databaseUrl = database.url;
   await cleanup();
 
-  const engine = options.engine === 'sqlite' ? 'SQLite' : 'PostgreSQL';
+  const engine = options.engine === 'sqlite' ? 'SQLite' : `PostgreSQL at ${postgresWhere(databaseUrl)}`;
   const lines = [
     `upload (CreateCertificateV2), concurrency ${options.concurrency}, ${engine}, ${options.durationS} s each after ${WARMUP_MS / 1000} s warm-up, server log level ${LOG_LEVEL}${options.cpuProfDir ? ', server being profiled' : ''}`,
     `ceiling: node:crypto X509Certificate parses of the same chain (leaf + intermediate) in one process, best of ${CEILING_SLICES} × ${CEILING_SLICE_MS / 1000} s`,

@@ -37,6 +37,41 @@ for (const engine of ENGINES) {
       assert.match(String(instance.json?.instanceId), /^[0-9a-f]{32}$/);
     });
 
+    it('manages users, policies, plan grants and reads the audit log', () => {
+      const accountId = String(cli(['account', 'create', '--name', 'iam'], env).json!.accountId);
+      const user = cli(['user', 'create', '--account', accountId, '--name', 'deployer'], env);
+      assert.equal(user.status, 0, user.stderr);
+      const userId = String(user.json!.userId);
+      const document = JSON.stringify({ Version: '1', Statement: [{ Effect: 'Allow', Action: 'esa:Get*', Resource: '*' }] });
+      const policy = cli(['policy', 'create', '--account', accountId, '--name', 'readers', '--document', document], env);
+      assert.equal(policy.status, 0, policy.stderr);
+      const policyId = String(policy.json!.policyId);
+      const attach = cli(['policy', 'attach', '--account', accountId, '--user', userId, '--policy', policyId], env);
+      assert.deepEqual(attach.json, { userId, policyId, attached: true });
+      const key = cli(['key', 'create', '--account', accountId, '--user', userId], env);
+      assert.equal(key.json!.userId, userId);
+      const detach = cli(['policy', 'detach', '--account', accountId, '--user', userId, '--policy', policyId], env);
+      assert.deepEqual(detach.json, { userId, policyId, detached: true });
+      const again = cli(['policy', 'detach', '--account', accountId, '--user', userId, '--policy', policyId], env);
+      assert.equal(again.status, 1);
+
+      const bad = cli(['policy', 'create', '--account', accountId, '--name', 'broken', '--document', '{"Version":"1","Statement":[{"Effect":"allow","Action":"*","Resource":"*"}]}'], env);
+      assert.equal(bad.status, 1);
+      assert.match(bad.stderr, /Effect/);
+      const strangerKey = cli(['key', 'create', '--account', accountId, '--user', 'u-nobody'], env);
+      assert.equal((JSON.parse(strangerKey.stderr) as { error: { code: string } }).error.code, 'user.not_found');
+
+      const grant = cli(['plan', 'grant', '--account', accountId, '--plan', 'enterprise'], env);
+      assert.equal(grant.status, 0, grant.stderr);
+      assert.match(String(grant.json!.instanceId), /^esa-site-[0-9a-f]{16}$/);
+      const unknownPlan = cli(['plan', 'grant', '--account', accountId, '--plan', 'platinum'], env);
+      assert.equal((JSON.parse(unknownPlan.stderr) as { error: { code: string } }).error.code, 'plan.not_found');
+
+      const audit = cli(['audit', 'list', '--account', accountId], env);
+      assert.equal(audit.status, 0, audit.stderr);
+      assert.deepEqual(audit.json, { events: [] });
+    });
+
     it('answers an unknown account and a bad ttl with a JSON error and a non-zero exit', () => {
       const missing = cli(['key', 'create', '--account', '999999999999999'], env);
       assert.equal(missing.status, 1);

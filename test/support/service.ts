@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import { buildServer } from '../../src/http/server.js';
+import type { DnsResolver } from '../../src/core/sites/ports.js';
 import type { Clock } from '../../src/kernel/clock.js';
 import { compose, type App } from '../../src/main.js';
 import { createTestDatabase, type Engine, type TestDatabase } from './databases.js';
@@ -27,15 +28,22 @@ export function testConfig(testDb: TestDatabase, overrides: Partial<Config> = {}
   };
 }
 
-export async function startService(
-  engine: Engine,
-  options: { clock?: Clock; config?: Partial<Config> } = {},
-): Promise<TestService> {
-  const testDb = await createTestDatabase(engine);
+export interface ServiceOptions {
+  clock?: Clock;
+  config?: Partial<Config>;
+  dns?: DnsResolver;
+  /** Run on this database instead of a fresh one (a second server sharing the first one's data). */
+  testDb?: TestDatabase;
+}
+
+export async function startService(engine: Engine, options: ServiceOptions = {}): Promise<TestService> {
+  const testDb = options.testDb ?? (await createTestDatabase(engine));
+  const ownsDb = options.testDb === undefined;
   const config = testConfig(testDb, options.config);
   const app = await compose(config, {
     logger: pino({ level: 'silent' }),
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.dns ? { dns: options.dns } : {}),
   });
   const server = buildServer(app);
   await server.listen({ port: 0, host: '127.0.0.1' });
@@ -50,7 +58,7 @@ export async function startService(
     stop: async () => {
       await server.close();
       await app.close();
-      await testDb.drop();
+      if (ownsDb) await testDb.drop();
     },
   };
 }
