@@ -15,9 +15,8 @@ export interface LoadConfig {
   port: number;
   projectId: string;
   token: string;
-  /** Leaf + intermediate, PEM. */
-  chainPem: string;
-  keyPem: string;
+  /** Distinct uploads (each a leaf + intermediate chain, PEM, and the leaf's key), sent in turn. */
+  uploads: Array<{ chainPem: string; keyPem: string }>;
   /** Part of every certificate name: `b<run>_<worker>_<n>` (letters, digits, '_'). */
   run: string;
   concurrency: number;
@@ -72,8 +71,10 @@ function check(config: LoadConfig): void {
   if (!/^[A-Za-z0-9_]{1,20}$/.test(config.run)) throw new Error('run: 1-20 letters, digits or _');
   if (!NAME.test(`b${config.run}_${config.concurrency}_${10_000_000}`)) throw new Error('run: names would be too long');
   if (!/^[\w-]+$/.test(config.projectId)) throw new Error('projectId: bad characters');
-  for (const key of ['token', 'chainPem', 'keyPem'] as const) {
-    if (typeof config[key] !== 'string' || config[key] === '') throw new Error(`${key}: required`);
+  if (typeof config.token !== 'string' || config.token === '') throw new Error('token: required');
+  if (!Array.isArray(config.uploads) || config.uploads.length === 0) throw new Error('uploads: at least one');
+  for (const u of config.uploads) {
+    if (typeof u.chainPem !== 'string' || typeof u.keyPem !== 'string') throw new Error('uploads: chainPem and keyPem');
   }
 }
 
@@ -95,8 +96,9 @@ async function main(): Promise<void> {
 
   const agent = new Agent({ keepAlive: true, maxSockets: config.concurrency, maxFreeSockets: config.concurrency });
   const path = `/v2/${config.projectId}/apigw/certificates`;
-  // Everything after the name is the same in every request: serialise it once.
-  const tail = JSON.stringify({ cert_content: config.chainPem, private_key: config.keyPem }).slice(1);
+  // Everything after the name is fixed per upload: serialise each once.
+  const tails = config.uploads.map((u) => JSON.stringify({ cert_content: u.chainPem, private_key: u.keyPem }).slice(1));
+  let nextUpload = 0;
 
   const t0 = performance.now();
   const measureFrom = t0 + config.warmupMs;
@@ -156,6 +158,7 @@ async function main(): Promise<void> {
 
   async function worker(id: number): Promise<void> {
     for (let n = 0; performance.now() < stopAt; n += 1) {
+      const tail = tails[nextUpload++ % tails.length]!;
       const body = `{"name":"b${config.run}_${id}_${n}",${tail}`;
       sent += 1;
       const started = performance.now();

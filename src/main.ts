@@ -18,6 +18,7 @@ import { SitesService } from './core/sites/service.js';
 import { AccountsService } from './core/accounts/service.js';
 import { CertificatesService } from './core/certificates/service.js';
 import { systemClock, type Clock } from './kernel/clock.js';
+import { IssuerCache } from './pki/index.js';
 import { randomIds, type IdGenerator } from './kernel/ids.js';
 
 /** Everything a role (api server, CLI command) runs on, built once from the config. */
@@ -79,8 +80,9 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   });
   const audit = new SqlAuditLog(database.db, ids);
   const certificates = new CertificatesService({
-    store: new SqlCertificateStore(database.db),
+    store: new SqlCertificateStore(database),
     instances: accounts,
+    issuers: new IssuerCache(config.issuerCacheSize),
     clock,
     ids,
     sealer,

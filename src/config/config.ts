@@ -57,6 +57,7 @@ const fileSchema = z
       .regex(/^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-fA-F:]+\])(:\d{1,5})?$/, 'must be IP:PORT')
       .optional(),
     signatureMaxSkewSeconds: z.number().int().min(1).max(86_400).optional(),
+    issuerCacheSize: z.coerce.number().int().min(0).max(100_000).optional(),
   })
   .strict();
 
@@ -82,6 +83,8 @@ export interface Config {
   /** DNS server (IP:PORT) that site verification asks; unset = the system resolver. */
   dnsResolver: string | undefined;
   signatureMaxSkewMs: number;
+  /** Parsed intermediate certificates kept for reuse across uploads; 0 turns the cache off. */
+  issuerCacheSize: number;
 }
 
 export class ConfigError extends Error {
@@ -101,6 +104,7 @@ const ENV_KEYS = {
   CERTPLANE_LOG_LEVEL: 'logLevel',
   CERTPLANE_DNS_RESOLVER: 'dnsResolver',
   CERTPLANE_REGION: 'regionId',
+  CERTPLANE_ISSUER_CACHE_SIZE: 'issuerCacheSize',
 } as const;
 
 export interface ConfigSources {
@@ -149,6 +153,7 @@ export function loadConfig(sources: ConfigSources = { env: process.env }): Confi
     cnameSuffix: raw.cnameSuffix ?? 'cname.certplane-dns.net',
     dnsResolver: raw.dnsResolver,
     signatureMaxSkewMs: (raw.signatureMaxSkewSeconds ?? 900) * 1000,
+    issuerCacheSize: raw.issuerCacheSize ?? 256,
   };
 }
 

@@ -10,6 +10,7 @@ import { ctx, DerReader, TAG, toBigInt } from './der.js';
 import { PkiError, wrapPki } from './errors.js';
 import { readExtensions } from './extensions.js';
 import { nameAttributes, nameToText, readName, type ParsedName } from './names.js';
+import type { IssuerCache } from './issuer-cache.js';
 import { decodeBlock, encodePem, explainNonPem, findPemBlocks, normaliseInput } from './pem.js';
 import { signatureAlgorithmName } from './signature-names.js';
 import { readSpki, type PublicKeyMaterial } from './spki.js';
@@ -42,15 +43,23 @@ function attach(cert: ParsedCertificate, inner: CertificateInternals): void {
 
 const CERT_LABELS = new Set(['CERTIFICATE', 'X509 CERTIFICATE']);
 
-/** PEM text with one or more CERTIFICATE blocks, leaf first; other text and blocks are ignored. */
-export function parseCertificateChain(input: string | Uint8Array): ParsedCertificate[] {
+/**
+ * PEM text with one or more CERTIFICATE blocks, leaf first; other text and blocks are ignored.
+ * With `issuers`, certificates after the leaf are taken from (and added to) that cache.
+ */
+export function parseCertificateChain(input: string | Uint8Array, options: { issuers?: IssuerCache } = {}): ParsedCertificate[] {
   const text = wrapPki('pem.invalid', 'unreadable input', () => normaliseInput(input));
   const blocks = findPemBlocks(text);
   const certBlocks = blocks.filter((b) => CERT_LABELS.has(b.label));
   if (certBlocks.length === 0) explainNonPem(text, 'CERTIFICATE', blocks);
+  const { issuers } = options;
   return certBlocks.map((block, index) => {
+    const cached = index > 0 ? issuers?.get(block.base64) : undefined;
+    if (cached) return cached;
     const der = wrapPki('pem.invalid', 'bad PEM', () => decodeBlock(block), index);
-    return parseCertificateDer(der, index);
+    const cert = parseCertificateDer(der, index);
+    if (index > 0) issuers?.set(block.base64, cert);
+    return cert;
   });
 }
 

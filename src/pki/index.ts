@@ -9,3 +9,4 @@ export { parsePrivateKey } from './private-key.js';
 export { privateKeyMatches } from './key-match.js';
 export { checkChainOrder, verifiesWith } from './chain.js';
 export { SM2_DEFAULT_USER_ID } from './sm2.js';
+export { IssuerCache } from './issuer-cache.js';

@@ -19,7 +19,6 @@ export interface PemBlock {
 }
 
 const LABEL_RE = /^[A-Z0-9][A-Z0-9 ]*$/;
-const BASE64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /** Bring any accepted input to one string with \n line endings. */
 export function normaliseInput(input: string | Uint8Array): string {
@@ -93,8 +92,10 @@ function parseBody(label: string, body: string, whole: string, position: number)
 
 /** Strict base64 (node's decoder silently skips bad characters; OpenSSL would not). */
 export function decodeBase64(b64: string): Buffer | undefined {
-  if (b64.length === 0 || !BASE64_RE.test(b64)) return undefined;
-  return Buffer.from(b64, 'base64');
+  if (b64.length === 0 || b64.length % 4 !== 0) return undefined;
+  const bytes = Buffer.from(b64, 'base64');
+  // Re-encoding gives back the input exactly when every character was valid base64 (native, fast).
+  return bytes.toString('base64') === b64 ? bytes : undefined;
 }
 
 export function decodeBlock(block: PemBlock): Buffer {

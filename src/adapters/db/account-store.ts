@@ -1,8 +1,11 @@
 import type { AccessKey, Account, Instance } from '../../core/accounts/model.js';
 import type { AccountStore } from '../../core/accounts/ports.js';
+import { CompiledQueries } from './compiled.js';
 import { isUniqueViolation, type Db } from './database.js';
 
 export class SqlAccountStore implements AccountStore {
+  private readonly compiled = new CompiledQueries();
+
   constructor(private readonly db: Db) {}
 
   async insertAccount(account: Account): Promise<void> {
@@ -96,13 +99,20 @@ export class SqlAccountStore implements AccountStore {
       .execute();
   }
 
-  async findToken(tokenHash: string): Promise<{ accountId: string; expiresAt: Date } | undefined> {
-    const row = await this.db
-      .selectFrom('auth_tokens')
-      .select(['account_id', 'expires_at'])
-      .where('token_hash', '=', tokenHash)
-      .executeTakeFirst();
-    return row && { accountId: row.account_id, expiresAt: new Date(row.expires_at) };
+  async findToken(tokenHash: string): Promise<{ accountId: string; projectId: string; expiresAt: Date } | undefined> {
+    const { rows } = await this.compiled.run(
+      this.db,
+      'findToken',
+      () =>
+        this.db
+          .selectFrom('auth_tokens')
+          .innerJoin('accounts', 'accounts.id', 'auth_tokens.account_id')
+          .select(['auth_tokens.account_id', 'auth_tokens.expires_at', 'accounts.project_id'])
+          .where('auth_tokens.token_hash', '=', tokenHash),
+      [tokenHash],
+    );
+    const row = rows[0];
+    return row && { accountId: row.account_id, projectId: row.project_id, expiresAt: new Date(row.expires_at) };
   }
 
   async insertInstance(instance: Instance): Promise<void> {

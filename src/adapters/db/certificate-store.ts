@@ -9,21 +9,27 @@ import type {
 } from '../../core/certificates/model.js';
 import { NameTaken, type CertificateStore, type SealedKey } from '../../core/certificates/ports.js';
 import type { NameAttributes } from '../../pki/index.js';
-import { isUniqueViolation, type Db } from './database.js';
+import { CompiledQueries } from './compiled.js';
+import { isUniqueViolation, type Database, type Db } from './database.js';
 import type { CertificateDomainsTable, CertificatesTable } from './schema.js';
 
 type CertificateRow = Selectable<CertificatesTable>;
 
 export class SqlCertificateStore implements CertificateStore {
-  constructor(private readonly db: Db) {}
+  private readonly compiled = new CompiledQueries();
+
+  private readonly db: Db;
+
+  constructor(private readonly database: Database) {
+    this.db = database.db;
+  }
 
   async insert(certificate: Certificate, keys: { main: SealedKey; sign: SealedKey | null }): Promise<void> {
-    await this.translateUnique(() =>
-      this.db.transaction().execute(async (tx) => {
-        await insertKeys(tx, certificate.accountId, keys, certificate.createdAt);
-        await tx.insertInto('certificates').values(toRow(certificate, keys)).execute();
-      }),
+    const statements = keyRows(certificate.accountId, keys, certificate.createdAt).map((row) =>
+      this.compiled.insert(this.db, 'private_keys', row),
     );
+    statements.push(this.compiled.insert(this.db, 'certificates', toRow(certificate, keys)));
+    await this.translateUnique(() => this.database.writeAll(statements));
   }
 
   async replace(certificate: Certificate, keys: { main: SealedKey; sign: SealedKey | null }): Promise<void> {
@@ -35,7 +41,7 @@ export class SqlCertificateStore implements CertificateStore {
           .where('id', '=', certificate.id)
           .where('account_id', '=', certificate.accountId)
           .executeTakeFirstOrThrow();
-        await insertKeys(tx, certificate.accountId, keys, certificate.updatedAt);
+        await tx.insertInto('private_keys').values(keyRows(certificate.accountId, keys, certificate.updatedAt)).execute();
         const { id: _id, account_id: _account, created_at: _created, ...changes } = toRow(certificate, keys);
         await tx.updateTable('certificates').set(changes).where('id', '=', certificate.id).execute();
         const stale = [old.key_id, old.sign_key_id].filter((k): k is string => k !== null);
@@ -52,16 +58,6 @@ export class SqlCertificateStore implements CertificateStore {
       .where('id', '=', id)
       .executeTakeFirst();
     return row && fromRow(row);
-  }
-
-  async nameExists(accountId: string, name: string, exceptId?: string): Promise<boolean> {
-    let query = this.db
-      .selectFrom('certificates')
-      .select('id')
-      .where('account_id', '=', accountId)
-      .where('name', '=', name);
-    if (exceptId) query = query.where('id', '!=', exceptId);
-    return (await query.executeTakeFirst()) !== undefined;
   }
 
   async list(accountId: string, filter: CertificateFilter, page: Page): Promise<{ total: number; items: Certificate[] }> {
@@ -178,20 +174,14 @@ export class SqlCertificateStore implements CertificateStore {
   }
 }
 
-async function insertKeys(
-  tx: Db,
-  accountId: string,
-  keys: { main: SealedKey; sign: SealedKey | null },
-  at: Date,
-): Promise<void> {
-  const rows = [keys.main, ...(keys.sign ? [keys.sign] : [])].map((k) => ({
+function keyRows(accountId: string, keys: { main: SealedKey; sign: SealedKey | null }, at: Date) {
+  return [keys.main, ...(keys.sign ? [keys.sign] : [])].map((k) => ({
     id: k.id,
     account_id: accountId,
     algorithm: k.algorithm,
     sealed: k.sealed,
     created_at: at.toISOString(),
   }));
-  await tx.insertInto('private_keys').values(rows).execute();
 }
 
 /**

@@ -1,10 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type CompiledQuery } from 'kysely';
 import pg from 'pg';
 import type { Config } from '../../config/config.js';
 import { migrationProvider } from './migrations/index.js';
+import { startCheckpointer } from './sqlite-checkpointer.js';
 import type { Schema } from './schema.js';
 
 export type Db = Kysely<Schema>;
@@ -14,6 +15,11 @@ export interface Database {
   kind: 'sqlite' | 'postgres';
   /** True when the engine answers a trivial query. */
   ping(): Promise<boolean>;
+  /**
+   * Runs the statements in one transaction. On SQLite they run synchronously on the connection
+   * (with Kysely's hold on it), which spares the per-statement cost of the async driver path.
+   */
+  writeAll(statements: CompiledQuery[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -25,16 +31,58 @@ export function openDatabase(settings: Config['database']): Database {
     handle.pragma('synchronous = NORMAL');
     handle.pragma('busy_timeout = 5000');
     handle.pragma('foreign_keys = ON');
+    // Keep the hot b-tree pages in memory. WAL checkpoints run on a worker thread; the connection's
+    // own checkpoint stays as a safety net should that thread fall behind.
+    handle.pragma('cache_size = -65536');
+    handle.pragma('mmap_size = 268435456');
+    handle.pragma('wal_autocheckpoint = 16000');
+    cacheStatements(handle);
+    const checkpointer = startCheckpointer(settings.file);
     const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: handle }) });
-    return wrap(db, 'sqlite');
+    const runAll = handle.transaction((statements: CompiledQuery[]) => {
+      for (const q of statements) handle.prepare(q.sql).run(...(q.parameters as unknown[]));
+    });
+    return {
+      ...common(db, 'sqlite'),
+      writeAll: (statements) => db.connection().execute(async () => runAll(statements)),
+      close: async () => {
+        await checkpointer.stop();
+        await db.destroy();
+      },
+    };
   }
   // Keep bigint/numeric as strings: ids and serials must not lose precision.
   const pool = new pg.Pool({ connectionString: settings.url, max: 10 });
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
-  return wrap(db, 'postgres');
+  return {
+    ...common(db, 'postgres'),
+    writeAll: (statements) =>
+      db.transaction().execute(async (tx) => {
+        for (const q of statements) await tx.executeQuery(q);
+      }),
+    close: () => db.destroy(),
+  };
 }
 
-function wrap(db: Db, kind: Database['kind']): Database {
+/**
+ * Kysely prepares every query anew; better-sqlite3 statements are reusable, so keep them by SQL
+ * text (bounded: texts with IN lists of varying length would otherwise grow it without end).
+ */
+function cacheStatements(handle: SQLite.Database, limit = 512): void {
+  const prepare = handle.prepare.bind(handle);
+  const cache = new Map<string, SQLite.Statement>();
+  handle.prepare = ((source: string) => {
+    let statement = cache.get(source);
+    if (!statement) {
+      if (cache.size >= limit) cache.clear();
+      statement = prepare(source);
+      cache.set(source, statement);
+    }
+    return statement;
+  }) as typeof handle.prepare;
+}
+
+function common(db: Db, kind: Database['kind']): Pick<Database, 'db' | 'kind' | 'ping'> {
   return {
     db,
     kind,
@@ -46,7 +94,6 @@ function wrap(db: Db, kind: Database['kind']): Database {
         return false;
       }
     },
-    close: () => db.destroy(),
   };
 }
 

@@ -14,7 +14,8 @@ export interface AccountStore {
   purgeNonces(before: Date): Promise<number>;
 
   insertToken(tokenHash: string, accountId: string, expiresAt: Date, createdAt: Date): Promise<void>;
-  findToken(tokenHash: string): Promise<{ accountId: string; expiresAt: Date } | undefined>;
+  /** The token's account (with its project) and expiry, in one lookup: this runs on every APIG request. */
+  findToken(tokenHash: string): Promise<{ accountId: string; projectId: string; expiresAt: Date } | undefined>;
 
   insertInstance(instance: Instance): Promise<void>;
   findInstance(accountId: string, id: string): Promise<Instance | undefined>;

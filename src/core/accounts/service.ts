@@ -113,8 +113,7 @@ export class AccountsService {
     if (found.expiresAt.getTime() <= this.deps.clock.now().getTime()) {
       throw errors.credentialsInvalid('token has expired');
     }
-    const account = await this.requireAccount(found.accountId);
-    return { accountId: account.id, projectId: account.projectId, userId: null, via: 'token' };
+    return { accountId: found.accountId, projectId: found.projectId, userId: null, via: 'token' };
   }
 
   async createInstance(accountId: string, name: string): Promise<Instance> {

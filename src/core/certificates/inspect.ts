@@ -2,6 +2,7 @@ import { AppError, errors } from '../../kernel/errors.js';
 import {
   PkiError,
   checkChainOrder,
+  type IssuerCache,
   isExpired,
   parseCertificateChain,
   parsePrivateKey,
@@ -37,8 +38,8 @@ export function algorithmTypeOf(algorithm: KeyAlgorithm): AlgorithmType {
  * signatures, key format (no encrypted keys), key ↔ certificate match, SAN present, not expired,
  * declared algorithm matches the key, and for SM2 the signing pair of the dual certificate.
  */
-export function inspectUpload(upload: CertificateUpload, now: Date): InspectedUpload {
-  const main = inspectPair(upload.chainPem, upload.privateKeyPem, now, 'certificate', 'privateKey');
+export function inspectUpload(upload: CertificateUpload, now: Date, issuers?: IssuerCache): InspectedUpload {
+  const main = inspectPair(upload.chainPem, upload.privateKeyPem, now, 'certificate', 'privateKey', issuers);
   const leaf = main.chain[0]!;
   const algorithmType = algorithmTypeOf(main.key.algorithm);
   if (upload.algorithmType && upload.algorithmType !== algorithmType) {
@@ -48,7 +49,7 @@ export function inspectUpload(upload: CertificateUpload, now: Date): InspectedUp
       { parameter: 'algorithmType' },
     );
   }
-  const sign = inspectSignPair(upload, algorithmType, now);
+  const sign = inspectSignPair(upload, algorithmType, now, issuers);
   return {
     facts: factsOf(leaf, algorithmType),
     main,
@@ -57,7 +58,12 @@ export function inspectUpload(upload: CertificateUpload, now: Date): InspectedUp
   };
 }
 
-function inspectSignPair(upload: CertificateUpload, algorithmType: AlgorithmType, now: Date): InspectedPair | null {
+function inspectSignPair(
+  upload: CertificateUpload,
+  algorithmType: AlgorithmType,
+  now: Date,
+  issuers: IssuerCache | undefined,
+): InspectedPair | null {
   const given = Boolean(upload.signChainPem) || Boolean(upload.signPrivateKeyPem);
   if (algorithmType !== 'SM2') {
     if (given) throw errors.invalidParameter('signCertificate', 'only SM2 dual certificates carry a signing pair');
@@ -65,7 +71,7 @@ function inspectSignPair(upload: CertificateUpload, algorithmType: AlgorithmType
   }
   if (!upload.signChainPem) throw errors.missingParameter('signCertificate');
   if (!upload.signPrivateKeyPem) throw errors.missingParameter('signPrivateKey');
-  const sign = inspectPair(upload.signChainPem, upload.signPrivateKeyPem, now, 'signCertificate', 'signPrivateKey');
+  const sign = inspectPair(upload.signChainPem, upload.signPrivateKeyPem, now, 'signCertificate', 'signPrivateKey', issuers);
   if (sign.key.algorithm !== 'SM2') {
     throw new AppError('certificate.algorithm_mismatch', 'the signing pair of an SM2 dual certificate must be SM2', {
       parameter: 'signCertificate',
@@ -74,8 +80,15 @@ function inspectSignPair(upload: CertificateUpload, algorithmType: AlgorithmType
   return sign;
 }
 
-function inspectPair(chainPem: string, keyPem: string, now: Date, certParam: string, keyParam: string): InspectedPair {
-  const chain = parseChainOrThrow(chainPem, certParam);
+function inspectPair(
+  chainPem: string,
+  keyPem: string,
+  now: Date,
+  certParam: string,
+  keyParam: string,
+  issuers?: IssuerCache,
+): InspectedPair {
+  const chain = parseChainOrThrow(chainPem, certParam, issuers);
   const leaf = chain[0]!;
   // Order first: an intermediate put before the leaf has no SAN either, but the fault is the order.
   try {
@@ -101,9 +114,9 @@ function inspectPair(chainPem: string, keyPem: string, now: Date, certParam: str
   return { chain, key, chainPem: chain.map((c) => c.pem).join('') };
 }
 
-function parseChainOrThrow(text: string, parameter: string): ParsedCertificate[] {
+function parseChainOrThrow(text: string, parameter: string, issuers?: IssuerCache): ParsedCertificate[] {
   try {
-    return parseCertificateChain(text);
+    return parseCertificateChain(text, issuers ? { issuers } : {});
   } catch (err) {
     throw mapPkiError(err, parameter);
   }

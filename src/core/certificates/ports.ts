@@ -13,7 +13,6 @@ export interface CertificateStore {
   /** Replaces content and keys atomically; old keys are deleted. Throws NameTaken on a duplicate name. */
   replace(certificate: Certificate, keys: { main: SealedKey; sign: SealedKey | null }): Promise<void>;
   find(accountId: string, id: string): Promise<Certificate | undefined>;
-  nameExists(accountId: string, name: string, exceptId?: string): Promise<boolean>;
   list(accountId: string, filter: CertificateFilter, page: Page): Promise<{ total: number; items: Certificate[] }>;
   /** Deletes the certificate and its keys unless it has domain bindings; false when bound. */
   deleteIfUnbound(accountId: string, id: string): Promise<'deleted' | 'bound' | 'missing'>;

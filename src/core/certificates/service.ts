@@ -3,6 +3,7 @@ import { errors } from '../../kernel/errors.js';
 import type { IdGenerator } from '../../kernel/ids.js';
 import type { Sealer } from '../../kernel/sealer.js';
 import { coversDomain, parseBindableDomain } from './domains.js';
+import type { IssuerCache } from '../../pki/index.js';
 import { inspectUpload, type InspectedPair, type InspectedUpload } from './inspect.js';
 import type {
   Certificate,
@@ -19,6 +20,8 @@ export interface CertificatesDeps {
   clock: Clock;
   ids: IdGenerator;
   sealer: Sealer;
+  /** Parsed intermediates shared by uploads; none when omitted. */
+  issuers?: IssuerCache;
 }
 
 export interface DomainBindingRequest {
@@ -38,8 +41,7 @@ export class CertificatesService {
 
   async upload(accountId: string, upload: CertificateUpload): Promise<Certificate> {
     await this.checkScope(accountId, upload);
-    const inspected = inspectUpload(upload, this.deps.clock.now());
-    if (await this.deps.store.nameExists(accountId, upload.name)) throw errors.certificateNameTaken(upload.name);
+    const inspected = inspectUpload(upload, this.deps.clock.now(), this.deps.issuers);
     const now = this.deps.clock.now();
     const certificate = this.toCertificate(this.deps.ids.hex32(), accountId, upload, inspected, now, now);
     await this.persist(() => this.deps.store.insert(certificate, this.sealKeys(inspected)), upload.name);
@@ -51,8 +53,7 @@ export class CertificatesService {
     if (upload.scopeGiven && upload.scope !== existing.scope) throw errors.immutableScope('scope');
     if (upload.instanceId && upload.instanceId !== existing.instanceId) throw errors.immutableScope('instanceId');
     const merged: CertificateUpload = { ...upload, scope: existing.scope, instanceId: existing.instanceId ?? undefined };
-    const inspected = inspectUpload(merged, this.deps.clock.now());
-    if (await this.deps.store.nameExists(accountId, upload.name, id)) throw errors.certificateNameTaken(upload.name);
+    const inspected = inspectUpload(merged, this.deps.clock.now(), this.deps.issuers);
     const certificate = this.toCertificate(id, accountId, merged, inspected, existing.createdAt, this.deps.clock.now());
     await this.persist(() => this.deps.store.replace(certificate, this.sealKeys(inspected)), upload.name);
     return certificate;
@@ -140,7 +141,7 @@ export class CertificatesService {
     try {
       await write();
     } catch (err) {
-      // The pre-check can lose a race with a concurrent upload; the unique index cannot.
+      // The unique index decides, so two concurrent uploads of one name cannot both win.
       throw err instanceof NameTaken ? errors.certificateNameTaken(name) : err;
     }
   }
