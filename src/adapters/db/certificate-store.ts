@@ -1,4 +1,4 @@
-import { sql, type Expression, type Selectable, type SqlBool } from 'kysely';
+import type { Selectable } from 'kysely';
 import type {
   AlgorithmType,
   Certificate,
@@ -11,6 +11,7 @@ import { NameTaken, type CertificateStore, type SealedKey } from '../../core/cer
 import type { NameAttributes } from '../../pki/index.js';
 import { CompiledQueries } from './compiled.js';
 import { isUniqueViolation, type Database, type Db } from './database.js';
+import { likeMatch } from './like.js';
 import type { CertificateDomainsTable, CertificatesTable } from './schema.js';
 
 type CertificateRow = Selectable<CertificatesTable>;
@@ -62,8 +63,8 @@ export class SqlCertificateStore implements CertificateStore {
 
   async list(accountId: string, filter: CertificateFilter, page: Page): Promise<{ total: number; items: Certificate[] }> {
     let query = this.db.selectFrom('certificates').where('account_id', '=', accountId);
-    if (filter.name) query = query.where(contains('name', filter.name));
-    if (filter.commonName) query = query.where(contains('common_name', filter.commonName));
+    if (filter.name) query = query.where(likeMatch('name', filter.name));
+    if (filter.commonName) query = query.where(likeMatch('common_name', filter.commonName));
     if (filter.signatureAlgorithm) query = query.where('signature_algorithm', '=', filter.signatureAlgorithm);
     if (filter.scope) query = query.where('scope', '=', filter.scope);
     if (filter.instanceId) query = query.where('instance_id', '=', filter.instanceId);
@@ -146,7 +147,7 @@ export class SqlCertificateStore implements CertificateStore {
       .selectFrom('certificate_domains')
       .where('account_id', '=', accountId)
       .where('certificate_id', '=', certificateId);
-    if (domainLike) query = query.where(contains('domain', domainLike));
+    if (domainLike) query = query.where(likeMatch('domain', domainLike));
     const counted = await query.select((eb) => eb.fn.countAll<string | number>().as('n')).executeTakeFirstOrThrow();
     const rows = await query.selectAll().orderBy('domain').limit(page.limit).offset(page.offset).execute();
     return { total: Number(counted.n), items: rows.map(bindingFromRow) };
@@ -182,15 +183,6 @@ function keyRows(accountId: string, keys: { main: SealedKey; sign: SealedKey | n
     sealed: k.sealed,
     created_at: at.toISOString(),
   }));
-}
-
-/**
- * Case-insensitive substring match that behaves the same on SQLite and PostgreSQL,
- * with the user's own `%` and `_` taken literally.
- */
-function contains(column: string, text: string): Expression<SqlBool> {
-  const pattern = `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-  return sql<SqlBool>`lower(${sql.ref(column)}) like ${pattern} escape '\\'`;
 }
 
 function toRow(c: Certificate, keys: { main: SealedKey; sign: SealedKey | null }): CertificateRow {

@@ -1,7 +1,8 @@
-import { sql, type Selectable } from 'kysely';
-import type { AccessType, Coverage, NameMatch, Site, SiteFilter, SitePage, SiteStatus } from '../../core/sites/model.js';
+import type { Selectable } from 'kysely';
+import type { AccessType, Coverage, Site, SiteFilter, SitePage, SiteStatus } from '../../core/sites/model.js';
 import { SiteNameInUse, type SiteStore } from '../../core/sites/ports.js';
 import { isUniqueViolation, type Db } from './database.js';
+import { likeMatch } from './like.js';
 import type { SitesTable } from './schema.js';
 
 type SiteRow = Selectable<SitesTable> & { plan: string };
@@ -43,7 +44,7 @@ export class SqlSiteStore implements SiteStore {
 
   async list(accountId: string, filter: SiteFilter, page: SitePage): Promise<{ total: number; items: Site[] }> {
     let query = this.base(accountId);
-    if (filter.name) query = query.where('sites.name', 'like', namePattern(filter.name.text, filter.name.match));
+    if (filter.name) query = query.where(likeMatch('sites.name', filter.name.text, filter.name.match));
     if (filter.status) query = query.where('sites.status', '=', filter.status);
     if (filter.accessType) query = query.where('sites.access_type', '=', filter.accessType);
     if (filter.coverage) query = query.where('sites.coverage', '=', filter.coverage);
@@ -116,13 +117,6 @@ export class SqlSiteStore implements SiteStore {
       .select('plan_instances.plan as plan')
       .where('sites.account_id', '=', accountId);
   }
-}
-
-/** Site names are stored lower-case punycode, so a plain LIKE is exact on both engines. */
-function namePattern(text: string, match: NameMatch) {
-  const escaped = text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`);
-  const pattern = match === 'exact' ? escaped : match === 'prefix' ? `${escaped}%` : match === 'suffix' ? `%${escaped}` : `%${escaped}%`;
-  return sql<string>`${pattern} escape '\\'`;
 }
 
 function fromRow(row: SiteRow): Site {
