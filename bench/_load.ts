@@ -1,8 +1,8 @@
 /**
- * Load generator for `bench/upload.ts`, run as its own process so the load costs no CPU time in the
- * server's process: `node dist/bench/_load.js` reads one JSON `LoadConfig` on stdin, POSTs
- * CreateCertificateV2 uploads from `concurrency` loops over a keep-alive agent, and prints one JSON
- * `LoadResult` line on stdout.
+ * Load generator for the benches, run as its own process so the load costs no CPU time in the
+ * server's process: `node dist/bench/_load.js` reads one JSON `LoadConfig` on stdin, sends requests
+ * of the kind it names (bench/_requests.ts: `upload`, `getsite`, `healthz`) from `concurrency` loops
+ * over a keep-alive agent, and prints one JSON `LoadResult` line on stdout.
  *
  * Bounded: it stops starting requests when warm-up + duration is over, gives up on a request after
  * `requestTimeoutMs`, and a watchdog exits the process (code 3) if it is somehow still alive long
@@ -10,20 +10,15 @@
  */
 import { Agent, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { requestMaker, type LoadKind, type OutgoingRequest } from './_requests.js';
 
-export interface LoadConfig {
+export type LoadConfig = LoadKind & {
   port: number;
-  projectId: string;
-  token: string;
-  /** Distinct uploads (each a leaf + intermediate chain, PEM, and the leaf's key), sent in turn. */
-  uploads: Array<{ chainPem: string; keyPem: string }>;
-  /** Part of every certificate name: `b<run>_<worker>_<n>` (letters, digits, '_'). */
-  run: string;
   concurrency: number;
   warmupMs: number;
   durationMs: number;
   requestTimeoutMs?: number;
-}
+};
 
 export interface LoadResult {
   /** 200 responses completed inside the measured window. */
@@ -49,7 +44,6 @@ export interface LoadResult {
 }
 
 const HOST = '127.0.0.1';
-const NAME = /^[A-Za-z][A-Za-z0-9_]{3,49}$/;
 
 function readStdin(): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -68,14 +62,6 @@ function check(config: LoadConfig): void {
   if (!int(config.concurrency, 1, 1024)) throw new Error('concurrency: 1..1024');
   if (!int(config.warmupMs, 0, 600_000)) throw new Error('warmupMs: 0..600000');
   if (!int(config.durationMs, 100, 3_600_000)) throw new Error('durationMs: 100..3600000');
-  if (!/^[A-Za-z0-9_]{1,20}$/.test(config.run)) throw new Error('run: 1-20 letters, digits or _');
-  if (!NAME.test(`b${config.run}_${config.concurrency}_${10_000_000}`)) throw new Error('run: names would be too long');
-  if (!/^[\w-]+$/.test(config.projectId)) throw new Error('projectId: bad characters');
-  if (typeof config.token !== 'string' || config.token === '') throw new Error('token: required');
-  if (!Array.isArray(config.uploads) || config.uploads.length === 0) throw new Error('uploads: at least one');
-  for (const u of config.uploads) {
-    if (typeof u.chainPem !== 'string' || typeof u.keyPem !== 'string') throw new Error('uploads: chainPem and keyPem');
-  }
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -86,6 +72,7 @@ function percentile(sorted: number[], p: number): number {
 async function main(): Promise<void> {
   const config = JSON.parse(await readStdin()) as LoadConfig;
   check(config);
+  const make = requestMaker(config, config.port, config.concurrency);
   const requestTimeoutMs = config.requestTimeoutMs ?? 30_000;
   const total = config.warmupMs + config.durationMs;
   // Watchdog: whatever happens, this process is gone shortly after its run should have ended.
@@ -95,10 +82,6 @@ async function main(): Promise<void> {
   }, total + requestTimeoutMs + 10_000).unref();
 
   const agent = new Agent({ keepAlive: true, maxSockets: config.concurrency, maxFreeSockets: config.concurrency });
-  const path = `/v2/${config.projectId}/apigw/certificates`;
-  // Everything after the name is fixed per upload: serialise each once.
-  const tails = config.uploads.map((u) => JSON.stringify({ cert_content: u.chainPem, private_key: u.keyPem }).slice(1));
-  let nextUpload = 0;
 
   const t0 = performance.now();
   const measureFrom = t0 + config.warmupMs;
@@ -120,49 +103,35 @@ async function main(): Promise<void> {
     if (errorSamples.length < 5) errorSamples.push(`${outcome}: ${detail.slice(0, 300)}`);
   };
 
-  function post(body: string): Promise<{ status: string; text: string }> {
+  function send(out: OutgoingRequest): Promise<{ status: string; text: string }> {
     return new Promise((resolve) => {
-      const req = request(
-        {
-          host: HOST,
-          port: config.port,
-          method: 'POST',
-          path,
-          agent,
-          headers: {
-            'content-type': 'application/json',
-            'content-length': Buffer.byteLength(body),
-            'x-auth-token': config.token,
-          },
-        },
-        (res) => {
-          const status = String(res.statusCode ?? 0);
-          // The body of a 200 is not needed; drain it without decoding.
-          if (status === '200') {
-            res.resume();
-            res.once('end', () => resolve({ status, text: '' }));
-          } else {
-            let text = '';
-            res.setEncoding('utf8');
-            res.on('data', (chunk: string) => (text += chunk));
-            res.once('end', () => resolve({ status, text }));
-          }
-          res.once('error', (err) => resolve({ status: 'response_error', text: err.message }));
-        },
-      );
+      const { method, path, headers } = out;
+      const req = request({ host: HOST, port: config.port, method, path, agent, headers }, (res) => {
+        const status = String(res.statusCode ?? 0);
+        // The body of a 200 is not needed; drain it without decoding.
+        if (status === '200') {
+          res.resume();
+          res.once('end', () => resolve({ status, text: '' }));
+        } else {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (text += chunk));
+          res.once('end', () => resolve({ status, text }));
+        }
+        res.once('error', (err) => resolve({ status: 'response_error', text: err.message }));
+      });
       req.setTimeout(requestTimeoutMs, () => req.destroy(Object.assign(new Error('request timed out'), { code: 'timeout' })));
       req.once('error', (err: NodeJS.ErrnoException) => resolve({ status: err.code ?? 'error', text: err.message }));
-      req.end(body);
+      req.end(out.body);
     });
   }
 
   async function worker(id: number): Promise<void> {
     for (let n = 0; performance.now() < stopAt; n += 1) {
-      const tail = tails[nextUpload++ % tails.length]!;
-      const body = `{"name":"b${config.run}_${id}_${n}",${tail}`;
+      const out = make(id, n);
       sent += 1;
       const started = performance.now();
-      const { status, text } = await post(body);
+      const { status, text } = await send(out);
       const finished = performance.now();
       outcomes[status] = (outcomes[status] ?? 0) + 1;
       if (status !== '200') fail(status, text);

@@ -18,6 +18,7 @@ import { SitesService } from './core/sites/service.js';
 import { AccountsService } from './core/accounts/service.js';
 import { CertificatesService } from './core/certificates/service.js';
 import { systemClock, type Clock } from './kernel/clock.js';
+import type { Sealer } from './kernel/sealer.js';
 import { IssuerCache } from './pki/index.js';
 import { randomIds, type IdGenerator } from './kernel/ids.js';
 
@@ -27,6 +28,7 @@ export interface App {
   logger: PinoLogger;
   database: Database;
   clock: Clock;
+  sealer: Sealer;
   accounts: AccountsService;
   identity: IdentityService;
   plans: PlansService;
@@ -92,6 +94,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     logger,
     database,
     clock,
+    sealer,
     accounts,
     identity,
     plans,

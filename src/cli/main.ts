@@ -3,6 +3,7 @@ import { ConfigError } from '../config/config.js';
 import { AppError } from '../kernel/errors.js';
 import { registerAccountCommands } from './commands/account.js';
 import { registerIdentityCommands } from './commands/identity.js';
+import { registerMasterKeyCommands } from './commands/master-key.js';
 import { registerServe } from './commands/serve.js';
 import { CliOutput } from './output.js';
 
@@ -16,6 +17,7 @@ export async function run(argv: string[], out: CliOutput = new CliOutput()): Pro
   registerServe(program, out);
   registerAccountCommands(program, out);
   registerIdentityCommands(program, out);
+  registerMasterKeyCommands(program, out);
   try {
     await program.parseAsync(argv);
     return out.exitCode;

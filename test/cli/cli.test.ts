@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
+import { randomBytes } from 'node:crypto';
+import { loadConfig } from '../../src/config/config.js';
+import { compose } from '../../src/main.js';
 import { cli, serve } from '../support/cli.js';
+import { makeChain } from '../support/openssl.js';
 import { ENGINES, createTestDatabase, type TestDatabase } from '../support/databases.js';
 
 for (const engine of ENGINES) {
@@ -122,3 +126,46 @@ for (const engine of ENGINES) {
     });
   });
 }
+
+describe('master key rotation', () => {
+  it('reseals every private key and secret under the new key, after which the old key can go', async () => {
+    const db = await createTestDatabase('sqlite');
+    const oldKey = randomBytes(32).toString('base64');
+    const newKey = randomBytes(32).toString('base64');
+    const withKeys = (keys: string) => ({ CERTPLANE_DATA_DIR: db.dataDir, DATABASE_URL: db.url, CERTPLANE_MASTER_KEY: keys });
+    try {
+      // Under the old key: an access-key secret, and an uploaded private key.
+      const account = cli(['account', 'create', '--name', 'rot'], withKeys(oldKey)).json!;
+      const accountId = String(account.accountId);
+      const key = cli(['key', 'create', '--account', accountId], withKeys(oldKey)).json!;
+      const token = String(cli(['token', 'create', '--account', accountId], withKeys(oldKey)).json!.token);
+      const chain = makeChain('p256');
+      const proc = await serve(withKeys(oldKey));
+      const res = await fetch(`${proc.baseUrl}/v2/${String(account.projectId)}/apigw/certificates`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-auth-token': token },
+        body: JSON.stringify({ name: 'rotated_cert', cert_content: chain.chainPem, private_key: chain.key }),
+      });
+      assert.equal(res.status, 200);
+      proc.kill('SIGTERM');
+      await proc.exited;
+
+      const rotated = cli(['master-key', 'reseal'], withKeys(`${newKey},${oldKey}`));
+      assert.equal(rotated.status, 0, rotated.stderr);
+      assert.deepEqual([rotated.json!.resealed, rotated.json!.total], [2, 2]);
+      assert.equal(cli(['master-key', 'reseal'], withKeys(`${newKey},${oldKey}`)).json!.resealed, 0, 'nothing left to do');
+
+      // With only the new key, both still open.
+      const app = await compose({ ...loadConfig({ env: withKeys(newKey) }), logLevel: 'silent' });
+      try {
+        assert.equal((await app.accounts.accessKeyWithSecret(String(key.accessKeyId)))?.secret, key.accessKeySecret);
+        const row = await app.database.db.selectFrom('private_keys').select(['id', 'sealed']).executeTakeFirstOrThrow();
+        assert.equal(app.sealer.open(row.sealed, `private_key:${row.id}`).trim(), chain.key.trim());
+      } finally {
+        await app.close();
+      }
+    } finally {
+      await db.drop();
+    }
+  });
+});

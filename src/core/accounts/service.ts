@@ -23,7 +23,8 @@ function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
 }
 
-function secretContext(accessKeyId: string): string {
+/** Context an access-key secret is sealed under (see Sealer). */
+export function secretContext(accessKeyId: string): string {
   return `access_key:${accessKeyId}`;
 }
 

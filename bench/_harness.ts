@@ -1,0 +1,273 @@
+/**
+ * What every bench shares: its command line, the database and environment of a `certplane serve`
+ * child, the load generator (bench/_load.ts) run as a third process with the server's and the
+ * machine's CPU sampled over its measured window, clean-up on exit and on SIGINT/SIGTERM, and the
+ * number formats of the printed tables.
+ */
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cli, serve, type ServeProcess } from '../test/support/cli.js';
+import { createTestDatabase, type Engine, type TestDatabase } from '../test/support/databases.js';
+import type { LoadConfig, LoadResult } from './_load.js';
+
+export const LOG_LEVEL = 'warn';
+export const WARMUP_MS = 2_000;
+const LOAD_JS = fileURLToPath(new URL('./_load.js', import.meta.url));
+const CPUPROF_JS = fileURLToPath(new URL('./_cpuprof.js', import.meta.url));
+
+// ---------------------------------------------------------------- options
+
+export interface Options {
+  durationS: number;
+  concurrency: number;
+  engine: Engine;
+  cpuProfDir: string | undefined;
+}
+
+function usage(bench: string, message: string): never {
+  process.stderr.write(`${message}\nusage: npm run bench -- ${bench} [--duration SECONDS] [--concurrency N] [--postgres] [--cpu-prof DIR]\n`);
+  process.exit(2);
+}
+
+export function parseOptions(bench: string, argv: string[]): Options {
+  const options: Options = { durationS: 10, concurrency: 16, engine: 'sqlite', cpuProfDir: undefined };
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i]!;
+    const value = (): string => argv[++i] ?? usage(bench, `${arg} needs a value`);
+    if (arg === '--duration') {
+      options.durationS = Number(value());
+      if (!(options.durationS >= 1 && options.durationS <= 600)) usage(bench, '--duration: 1..600 seconds');
+    } else if (arg === '--concurrency') {
+      options.concurrency = Number(value());
+      if (!Number.isInteger(options.concurrency) || options.concurrency < 1 || options.concurrency > 256) usage(bench, '--concurrency: 1..256');
+    } else if (arg === '--postgres') options.engine = 'postgres';
+    else if (arg === '--cpu-prof') options.cpuProfDir = resolve(value());
+    else usage(bench, `unknown argument ${arg}`);
+  }
+  return options;
+}
+
+// ---------------------------------------------------------------- server and database
+
+let server: ServeProcess | undefined;
+let database: TestDatabase | undefined;
+const loads = new Set<ChildProcess>();
+
+export interface BenchEnv {
+  /** For CLI commands: the database, data directory and quiet logs. */
+  env: Record<string, string>;
+  /** For `certplane serve`: `env`, plus the profiler preload under --cpu-prof. */
+  serveEnv: Record<string, string>;
+  /** "SQLite" or "PostgreSQL at host:port", for the heading. */
+  engineLabel: string;
+}
+
+/** Creates the bench's database (dropped by cleanup()) and the environments that point at it. */
+export async function setUpDatabase(options: Options): Promise<BenchEnv> {
+  database = await createTestDatabase(options.engine);
+  const env: Record<string, string> = {
+    CERTPLANE_DATA_DIR: database.dataDir,
+    DATABASE_URL: database.url,
+    CERTPLANE_LOG_LEVEL: LOG_LEVEL,
+    CERTPLANE_HOST: '127.0.0.1',
+    CERTPLANE_CONFIG: '',
+    CERTPLANE_MASTER_KEY: '',
+  };
+  const serveEnv = { ...env };
+  if (options.cpuProfDir) {
+    // Node 20 refuses --cpu-prof in NODE_OPTIONS: a preload starts the profiler through node:inspector instead.
+    mkdirSync(options.cpuProfDir, { recursive: true });
+    serveEnv.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --import ${CPUPROF_JS}`.trim();
+    serveEnv.CERTPLANE_BENCH_CPUPROF_DIR = options.cpuProfDir;
+  }
+  const engineLabel = options.engine === 'sqlite' ? 'SQLite' : `PostgreSQL at ${postgresWhere(database.url)}`;
+  return { env, serveEnv, engineLabel };
+}
+
+/** Where a postgres:// URL points (host:port or the ?host= socket directory), without credentials. */
+function postgresWhere(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return parsed.searchParams.get('host') ?? parsed.host;
+  } catch {
+    return '?';
+  }
+}
+
+/** Runs a CLI command and returns the named string fields of its JSON answer; throws with its stderr otherwise. */
+export function cliFields<K extends string>(args: string[], env: Record<string, string>, ...fields: K[]): Record<K, string> {
+  const result = cli(args, env);
+  const values = {} as Record<K, string>;
+  for (const field of fields) {
+    const value = result.json?.[field];
+    if (typeof value !== 'string') throw new Error(`${args.slice(0, 2).join(' ')} failed: ${result.stderr}`);
+    values[field] = value;
+  }
+  return values;
+}
+
+/** Starts `certplane serve` (stopped by stopServer() or cleanup()) and returns it with its port. */
+export async function startServer(serveEnv: Record<string, string>): Promise<{ server: ServeProcess; port: number }> {
+  server = await serve(serveEnv);
+  return { server, port: Number(new URL(server.baseUrl).port) };
+}
+
+export async function stopServer(): Promise<void> {
+  const s = server;
+  server = undefined;
+  if (!s) return;
+  s.kill('SIGTERM');
+  const done = await Promise.race([s.exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 15_000))]);
+  if (!done) {
+    s.kill('SIGKILL');
+    await s.exited;
+  }
+}
+
+export async function cleanup(): Promise<void> {
+  for (const child of loads) child.kill('SIGKILL');
+  await stopServer();
+  const db = database;
+  database = undefined;
+  await db?.drop();
+}
+
+/**
+ * Runs a bench's main() and exits with its code; on SIGINT/SIGTERM, or when main() throws, stops the
+ * server and the load and drops the database first.
+ */
+export function runBench(name: string, main: () => Promise<number>): void {
+  /** Set on a signal: its handler cleans up and exits; main()'s own failure is then noise. */
+  let interrupted = false;
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    process.once(signal, () => {
+      interrupted = true;
+      process.stderr.write(`\n${signal}: stopping the server and the load\n`);
+      cleanup().finally(() => process.exit(code));
+    });
+  }
+  process.on('exit', () => {
+    // Last resort if something above threw past cleanup().
+    for (const child of loads) child.kill('SIGKILL');
+    server?.kill('SIGKILL');
+  });
+  main().then(
+    (code) => process.exit(code),
+    async (err: unknown) => {
+      if (interrupted) return; // the signal handler is cleaning up and will exit
+      process.stderr.write(`bench ${name}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      await cleanup().catch(() => undefined);
+      process.exit(1);
+    },
+  );
+}
+
+// ---------------------------------------------------------------- CPU
+
+/** The pid of the `certplane serve` child (for its CPU time), from /proc; undefined elsewhere. */
+export function serverPid(): number | undefined {
+  try {
+    for (const task of readdirSync('/proc/self/task')) {
+      const children = readFileSync(`/proc/self/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+      for (const pid of children) {
+        const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+        if (argv.includes('serve')) return Number(pid);
+      }
+    }
+  } catch {
+    // no /proc: no server CPU column
+  }
+  return undefined;
+}
+
+let clockTicks: number | undefined;
+/** CPU seconds a process has used so far (user + system), from /proc/PID/stat. */
+function cpuSeconds(pid: number): number {
+  clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / clockTicks;
+}
+
+/** Busy and total jiffies of the whole machine, from /proc/stat. */
+function machineTicks(): { busy: number; total: number } | undefined {
+  try {
+    const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const total = cpu.reduce((a, b) => a + b, 0);
+    const idle = (cpu[3] ?? 0) + (cpu[4] ?? 0); // idle + iowait
+    return { busy: total - idle, total };
+  } catch {
+    return undefined;
+  }
+}
+
+// ---------------------------------------------------------------- load
+
+/** A load result with the server's CPU (share of one core) and the machine's (share of all cores) over its window. */
+export type Measured = LoadResult & { serverCpu: number; machineCpu: number };
+
+export function runLoad(config: LoadConfig, pid: number | undefined): Promise<Measured> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, ['--enable-source-maps', LOAD_JS], { stdio: ['pipe', 'pipe', 'inherit'] });
+    loads.add(child);
+    let stdout = '';
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    // Server CPU over the measured window, sampled on this side of the pipe (child start-up ≈ tens of ms off).
+    let cpuFrom: number | undefined;
+    let cpuTo: number | undefined;
+    let machineFrom: ReturnType<typeof machineTicks>;
+    let machineTo: ReturnType<typeof machineTicks>;
+    const sample = (): number | undefined => {
+      try {
+        return pid === undefined ? undefined : cpuSeconds(pid);
+      } catch {
+        return undefined;
+      }
+    };
+    const t1 = setTimeout(() => {
+      cpuFrom = sample();
+      machineFrom = machineTicks();
+    }, config.warmupMs);
+    const t2 = setTimeout(() => {
+      cpuTo = sample();
+      machineTo = machineTicks();
+    }, config.warmupMs + config.durationMs);
+    // Belt and braces: the child has its own watchdog, this one kills it from outside.
+    const guard = setTimeout(() => child.kill('SIGKILL'), config.warmupMs + config.durationMs + 60_000);
+    child.once('error', reject);
+    child.once('exit', (code, signal) => {
+      loads.delete(child);
+      clearTimeout(t1);
+      clearTimeout(t2);
+      clearTimeout(guard);
+      const line = stdout.trim().split('\n').pop() ?? '';
+      if (code !== 0) return reject(new Error(`load process exited with ${code ?? signal}: ${stdout}`));
+      try {
+        const result = JSON.parse(line) as LoadResult;
+        const serverCpu = cpuFrom !== undefined && cpuTo !== undefined ? (cpuTo - cpuFrom) / (config.durationMs / 1000) : Number.NaN;
+        const machineCpu =
+          machineFrom && machineTo ? (machineTo.busy - machineFrom.busy) / (machineTo.total - machineFrom.total) : Number.NaN;
+        resolvePromise({ ...result, serverCpu, machineCpu });
+      } catch {
+        reject(new Error(`load process printed no result: ${stdout}`));
+      }
+    });
+    child.stdin!.end(JSON.stringify(config));
+  });
+}
+
+/** The failed requests of a load, with the server's last log lines, for the bench's failure section. */
+export function describeFailures(label: string, r: Measured, logs: string[]): string[] {
+  if (r.errors === 0) return [];
+  const lines = [`${label}: ${r.errors} failed request(s), outcomes ${JSON.stringify(r.outcomes)}`];
+  for (const sample of r.errorSamples) lines.push(`  ${sample}`);
+  if (logs.length > 0) lines.push('  last server log lines:', ...logs.slice(-5).map((l) => `    ${l}`));
+  return lines;
+}
+
+// ---------------------------------------------------------------- formats
+
+export const fmt = (n: number, digits = 0): string => (Number.isFinite(n) ? n.toFixed(digits) : '-');
+export const pct = (n: number): string => (Number.isFinite(n) ? `${(n * 100).toFixed(0)}%` : '-');

@@ -1,0 +1,39 @@
+import { secretContext } from '../../core/accounts/service.js';
+import { privateKeyContext } from '../../core/certificates/service.js';
+import type { Sealer } from '../../kernel/sealer.js';
+import type { Db } from './database.js';
+
+/**
+ * Re-encrypts every sealed value that is not under the current master key, so an old key can
+ * leave the keyring afterwards. Row by row, each in its own update: an interrupted run loses
+ * nothing and a second run finishes the job.
+ */
+export async function resealAll(db: Db, sealer: Sealer): Promise<{ resealed: number; total: number }> {
+  const current = `v1.${sealer.currentKeyId}.`;
+  let resealed = 0;
+  let total = 0;
+  const keys = await db.selectFrom('private_keys').select(['id', 'sealed']).execute();
+  for (const row of keys) {
+    total += 1;
+    if (row.sealed.startsWith(current)) continue;
+    const context = privateKeyContext(row.id);
+    const sealed = sealer.seal(sealer.open(row.sealed, context), context);
+    await db.updateTable('private_keys').set({ sealed }).where('id', '=', row.id).where('sealed', '=', row.sealed).execute();
+    resealed += 1;
+  }
+  const secrets = await db.selectFrom('access_keys').select(['id', 'secret_sealed']).execute();
+  for (const row of secrets) {
+    total += 1;
+    if (row.secret_sealed.startsWith(current)) continue;
+    const context = secretContext(row.id);
+    const sealed = sealer.seal(sealer.open(row.secret_sealed, context), context);
+    await db
+      .updateTable('access_keys')
+      .set({ secret_sealed: sealed })
+      .where('id', '=', row.id)
+      .where('secret_sealed', '=', row.secret_sealed)
+      .execute();
+    resealed += 1;
+  }
+  return { resealed, total };
+}
