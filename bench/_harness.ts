@@ -36,6 +36,8 @@ export function parseOptions(bench: string, argv: string[]): Options {
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i]!;
     const value = (): string => argv[++i] ?? usage(bench, `${arg} needs a value`);
+    // `npm run bench -- NAME -- --postgres` passes the second `--` through: read it as end-of-options noise.
+    if (arg === '--') continue;
     if (arg === '--duration') {
       options.durationS = Number(value());
       if (!(options.durationS >= 1 && options.durationS <= 600)) usage(bench, '--duration: 1..600 seconds');

@@ -140,15 +140,24 @@ describe('master key rotation', () => {
       const key = cli(['key', 'create', '--account', accountId], withKeys(oldKey)).json!;
       const token = String(cli(['token', 'create', '--account', accountId], withKeys(oldKey)).json!.token);
       const chain = makeChain('p256');
-      const proc = await serve(withKeys(oldKey));
+      const proc = await serve({ ...withKeys(oldKey), CERTPLANE_LOG_LEVEL: 'trace' });
       const res = await fetch(`${proc.baseUrl}/v2/${String(account.projectId)}/apigw/certificates`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-auth-token': token },
         body: JSON.stringify({ name: 'rotated_cert', cert_content: chain.chainPem, private_key: chain.key }),
       });
       assert.equal(res.status, 200);
+      const bad = await fetch(`${proc.baseUrl}/v2/${String(account.projectId)}/apigw/certificates`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-auth-token': token },
+        body: JSON.stringify({ name: 'mismatched', cert_content: chain.chainPem, private_key: makeChain('rsa').key }),
+      });
+      assert.equal(bad.status, 400);
       proc.kill('SIGTERM');
       await proc.exited;
+      const logs = proc.logs().join('\n');
+      assert.ok(logs.includes('APIG.2101'), 'the rejected upload was logged');
+      assert.ok(!logs.includes('PRIVATE KEY') && !logs.includes(String(key.accessKeySecret)), 'no key or secret in the logs');
 
       const rotated = cli(['master-key', 'reseal'], withKeys(`${newKey},${oldKey}`));
       assert.equal(rotated.status, 0, rotated.stderr);
