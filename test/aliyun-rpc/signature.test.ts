@@ -10,8 +10,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import Esa from '@alicloud/esa20240910';
 import Cas from '@alicloud/cas20200407';
 import OpenApi from '@alicloud/openapi-core';
+import { parseRpcParams } from '../../src/http/aliyun-rpc/decode-params.js';
 import {
-  parseRpcParams,
   RPC_V1_PROTOCOL_PARAMS,
   SignatureError,
   verifyRequest,

@@ -5,7 +5,8 @@ import type { App } from '../../main.js';
 import type { RpcAction } from './action.js';
 import { toRpcError, type RpcErrorOverrides } from './errors.js';
 import { RpcParams } from './params.js';
-import { RPC_V1_PROTOCOL_PARAMS, SignatureError, parseRpcParams, verifyRequest, type Verified } from './signature.js';
+import { parseRpcParams } from './decode-params.js';
+import { RPC_V1_PROTOCOL_PARAMS, SignatureError, verifyRequest, type Verified } from './signature.js';
 import { findAction } from './table.js';
 
 /** Shown as `HostId` in error bodies, as Alibaba's gateway names the endpoint that answered. */
