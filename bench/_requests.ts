@@ -42,7 +42,7 @@ export interface OutgoingRequest {
 export type RequestMaker = (worker: number, n: number) => OutgoingRequest;
 
 const NAME = /^[A-Za-z][A-Za-z0-9_]{3,49}$/;
-const ESA_VERSION = '2024-09-10';
+export const ESA_VERSION = '2024-09-10';
 
 /** Checks the kind's fields (throws on a bad one) and returns its request maker. */
 export function requestMaker(load: LoadKind, port: number, concurrency: number): RequestMaker {

@@ -29,8 +29,10 @@ import {
   setUpDatabase,
   startServer,
   type Measured,
+  type Options,
 } from './_harness.js';
 import type { LoadConfig } from './_load.js';
+import { ESA_VERSION } from './_requests.js';
 
 const SITE_NAME = 'bench-site.com';
 const COLUMNS: Array<[string, number]> = [
@@ -86,9 +88,35 @@ function bottlenecks(kind: string, r: Measured): string[] {
     );
   }
   if (r.machineCpu >= SATURATED) {
-    notes.push(`note: for ${kind} the machine was ${pct(r.machineCpu)} busy: server and load competed for its ${cpus().length} cores.`);
+    notes.push(`note: for ${kind} the machine was ${pct(r.machineCpu)} busy: server, load (and any other process) competed for its ${cpus().length} cores.`);
   }
   return notes;
+}
+
+/** The table, the notes, the authentication cost and any failures; `failed` when a request was not a 200. */
+function report(options: Options, engineLabel: string, loads: LoadConfig[], results: Measured[], logs: string[]): { lines: string[]; failed: boolean } {
+  const [healthz, getsite] = results as [Measured, Measured];
+  const serverUs = results.map((r) => perRequestUs(r.serverCpu, r.perSecond));
+  const loadUs = results.map((r) => perRequestUs(r.clientCpu, r.perSecond));
+  const lines = [
+    `rpc: signed GetSite (ACS3-HMAC-SHA256, ESA ${ESA_VERSION}) vs unauthenticated GET /healthz, concurrency ${options.concurrency}, ${engineLabel}, ${options.durationS} s each after ${WARMUP_MS / 1000} s warm-up, server log level ${LOG_LEVEL}${options.cpuProfDir ? ', server being profiled' : ''}`,
+    'getsite: every request signed anew by the load process (fresh nonce, current date); the server verifies it, looks up the key, stores the nonce, authorizes and reads the site',
+    '',
+    row(COLUMNS.map(([header]) => header)),
+    ...results.map((r, i) =>
+      row([loads[i]!.kind, fmt(r.perSecond), fmt(r.p50Ms, 1), fmt(r.p99Ms, 1), String(r.errors), pct(r.serverCpu), pct(r.clientCpu), pct(r.machineCpu), fmt(serverUs[i]!), fmt(loadUs[i]!)]),
+    ),
+    '',
+    `CPU over the measured window: server (the certplane serve process) and load (the load generator) as a share of one core; machine = all ${cpus().length} cores busy, other processes included. µs/req = that process's CPU time per completed request.`,
+    ...(options.engine === 'postgres' ? ["PostgreSQL's own processes are not in server CPU (they are in machine)."] : []),
+    ...results.flatMap((r, i) => bottlenecks(loads[i]!.kind, r)),
+    '',
+    `authentication cost: signed GetSite runs at ${pct(getsite.perSecond / healthz.perSecond)} of /healthz (${fmt(serverUs[1]!)} µs of server CPU per signed request vs ${fmt(serverUs[0]!)} µs per /healthz)`,
+  ];
+  const failures = results.flatMap((r, i) => describeFailures(loads[i]!.kind, r, logs));
+  if (failures.length > 0) lines.push('', 'FAILED REQUESTS (any non-200 fails the bench):', ...failures);
+  if (options.cpuProfDir) lines.push('', `server CPU profiles written to ${options.cpuProfDir}`);
+  return { lines, failed: failures.length > 0 };
 }
 
 async function main(): Promise<number> {
@@ -106,31 +134,9 @@ async function main(): Promise<number> {
   const logs = server.logs();
   await cleanup();
 
-  const [healthz, getsite] = results as [Measured, Measured];
-  const serverUs = results.map((r) => perRequestUs(r.serverCpu, r.perSecond));
-  const loadUs = results.map((r) => perRequestUs(r.clientCpu, r.perSecond));
-  const lines = [
-    `rpc: signed GetSite (ACS3-HMAC-SHA256, ESA 2024-09-10) vs unauthenticated GET /healthz, concurrency ${options.concurrency}, ${engineLabel}, ${options.durationS} s each after ${WARMUP_MS / 1000} s warm-up, server log level ${LOG_LEVEL}${options.cpuProfDir ? ', server being profiled' : ''}`,
-    `getsite: every request signed anew by the load process (fresh nonce, current date); the server verifies it, looks up the key, stores the nonce, authorizes and reads the site`,
-    '',
-    row(COLUMNS.map(([header]) => header)),
-  ];
-  results.forEach((r, i) => {
-    const { kind } = loads[i]!;
-    lines.push(row([kind, fmt(r.perSecond), fmt(r.p50Ms, 1), fmt(r.p99Ms, 1), String(r.errors), pct(r.serverCpu), pct(r.clientCpu), pct(r.machineCpu), fmt(serverUs[i]!), fmt(loadUs[i]!)]));
-  });
-  lines.push(
-    '',
-    `CPU over the measured window: server (the certplane serve process) and load (the load generator) as a share of one core; machine = all ${cpus().length} cores busy, other processes included. µs/req = that process's CPU time per completed request.`,
-    ...results.flatMap((r, i) => bottlenecks(loads[i]!.kind, r)),
-    '',
-    `authentication cost: signed GetSite runs at ${pct(getsite.perSecond / healthz.perSecond)} of /healthz (${fmt(serverUs[1]!)} µs of server CPU per signed request vs ${fmt(serverUs[0]!)} µs per /healthz)`,
-  );
-  const failures = results.flatMap((r, i) => describeFailures(loads[i]!.kind, r, logs));
-  if (failures.length > 0) lines.push('', 'FAILED REQUESTS (any non-200 fails the bench):', ...failures);
-  if (options.cpuProfDir) lines.push('', `server CPU profiles written to ${options.cpuProfDir}`);
+  const { lines, failed } = report(options, engineLabel, loads, results, logs);
   process.stdout.write(`${lines.join('\n')}\n`);
-  return failures.length > 0 ? 1 : 0;
+  return failed ? 1 : 0;
 }
 
 runBench('rpc', main);

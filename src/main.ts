@@ -52,7 +52,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   const clock = options.clock ?? systemClock;
   const ids = options.ids ?? randomIds;
   const sealer = new AesGcmSealer(loadMasterKeys(config.masterKeys, config.dataDir));
-  const database = openDatabase(config.database);
+  const database = openDatabase(config.database, (err) => logger.warn({ err }, 'database connection lost'));
   try {
     const applied = await migrate(database.db);
     if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');

@@ -236,6 +236,17 @@ for (const engine of ENGINES) {
         assert.equal(await countRows(service, 'private_keys'), before);
       });
 
+      it('the same name uploaded five times at once: exactly one wins', async () => {
+        const chain = makeChain('rsa');
+        const name = certName('race');
+        const before = [await countRows(service, 'certificates'), await countRows(service, 'private_keys')];
+        const results = await Promise.all(
+          Array.from({ length: 5 }, () => api.create({ name, cert_content: chain.chainPem, private_key: chain.key })),
+        );
+        assert.deepEqual(results.map((r) => r.status).sort(), [200, 409, 409, 409, 409]);
+        assert.deepEqual([await countRows(service, 'certificates'), await countRows(service, 'private_keys')], [before[0]! + 1, before[1]! + 1]);
+      });
+
       it('a body over the size limit, and a body that is not JSON', async () => {
         const big = await api.create({ name: certName('big'), cert_content: 'x'.repeat(300 * 1024), private_key: 'y' });
         assert.equal(big.status, 413);

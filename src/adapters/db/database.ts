@@ -23,7 +23,7 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export function openDatabase(settings: Config['database']): Database {
+export function openDatabase(settings: Config['database'], onError: (err: Error) => void = () => undefined): Database {
   if (settings.kind === 'sqlite') {
     mkdirSync(dirname(settings.file), { recursive: true });
     const handle = new SQLite(settings.file);
@@ -51,8 +51,15 @@ export function openDatabase(settings: Config['database']): Database {
       },
     };
   }
-  // Keep bigint/numeric as strings: ids and serials must not lose precision.
   const pool = new pg.Pool({ connectionString: settings.url, max: 10 });
+  // An idle connection the server drops (a restart, an administrator) is replaced by the pool;
+  // without a listener its error would end the process.
+  pool.on('error', (err) => onError(err));
+  const open = new Set<pg.PoolClient>();
+  pool.on('connect', (client) => {
+    open.add(client);
+    client.once('end', () => open.delete(client));
+  });
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
   return {
     ...common(db, 'postgres'),
@@ -60,7 +67,16 @@ export function openDatabase(settings: Config['database']): Database {
       db.transaction().execute(async (tx) => {
         for (const q of statements) await tx.executeQuery(q);
       }),
-    close: () => db.destroy(),
+    close: async () => {
+      // pool.end() resolves before its sockets are closed; wait for them, so a closed database
+      // really holds no connection any more.
+      const closing = [...open].map((client) => {
+        client.on('error', () => undefined);
+        return new Promise<void>((resolve) => client.once('end', () => resolve()));
+      });
+      await db.destroy();
+      await Promise.all(closing);
+    },
   };
 }
 
