@@ -45,13 +45,19 @@ export class SqlAccountStore implements AccountStore {
   }
 
   async findAccessKey(id: string): Promise<{ key: AccessKey; secretSealed: string; projectId: string } | undefined> {
-    const row = await this.db
-      .selectFrom('access_keys')
-      .innerJoin('accounts', 'accounts.id', 'access_keys.account_id')
-      .selectAll('access_keys')
-      .select('accounts.project_id')
-      .where('access_keys.id', '=', id)
-      .executeTakeFirst();
+    const { rows } = await this.compiled.run(
+      this.db,
+      'findAccessKey',
+      () =>
+        this.db
+          .selectFrom('access_keys')
+          .innerJoin('accounts', 'accounts.id', 'access_keys.account_id')
+          .selectAll('access_keys')
+          .select('accounts.project_id')
+          .where('access_keys.id', '=', id),
+      [id],
+    );
+    const row = rows[0];
     if (!row) return undefined;
     return {
       key: {
@@ -68,10 +74,8 @@ export class SqlAccountStore implements AccountStore {
 
   async rememberNonce(accessKeyId: string, nonce: string, expiresAt: Date): Promise<boolean> {
     try {
-      await this.db
-        .insertInto('signature_nonces')
-        .values({ access_key_id: accessKeyId, nonce, expires_at: expiresAt.toISOString() })
-        .execute();
+      const row = { access_key_id: accessKeyId, nonce, expires_at: expiresAt.toISOString() };
+      await this.db.executeQuery(this.compiled.insert(this.db, 'signature_nonces', row));
       return true;
     } catch (err) {
       if (isUniqueViolation(err)) return false;

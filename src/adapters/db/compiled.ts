@@ -1,5 +1,6 @@
 import { CompiledQuery, type Compilable, type QueryResult } from 'kysely';
 import type { Db } from './database.js';
+import type { Schema } from './schema.js';
 
 /**
  * Hot queries compiled once. Building and compiling a Kysely query costs more than SQLite takes to
@@ -10,7 +11,7 @@ export class CompiledQueries {
   private readonly texts = new Map<string, string>();
 
   /** An insert of one row; rows of a table must always list the same columns in the same order. */
-  insert(db: Db, table: 'private_keys' | 'certificates', row: Record<string, unknown>): CompiledQuery {
+  insert(db: Db, table: keyof Schema, row: Record<string, unknown>): CompiledQuery {
     const values = Object.values(row);
     const key = `insert:${table}:${Object.keys(row).join(',')}`;
     let text = this.texts.get(key);

@@ -1,6 +1,7 @@
 import type { Selectable } from 'kysely';
 import type { AccessType, Coverage, Site, SiteFilter, SitePage, SiteStatus } from '../../core/sites/model.js';
 import { SiteNameInUse, type SiteStore } from '../../core/sites/ports.js';
+import { CompiledQueries } from './compiled.js';
 import { isUniqueViolation, type Db } from './database.js';
 import { likeMatch } from './like.js';
 import type { SitesTable } from './schema.js';
@@ -8,6 +9,8 @@ import type { SitesTable } from './schema.js';
 type SiteRow = Selectable<SitesTable> & { plan: string };
 
 export class SqlSiteStore implements SiteStore {
+  private readonly compiled = new CompiledQueries();
+
   constructor(private readonly db: Db) {}
 
   async insert(site: Site): Promise<void> {
@@ -38,7 +41,9 @@ export class SqlSiteStore implements SiteStore {
   }
 
   async find(accountId: string, id: string): Promise<Site | undefined> {
-    const row = await this.base(accountId).where('sites.id', '=', id).executeTakeFirst();
+    // Runs on nearly every ESA request: compiled once.
+    const { rows } = await this.compiled.run(this.db, 'find', () => this.base(accountId).where('sites.id', '=', id), [accountId, id]);
+    const row = rows[0];
     return row && fromRow(row);
   }
 
