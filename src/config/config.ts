@@ -58,6 +58,7 @@ const fileSchema = z
       .optional(),
     signatureMaxSkewSeconds: z.number().int().min(1).max(86_400).optional(),
     issuerCacheSize: z.coerce.number().int().min(0).max(100_000).optional(),
+    sqliteSynchronous: z.enum(['normal', 'full']).optional(),
   })
   .strict();
 
@@ -67,7 +68,11 @@ export interface Config {
   port: number;
   host: string;
   dataDir: string;
-  database: { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
+  /**
+   * SQLite `synchronous = normal` (the default) syncs the WAL at checkpoints: a power loss can undo
+   * the last moments of commits, a process crash cannot; `full` syncs every commit.
+   */
+  database: { kind: 'sqlite'; file: string; synchronous?: 'normal' | 'full' } | { kind: 'postgres'; url: string };
   /** Master keys as given (base64 or hex, 32 bytes each); the first one seals new records. */
   masterKeys: string[];
   logLevel: NonNullable<FileConfig['logLevel']>;
@@ -105,6 +110,7 @@ const ENV_KEYS = {
   CERTPLANE_DNS_RESOLVER: 'dnsResolver',
   CERTPLANE_REGION: 'regionId',
   CERTPLANE_ISSUER_CACHE_SIZE: 'issuerCacheSize',
+  CERTPLANE_SQLITE_SYNCHRONOUS: 'sqliteSynchronous',
 } as const;
 
 export interface ConfigSources {
@@ -130,7 +136,8 @@ export function loadConfig(sources: ConfigSources = { env: process.env }): Confi
   }
   const raw = parsed.data;
   const dataDir = resolve(raw.dataDir ?? './data');
-  const database = databaseFrom(raw.databaseUrl, dataDir, problems);
+  const found = databaseFrom(raw.databaseUrl, dataDir, problems);
+  const database = found?.kind === 'sqlite' && raw.sqliteSynchronous ? { ...found, synchronous: raw.sqliteSynchronous } : found;
   const masterKeys = raw.masterKey ? raw.masterKey.split(',').map((k) => k.trim()) : [];
   masterKeys.forEach((key, i) => {
     if (!decodeMasterKey(key)) {

@@ -53,6 +53,14 @@ describe('config', () => {
     }
   });
 
+  it('lets SQLite sync every commit when asked, and only SQLite', () => {
+    const full = loadConfig({ env: { CERTPLANE_SQLITE_SYNCHRONOUS: 'full' } });
+    assert.deepEqual(full.database, { kind: 'sqlite', file: resolve('data/certplane.db'), synchronous: 'full' });
+    const pg = loadConfig({ env: { CERTPLANE_SQLITE_SYNCHRONOUS: 'full', DATABASE_URL: 'postgres://db/x' } });
+    assert.deepEqual(pg.database, { kind: 'postgres', url: 'postgres://db/x' });
+    assert.throws(() => loadConfig({ env: { CERTPLANE_SQLITE_SYNCHRONOUS: 'off' } }), /CERTPLANE_SQLITE_SYNCHRONOUS/);
+  });
+
   it('reads a JSON config file, and the environment wins over it', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cp-config-'));
     const file = join(dir, 'certplane.json');

@@ -28,7 +28,7 @@ export function openDatabase(settings: Config['database'], onError: (err: Error)
     mkdirSync(dirname(settings.file), { recursive: true });
     const handle = new SQLite(settings.file);
     handle.pragma('journal_mode = WAL');
-    handle.pragma('synchronous = NORMAL');
+    handle.pragma(`synchronous = ${settings.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     handle.pragma('busy_timeout = 5000');
     handle.pragma('foreign_keys = ON');
     // Keep the hot b-tree pages in memory. WAL checkpoints run on a worker thread; the connection's
