@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type CompiledQuery } from 'kysely';
+import { CompiledQuery, Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { Config } from '../../config/config.js';
 import { migrationProvider } from './migrations/index.js';
@@ -63,10 +63,16 @@ export function openDatabase(settings: Config['database'], onError: (err: Error)
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
   return {
     ...common(db, 'postgres'),
-    writeAll: (statements) =>
-      db.transaction().execute(async (tx) => {
+    writeAll: async (statements) => {
+      const single = asOneStatement(statements);
+      if (single) {
+        await db.executeQuery(single);
+        return;
+      }
+      await db.transaction().execute(async (tx) => {
         for (const q of statements) await tx.executeQuery(q);
-      }),
+      });
+    },
     close: async () => {
       // pool.end() resolves before its sockets are closed; wait for them, so a closed database
       // really holds no connection any more.
@@ -78,6 +84,26 @@ export function openDatabase(settings: Config['database'], onError: (err: Error)
       await Promise.all(closing);
     },
   };
+}
+
+const MODIFYING = /^\s*(insert|update|delete)\s/i;
+
+/**
+ * Several PostgreSQL writes as one statement, `WITH s0 AS (…), s1 AS (…) <last>`: one round trip
+ * instead of BEGIN, each statement and COMMIT, and just as atomic (constraints, foreign keys included,
+ * are checked at the end of the statement). Undefined when the statements are not all plain writes.
+ */
+function asOneStatement(statements: CompiledQuery[]): CompiledQuery | undefined {
+  if (statements.length < 2 || !statements.every((q) => MODIFYING.test(q.sql))) return undefined;
+  const parameters: unknown[] = [];
+  const renumbered = statements.map((q) => {
+    const offset = parameters.length;
+    parameters.push(...q.parameters);
+    return q.sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`);
+  });
+  const last = renumbered.pop()!;
+  const ctes = renumbered.map((text, i) => `s${i} as (${text})`).join(', ');
+  return CompiledQuery.raw(`with ${ctes} ${last}`, parameters);
 }
 
 /**
