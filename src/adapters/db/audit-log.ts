@@ -1,6 +1,24 @@
 import type { AuditEvent, AuditLog } from '../../core/audit/ports.js';
-import type { IdGenerator } from '../../kernel/ids.js';
+import { randomIds, type IdGenerator } from '../../kernel/ids.js';
 import type { Db } from './database.js';
+import type { AuditEventsTable } from './schema.js';
+
+/**
+ * An audit event as a row. Stores that make a change insert this row in the same transaction (or
+ * the same statement list) as the change itself.
+ */
+export function auditRow(event: AuditEvent, ids: IdGenerator = randomIds): AuditEventsTable {
+  return {
+    id: ids.hex32(),
+    at: event.at.toISOString(),
+    account_id: event.accountId,
+    actor: event.actor,
+    action: event.action,
+    resource: event.resource,
+    outcome: event.outcome,
+    request_id: event.requestId,
+  };
+}
 
 export class SqlAuditLog implements AuditLog {
   constructor(
@@ -9,19 +27,7 @@ export class SqlAuditLog implements AuditLog {
   ) {}
 
   async record(event: AuditEvent): Promise<void> {
-    await this.db
-      .insertInto('audit_events')
-      .values({
-        id: this.ids.hex32(),
-        at: event.at.toISOString(),
-        account_id: event.accountId,
-        actor: event.actor,
-        action: event.action,
-        resource: event.resource,
-        outcome: event.outcome,
-        request_id: event.requestId,
-      })
-      .execute();
+    await this.db.insertInto('audit_events').values(auditRow(event, this.ids)).execute();
   }
 
   async list(accountId: string, limit: number): Promise<AuditEvent[]> {

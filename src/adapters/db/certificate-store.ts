@@ -7,8 +7,10 @@ import type {
   DomainBinding,
   Page,
 } from '../../core/certificates/model.js';
+import type { AuditEvent } from '../../core/audit/ports.js';
 import { NameTaken, type CertificateStore, type SealedKey } from '../../core/certificates/ports.js';
 import type { NameAttributes } from '../../pki/index.js';
+import { auditRow } from './audit-log.js';
 import { CompiledQueries } from './compiled.js';
 import { isUniqueViolation, type Database, type Db } from './database.js';
 import { likeMatch } from './like.js';
@@ -25,15 +27,16 @@ export class SqlCertificateStore implements CertificateStore {
     this.db = database.db;
   }
 
-  async insert(certificate: Certificate, keys: { main: SealedKey; sign: SealedKey | null }): Promise<void> {
+  async insert(certificate: Certificate, keys: { main: SealedKey; sign: SealedKey | null }, audit: AuditEvent): Promise<void> {
     const statements = keyRows(certificate.accountId, keys, certificate.createdAt).map((row) =>
       this.compiled.insert(this.db, 'private_keys', row),
     );
     statements.push(this.compiled.insert(this.db, 'certificates', toRow(certificate, keys)));
+    statements.push(this.compiled.insert(this.db, 'audit_events', { ...auditRow(audit) }));
     await this.translateUnique(() => this.database.writeAll(statements));
   }
 
-  async replace(certificate: Certificate, keys: { main: SealedKey; sign: SealedKey | null }): Promise<void> {
+  async replace(certificate: Certificate, keys: { main: SealedKey; sign: SealedKey | null }, audit: AuditEvent): Promise<void> {
     await this.translateUnique(() =>
       this.db.transaction().execute(async (tx) => {
         const old = await tx
@@ -47,6 +50,7 @@ export class SqlCertificateStore implements CertificateStore {
         await tx.updateTable('certificates').set(changes).where('id', '=', certificate.id).execute();
         const stale = [old.key_id, old.sign_key_id].filter((k): k is string => k !== null);
         await tx.deleteFrom('private_keys').where('id', 'in', stale).execute();
+        await tx.insertInto('audit_events').values(auditRow(audit)).execute();
       }),
     );
   }
@@ -80,7 +84,7 @@ export class SqlCertificateStore implements CertificateStore {
     return { total: Number(counted.n), items: rows.map(fromRow) };
   }
 
-  async deleteIfUnbound(accountId: string, id: string): Promise<'deleted' | 'bound' | 'missing'> {
+  async deleteIfUnbound(accountId: string, id: string, audit: AuditEvent): Promise<'deleted' | 'bound' | 'missing'> {
     return this.db.transaction().execute(async (tx) => {
       const row = await tx
         .selectFrom('certificates')
@@ -98,12 +102,12 @@ export class SqlCertificateStore implements CertificateStore {
       await tx.deleteFrom('certificates').where('id', '=', id).execute();
       const keys = [row.key_id, row.sign_key_id].filter((k): k is string => k !== null);
       await tx.deleteFrom('private_keys').where('id', 'in', keys).execute();
+      await tx.insertInto('audit_events').values(auditRow(audit)).execute();
       return 'deleted';
     });
   }
 
-  async bindDomains(accountId: string, bindings: DomainBinding[]): Promise<void> {
-    if (bindings.length === 0) return;
+  async bindDomains(accountId: string, bindings: DomainBinding[], audit: AuditEvent): Promise<void> {
     await this.db.transaction().execute(async (tx) => {
       for (const b of bindings) {
         const values = {
@@ -122,19 +126,37 @@ export class SqlCertificateStore implements CertificateStore {
           .onConflict((oc) => oc.columns(['certificate_id', 'domain']).doUpdateSet(values))
           .execute();
       }
+      await tx.insertInto('audit_events').values(auditRow(audit)).execute();
     });
   }
 
-  async unbindDomains(accountId: string, certificateId: string, domains: string[]): Promise<string[]> {
-    if (domains.length === 0) return [];
-    const rows = await this.db
-      .deleteFrom('certificate_domains')
-      .where('account_id', '=', accountId)
-      .where('certificate_id', '=', certificateId)
-      .where('domain', 'in', domains)
-      .returning('domain')
-      .execute();
-    return rows.map((r) => r.domain);
+  async unbindDomains(
+    accountId: string,
+    certificateId: string,
+    domains: string[],
+    audit: AuditEvent,
+  ): Promise<{ unbound: true } | { notBound: string }> {
+    return this.db.transaction().execute(async (tx) => {
+      const bound = await tx
+        .selectFrom('certificate_domains')
+        .select('domain')
+        .where('account_id', '=', accountId)
+        .where('certificate_id', '=', certificateId)
+        .where('domain', 'in', domains)
+        .execute();
+      const found = new Set(bound.map((r) => r.domain));
+      const missing = domains.find((d) => !found.has(d));
+      // All or nothing: a list naming one unbound domain detaches none of the others.
+      if (missing !== undefined) return { notBound: missing };
+      await tx
+        .deleteFrom('certificate_domains')
+        .where('account_id', '=', accountId)
+        .where('certificate_id', '=', certificateId)
+        .where('domain', 'in', domains)
+        .execute();
+      await tx.insertInto('audit_events').values(auditRow(audit)).execute();
+      return { unbound: true as const };
+    });
   }
 
   async listDomains(

@@ -1,3 +1,4 @@
+import type { AuditEvent } from '../audit/ports.js';
 import type { Certificate, CertificateFilter, DomainBinding, Page } from './model.js';
 
 /** A private key as stored: sealed by the Sealer, never in clear text. */
@@ -7,18 +8,28 @@ export interface SealedKey {
   sealed: string;
 }
 
+/**
+ * The inventory's storage. Every write takes the audit event of the change and records it in the
+ * same transaction, so a change and its audit row exist together or not at all.
+ */
 export interface CertificateStore {
   /** Inserts the certificate and its sealed keys atomically; throws NameTaken on a duplicate name. */
-  insert(certificate: Certificate, keys: { main: SealedKey; sign: SealedKey | null }): Promise<void>;
+  insert(certificate: Certificate, keys: { main: SealedKey; sign: SealedKey | null }, audit: AuditEvent): Promise<void>;
   /** Replaces content and keys atomically; old keys are deleted. Throws NameTaken on a duplicate name. */
-  replace(certificate: Certificate, keys: { main: SealedKey; sign: SealedKey | null }): Promise<void>;
+  replace(certificate: Certificate, keys: { main: SealedKey; sign: SealedKey | null }, audit: AuditEvent): Promise<void>;
   find(accountId: string, id: string): Promise<Certificate | undefined>;
   list(accountId: string, filter: CertificateFilter, page: Page): Promise<{ total: number; items: Certificate[] }>;
-  /** Deletes the certificate and its keys unless it has domain bindings; false when bound. */
-  deleteIfUnbound(accountId: string, id: string): Promise<'deleted' | 'bound' | 'missing'>;
+  /** Deletes the certificate and its keys unless it has domain bindings (then nothing changes). */
+  deleteIfUnbound(accountId: string, id: string, audit: AuditEvent): Promise<'deleted' | 'bound' | 'missing'>;
 
-  bindDomains(accountId: string, bindings: DomainBinding[]): Promise<void>;
-  unbindDomains(accountId: string, certificateId: string, domains: string[]): Promise<string[]>;
+  bindDomains(accountId: string, bindings: DomainBinding[], audit: AuditEvent): Promise<void>;
+  /** Detaches every domain, or none when one of them is not bound to the certificate. */
+  unbindDomains(
+    accountId: string,
+    certificateId: string,
+    domains: string[],
+    audit: AuditEvent,
+  ): Promise<{ unbound: true } | { notBound: string }>;
   listDomains(
     accountId: string,
     certificateId: string,

@@ -1,4 +1,5 @@
 import type { Clock } from '../../kernel/clock.js';
+import type { AuditStamp } from '../audit/ports.js';
 import { errors } from '../../kernel/errors.js';
 import type { IdGenerator } from '../../kernel/ids.js';
 import type { Sealer } from '../../kernel/sealer.js';
@@ -39,23 +40,30 @@ export function privateKeyContext(keyId: string): string {
 export class CertificatesService {
   constructor(private readonly deps: CertificatesDeps) {}
 
-  async upload(accountId: string, upload: CertificateUpload): Promise<Certificate> {
+  async upload(accountId: string, upload: CertificateUpload, audit: AuditStamp): Promise<Certificate> {
     await this.checkScope(accountId, upload);
     const inspected = inspectUpload(upload, this.deps.clock.now(), this.deps.issuers);
     const now = this.deps.clock.now();
     const certificate = this.toCertificate(this.deps.ids.hex32(), accountId, upload, inspected, now, now);
-    await this.persist(() => this.deps.store.insert(certificate, this.sealKeys(inspected)), upload.name);
+    const event = audit.eventAt(now, certificate.id);
+    await this.persist(() => this.deps.store.insert(certificate, this.sealKeys(inspected), event), upload.name);
     return certificate;
   }
 
-  async update(accountId: string, id: string, upload: CertificateUpload & { scopeGiven: boolean }): Promise<Certificate> {
+  async update(
+    accountId: string,
+    id: string,
+    upload: CertificateUpload & { scopeGiven: boolean },
+    audit: AuditStamp,
+  ): Promise<Certificate> {
     const existing = await this.require(accountId, id);
     if (upload.scopeGiven && upload.scope !== existing.scope) throw errors.immutableScope('scope');
     if (upload.instanceId && upload.instanceId !== existing.instanceId) throw errors.immutableScope('instanceId');
     const merged: CertificateUpload = { ...upload, scope: existing.scope, instanceId: existing.instanceId ?? undefined };
     const inspected = inspectUpload(merged, this.deps.clock.now(), this.deps.issuers);
     const certificate = this.toCertificate(id, accountId, merged, inspected, existing.createdAt, this.deps.clock.now());
-    await this.persist(() => this.deps.store.replace(certificate, this.sealKeys(inspected)), upload.name);
+    const event = audit.eventAt(certificate.updatedAt);
+    await this.persist(() => this.deps.store.replace(certificate, this.sealKeys(inspected), event), upload.name);
     return certificate;
   }
 
@@ -67,13 +75,18 @@ export class CertificatesService {
     return this.deps.store.list(accountId, filter, page);
   }
 
-  async delete(accountId: string, id: string): Promise<void> {
-    const outcome = await this.deps.store.deleteIfUnbound(accountId, id);
+  async delete(accountId: string, id: string, audit: AuditStamp): Promise<void> {
+    const outcome = await this.deps.store.deleteIfUnbound(accountId, id, audit.eventAt(this.deps.clock.now()));
     if (outcome === 'missing') throw errors.certificateNotFound(id);
     if (outcome === 'bound') throw errors.certificateInUse(id);
   }
 
-  async attachDomains(accountId: string, id: string, requests: DomainBindingRequest[]): Promise<DomainBinding[]> {
+  async attachDomains(
+    accountId: string,
+    id: string,
+    requests: DomainBindingRequest[],
+    audit: AuditStamp,
+  ): Promise<DomainBinding[]> {
     const certificate = await this.require(accountId, id);
     const domains = requests.map((r) => parseBindableDomain(r.domain));
     const uncovered = domains.find((d) => !coversDomain(certificate.san, d));
@@ -92,16 +105,15 @@ export class CertificatesService {
       verifiedClientCertificateEnabled: r.verifiedClientCertificateEnabled ?? certificate.trustedRootCa !== null,
       createdAt: now,
     }));
-    await this.deps.store.bindDomains(accountId, bindings);
+    await this.deps.store.bindDomains(accountId, bindings, audit.eventAt(now));
     return bindings;
   }
 
-  async detachDomains(accountId: string, id: string, domains: string[]): Promise<void> {
+  async detachDomains(accountId: string, id: string, domains: string[], audit: AuditStamp): Promise<void> {
     await this.require(accountId, id);
-    domains = domains.map(parseBindableDomain);
-    const removed = await this.deps.store.unbindDomains(accountId, id, domains);
-    const missing = domains.find((d) => !removed.includes(d));
-    if (missing !== undefined) throw errors.domainNotBound(missing);
+    const parsed = [...new Set(domains.map(parseBindableDomain))];
+    const outcome = await this.deps.store.unbindDomains(accountId, id, parsed, audit.eventAt(this.deps.clock.now()));
+    if ('notBound' in outcome) throw errors.domainNotBound(outcome.notBound);
   }
 
   async listDomains(

@@ -9,4 +9,4 @@ export {
   type PolicyStatement,
 } from './policy.js';
 export { evaluate, type Decision, type Evaluation, type MatchedStatement } from './evaluate.js';
-export { acsResource, casResource, siteResource, CAS_SERVICE, ESA_SERVICE, type CasResourceKind } from './resource.js';
+export { acsResource, apigCertificateResource, casResource, siteResource, CAS_SERVICE, ESA_SERVICE, type CasResourceKind } from './resource.js';

@@ -34,3 +34,11 @@ export function casResource(
 ): string {
   return acsResource(CAS_SERVICE, regionId, accountId, `${kind}/${id}`);
 }
+
+/**
+ * Huawei IAM's resource form, `<service>:<region>:<project>:<type>:<id>`, for the APIG routes: a
+ * certificate is named by its project and id.
+ */
+export function apigCertificateResource(regionId: string, projectId: string, certificateId: string): string {
+  return `apig:${regionId}:${projectId}:certificate:${certificateId}`;
+}

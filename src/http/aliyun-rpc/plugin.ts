@@ -1,13 +1,15 @@
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Principal } from '../../core/accounts/model.js';
+import { AuditStamp, actorOf } from '../../core/audit/ports.js';
 import { AppError, errors } from '../../kernel/errors.js';
 import type { App } from '../../main.js';
-import type { RpcAction } from './action.js';
+import type { RpcAction, RpcRequestContext } from './action.js';
 import { toRpcError, type RpcErrorOverrides } from './errors.js';
 import { RpcParams } from './params.js';
 import { parseRpcParams } from './decode-params.js';
 import { RPC_V1_PROTOCOL_PARAMS, SignatureError, verifyRequest, type Verified } from './signature.js';
 import { findAction } from './table.js';
+import { recordAlone } from '../audit.js';
 
 /** Shown as `HostId` in error bodies, as Alibaba's gateway names the endpoint that answered. */
 const HOST_ID = 'certplane';
@@ -43,7 +45,7 @@ export function aliyunRpc(app: App) {
       const params = parseRpcParams(rawQuery, body, headerOf(request, 'content-type'));
       if (verified.scheme === 'v1') for (const name of RPC_V1_PROTOCOL_PARAMS) params.delete(name);
       const ctx = { app, principal, params: new RpcParams(params), requestId: request.id };
-      const result = await runAudited(app, action, ctx, (resource) =>
+      const result = await runAudited(app, action, ctx, request.log, (resource) =>
         app.identity.authorize(principal, action.permission, resource),
       );
       return reply.send({ RequestId: request.id, ...result });
@@ -108,39 +110,44 @@ async function authenticate(
   return { verified, principal };
 }
 
-/** Authorizes, runs the action, and records writes and denials in the audit log. */
+/**
+ * Authorizes and runs the action. A write's use case stores its success event with its change; a
+ * denial, a failure, or a write that changed nothing is recorded here on its own.
+ */
 async function runAudited(
   app: App,
   action: RpcAction,
-  ctx: Parameters<RpcAction['handle']>[0],
+  ctx: RpcRequestContext,
+  log: FastifyBaseLogger,
   authorize: (resource: string) => Promise<void>,
 ): Promise<Record<string, unknown>> {
   const resource = action.resource(ctx);
-  const record = (outcome: string) =>
-    app.audit.record({
-      at: app.clock.now(),
-      accountId: ctx.principal.accountId,
-      actor: ctx.principal.userId ? `user:${ctx.principal.userId}` : `key:${ctx.principal.via}`,
-      action: action.permission,
-      resource,
-      outcome,
-      requestId: ctx.requestId,
-    });
+  const created = action.created;
+  const stamp = new AuditStamp(
+    ctx.principal.accountId,
+    actorOf(ctx.principal),
+    action.permission,
+    created ? (id) => created(ctx, id) : resource,
+    ctx.requestId,
+  );
   try {
     await authorize(resource);
   } catch (err) {
-    if (err instanceof AppError && err.code === 'auth.forbidden') await record('denied');
+    if (err instanceof AppError && err.code === 'auth.forbidden') {
+      await recordAlone(app, log, stamp.outcomeAt(app.clock.now(), 'denied'));
+    }
     throw err;
   }
-  if (!action.writes) return action.handle(ctx);
+  if (!action.writes) return action.handle({ ...ctx, audit: stamp });
+  let result: Record<string, unknown>;
   try {
-    const result = await action.handle(ctx);
-    await record('success');
-    return result;
+    result = await action.handle({ ...ctx, audit: stamp });
   } catch (err) {
-    await record(err instanceof AppError ? err.code : 'internal');
+    await recordAlone(app, log, stamp.outcomeAt(app.clock.now(), err instanceof AppError ? err.code : 'internal'));
     throw err;
   }
+  if (!stamp.used) await app.audit.record(stamp.eventAt(app.clock.now()));
+  return result;
 }
 
 function queryOf(request: FastifyRequest): string {

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Principal } from '../../core/accounts/model.js';
+import type { AuditStamp } from '../../core/audit/ports.js';
 import type { AlgorithmType, CertificateScope, CertificateUpload } from '../../core/certificates/model.js';
 import { errors } from '../../kernel/errors.js';
 import type { App } from '../../main.js';
@@ -14,6 +15,22 @@ function principalOf(request: FastifyRequest): Principal {
   if (!request.principal) throw errors.credentialsMissing();
   return request.principal;
 }
+
+function auditOf(request: FastifyRequest): AuditStamp {
+  if (!request.audit) throw errors.internal(new Error(`write route ${request.url} has no audit stamp`));
+  return request.audit;
+}
+
+/** IAM actions of the routes (Huawei's names), the audit log's `action`. */
+const ACTIONS = {
+  create: { permission: 'apig:certificate:create' },
+  list: { permission: 'apig:certificate:list' },
+  get: { permission: 'apig:certificate:get' },
+  update: { permission: 'apig:certificate:update' },
+  delete: { permission: 'apig:certificate:delete' },
+  attach: { permission: 'apig:certificate:attach' },
+  detach: { permission: 'apig:certificate:detach' },
+} as const;
 
 function uploadFrom(form: CertificateForm): CertificateUpload {
   return {
@@ -33,13 +50,14 @@ function uploadFrom(form: CertificateForm): CertificateUpload {
 export function certificateRoutes(app: App) {
   const service = app.certificates;
   return async function routes(server: FastifyInstance): Promise<void> {
-    server.post(BASE, async (request) => {
+    server.post(BASE, { config: ACTIONS.create }, async (request) => {
       const principal = principalOf(request);
-      const certificate = await service.upload(principal.accountId, uploadFrom(parseBody(certificateForm, request.body)));
+      const upload = uploadFrom(parseBody(certificateForm, request.body));
+      const certificate = await service.upload(principal.accountId, upload, auditOf(request));
       return presentCertificate(certificate, principal.projectId);
     });
 
-    server.get(BASE, async (request) => {
+    server.get(BASE, { config: ACTIONS.list }, async (request) => {
       const principal = principalOf(request);
       const query = request.query as Record<string, unknown>;
       const type = stringParam(query, 'type');
@@ -66,29 +84,31 @@ export function certificateRoutes(app: App) {
       return { size: items.length, total, certs: items.map((c) => presentCertificateBase(c, principal.projectId)) };
     });
 
-    server.get<WithCertificate>(`${BASE}/:certificate_id`, async (request) => {
+    server.get<WithCertificate>(`${BASE}/:certificate_id`, { config: ACTIONS.get }, async (request) => {
       const principal = principalOf(request);
       const certificate = await service.get(principal.accountId, request.params.certificate_id);
       return presentCertificate(certificate, principal.projectId);
     });
 
-    server.put<WithCertificate>(`${BASE}/:certificate_id`, async (request) => {
+    server.put<WithCertificate>(`${BASE}/:certificate_id`, { config: ACTIONS.update }, async (request) => {
       const principal = principalOf(request);
       const form = parseBody(certificateForm, request.body);
-      const certificate = await service.update(principal.accountId, request.params.certificate_id, {
-        ...uploadFrom(form),
-        scopeGiven: form.type !== undefined,
-      });
+      const certificate = await service.update(
+        principal.accountId,
+        request.params.certificate_id,
+        { ...uploadFrom(form), scopeGiven: form.type !== undefined },
+        auditOf(request),
+      );
       return presentCertificate(certificate, principal.projectId);
     });
 
-    server.delete<WithCertificate>(`${BASE}/:certificate_id`, async (request, reply) => {
+    server.delete<WithCertificate>(`${BASE}/:certificate_id`, { config: ACTIONS.delete }, async (request, reply) => {
       const principal = principalOf(request);
-      await service.delete(principal.accountId, request.params.certificate_id);
+      await service.delete(principal.accountId, request.params.certificate_id, auditOf(request));
       return reply.code(204).send();
     });
 
-    server.post<WithCertificate>(`${BASE}/:certificate_id/domains/attach`, async (request, reply) => {
+    server.post<WithCertificate>(`${BASE}/:certificate_id/domains/attach`, { config: ACTIONS.attach }, async (request, reply) => {
       const principal = principalOf(request);
       const form = parseBody(domainsForm, request.body);
       await service.attachDomains(
@@ -99,22 +119,20 @@ export function certificateRoutes(app: App) {
           instanceIds: d.instance_ids ?? [],
           verifiedClientCertificateEnabled: d.verified_client_certificate_enabled,
         })),
+        auditOf(request),
       );
       return reply.code(204).send();
     });
 
-    server.post<WithCertificate>(`${BASE}/:certificate_id/domains/detach`, async (request, reply) => {
+    server.post<WithCertificate>(`${BASE}/:certificate_id/domains/detach`, { config: ACTIONS.detach }, async (request, reply) => {
       const principal = principalOf(request);
       const form = parseBody(domainsForm, request.body);
-      await service.detachDomains(
-        principal.accountId,
-        request.params.certificate_id,
-        form.domains.map((d) => d.domain),
-      );
+      const domains = form.domains.map((d) => d.domain);
+      await service.detachDomains(principal.accountId, request.params.certificate_id, domains, auditOf(request));
       return reply.code(204).send();
     });
 
-    server.get<WithCertificate>(`${BASE}/:certificate_id/attached-domains`, async (request) => {
+    server.get<WithCertificate>(`${BASE}/:certificate_id/attached-domains`, { config: ACTIONS.get }, async (request) => {
       const principal = principalOf(request);
       const query = request.query as Record<string, unknown>;
       const { total, items } = await service.listDomains(

@@ -1,15 +1,26 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Principal } from '../../core/accounts/model.js';
+import { AuditStamp, actorOf } from '../../core/audit/ports.js';
+import { apigCertificateResource } from '../../core/policy/index.js';
 import { AppError, errors } from '../../kernel/errors.js';
 import type { App } from '../../main.js';
 import { certificateRoutes } from './certificates.js';
 import { toApigError } from './errors.js';
+import { recordAlone } from '../audit.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     principal?: Principal;
+    /** Set for writes: the audit event the use case completes and stores with its change. */
+    audit?: AuditStamp;
+  }
+  interface FastifyContextConfig {
+    /** The IAM action of an APIG route, e.g. `apig:certificate:create`. */
+    permission?: string;
   }
 }
+
+const WRITE_METHODS = new Set(['POST', 'PUT', 'DELETE', 'PATCH']);
 
 /**
  * The Huawei APIG dialect (`/v2/{project_id}/apigw/…`): `X-Auth-Token` authentication,
@@ -17,7 +28,11 @@ declare module 'fastify' {
  */
 export function huaweiRest(app: App) {
   return async function plugin(server: FastifyInstance): Promise<void> {
-    server.setErrorHandler((error: FastifyError, request, reply) => sendError(asAppError(error, app.config.bodyLimitBytes), request, reply));
+    server.setErrorHandler(async (error: FastifyError, request, reply) => {
+      const err = asAppError(error, app.config.bodyLimitBytes);
+      await recordFailure(app, request, err);
+      return sendError(err, request, reply);
+    });
     server.setNotFoundHandler((request, reply) => sendError(errors.routeNotFound(), request, reply));
 
     server.addHook('preHandler', async (request) => {
@@ -28,10 +43,40 @@ export function huaweiRest(app: App) {
       // A token only opens its own account's project; any other project id is simply not its to use.
       if (projectId !== principal.projectId) throw errors.forbidden('this project');
       request.principal = principal;
+      request.audit = writeStamp(app, request, principal);
+    });
+
+    // A write whose use case changed nothing (so stored no audit row) is still on record.
+    server.addHook('onResponse', async (request, reply) => {
+      const stamp = request.audit;
+      if (!stamp || stamp.used || reply.statusCode >= 400) return;
+      await recordAlone(app, request.log, stamp.eventAt(app.clock.now()));
     });
 
     await server.register(certificateRoutes(app));
   };
+}
+
+function writeStamp(app: App, request: FastifyRequest, principal: Principal): AuditStamp | undefined {
+  const permission = request.routeOptions.config.permission;
+  if (!WRITE_METHODS.has(request.method) || permission === undefined) return undefined;
+  const certificateId = (request.params as { certificate_id?: string }).certificate_id;
+  const resource = (id: string) => apigCertificateResource(app.config.regionId, principal.projectId, id);
+  return new AuditStamp(
+    principal.accountId,
+    actorOf(principal),
+    permission,
+    certificateId === undefined ? resource : resource(certificateId),
+    request.id,
+  );
+}
+
+/** A failed write is audited with its error code. */
+async function recordFailure(app: App, request: FastifyRequest, err: AppError): Promise<void> {
+  const stamp = request.audit;
+  if (!stamp) return;
+  request.audit = undefined;
+  await recordAlone(app, request.log, stamp.outcomeAt(app.clock.now(), err.code));
 }
 
 /** Errors from fastify itself (body limits, bad JSON) join the catalogue; anything else is internal. */

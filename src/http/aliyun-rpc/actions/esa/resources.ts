@@ -1,12 +1,12 @@
 import { siteResource } from '../../../../core/policy/index.js';
-import type { RpcContext } from '../../action.js';
+import type { RpcRequestContext } from '../../action.js';
 
 /** `acs:esa:{regionId}:{accountId}:site/{SiteId}`, the resource of every per-site ESA action. */
-export function siteOf(ctx: RpcContext): string {
+export function siteOf(ctx: RpcRequestContext): string {
   return siteResource(ctx.app.config.regionId, ctx.principal.accountId, ctx.params.requiredLong('SiteId'));
 }
 
 /** `acs:esa:{regionId}:{accountId}:site/*`, for actions on the account's sites as a whole. */
-export function anySite(ctx: RpcContext): string {
+export function anySite(ctx: RpcRequestContext): string {
   return siteResource(ctx.app.config.regionId, ctx.principal.accountId, '*');
 }
