@@ -18,14 +18,12 @@ export function parseSiteName(input: string): string {
   const ascii = domainToASCII(trimmed.toLowerCase());
   if (ascii === '' || ascii.length > 253) throw invalid(input, 'is not a valid domain name');
   const labels = ascii.split('.');
-  if (labels.length < 2 || !labels.every((label) => LABEL.test(label))) {
-    throw invalid(input, 'is not a valid domain name');
-  }
+  if (!labels.every((label) => LABEL.test(label))) throw invalid(input, 'is not a valid domain name');
   const parsed = parseDomain(ascii, { allowPrivateDomains: true });
   if (parsed.isIp) throw invalid(input, 'must be a domain name, not an IP address');
   // `domain` is the registrable part (one label above the public suffix): absent when the name
-  // is a public suffix itself.
-  if (parsed.domain === null || parsed.publicSuffix === ascii) {
+  // is a public suffix itself. A single label counts as one (an unknown top-level name).
+  if (labels.length < 2 || parsed.domain === null || parsed.publicSuffix === ascii) {
     throw invalid(input, 'is a public suffix; a site is a domain under one, such as example.com or shop.example.com');
   }
   return ascii;
