@@ -161,6 +161,8 @@ describe('SitesService with in-memory ports', () => {
       return true;
     });
     assert.equal((await store.sitesOnInstance('acc6', 'inst-acc6')).length, 0);
+    // An account that already has the name is told so, even with the pool used up.
+    await assert.rejects(create('acc0', 'example.com', 'CNAME'), (err: AppError) => err.code === 'site.name_taken');
   });
 
   it('draws again when a concurrent creation took the pair first', async () => {

@@ -90,8 +90,10 @@ for (const engine of ENGINES) {
       const insert = (s: Site) => store.withInstance(s.instanceId, (tx) => tx.insert(s));
       await assert.rejects(insert(site('10', 'acc5', ['ns1.certplane-dns.net', 'ns2.certplane-dns.net'])), NameServersInUse);
       await assert.rejects(insert(site('11', 'acc3', ['ns3.certplane-dns.net', 'ns4.certplane-dns.net'])), SiteNameInUse);
-      const held = await store.withInstance('inst5', (tx) => tx.nameServersInUse('legacy.com'));
-      assert.deepEqual(held, [JSON.parse(LEGACY_NS)]);
+      const holders = await store.withInstance('inst5', (tx) => tx.sitesNamed('legacy.com'));
+      const ns = holders.filter((h) => h.accessType === 'NS' && h.nameServers.length > 0);
+      assert.deepEqual(ns, [{ accountId: 'acc3', accessType: 'NS', nameServers: JSON.parse(LEGACY_NS) }]);
+      assert.equal(holders.length, 4);
       assert.equal(await store.withInstance('inst5', (tx) => tx.count()), 0, 'nothing stored by the refused inserts');
       await insert(site('12', 'acc5', ['ns2.certplane-dns.net', 'ns3.certplane-dns.net']));
       assert.equal(await store.withInstance('inst5', (tx) => tx.count()), 1);

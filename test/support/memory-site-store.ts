@@ -16,7 +16,10 @@ export class MemorySiteStore implements SiteStore {
       const visible = () => [...this.sites.values(), ...pending];
       const result = await work({
         count: async () => visible().filter((s) => s.instanceId === instanceId).length,
-        nameServersInUse: async (name) => visible().filter((s) => s.name === name && s.accessType === 'NS').map((s) => [...s.nameServers]),
+        sitesNamed: async (name) =>
+          visible()
+            .filter((s) => s.name === name)
+            .map((s) => ({ accountId: s.accountId, accessType: s.accessType, nameServers: [...s.nameServers] })),
         insert: async (site) => {
           this.checkUnique(site, visible());
           pending.push(structuredClone(site));

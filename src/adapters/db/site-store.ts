@@ -9,7 +9,7 @@ import {
   type SitePage,
   type SiteStatus,
 } from '../../core/sites/model.js';
-import { NameServersInUse, SiteNameInUse, type InstanceSites, type SiteStore } from '../../core/sites/ports.js';
+import { NameServersInUse, SiteNameInUse, type InstanceSites, type SiteHolder, type SiteStore } from '../../core/sites/ports.js';
 import { CompiledQueries } from './compiled.js';
 import { isUniqueViolation, type Db } from './database.js';
 import { likeMatch } from './like.js';
@@ -128,9 +128,13 @@ class SqlInstanceSites implements InstanceSites {
     return Number(row.n);
   }
 
-  async nameServersInUse(name: string): Promise<string[][]> {
-    const rows = await this.tx.selectFrom('sites').select('name_servers').where('name', '=', name).where('ns_pair', 'is not', null).execute();
-    return rows.map((r) => JSON.parse(r.name_servers) as string[]);
+  async sitesNamed(name: string): Promise<SiteHolder[]> {
+    const rows = await this.tx.selectFrom('sites').select(['account_id', 'access_type', 'name_servers']).where('name', '=', name).execute();
+    return rows.map((r) => ({
+      accountId: r.account_id,
+      accessType: r.access_type as AccessType,
+      nameServers: JSON.parse(r.name_servers) as string[],
+    }));
   }
 
   async insert(site: Site): Promise<void> {

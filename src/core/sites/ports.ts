@@ -36,14 +36,16 @@ export class DnsUnavailable extends Error {
  */
 export interface InstanceSites {
   count(): Promise<number>;
-  /** The nameservers of every NS-mode site named `name`, in any account. */
-  nameServersInUse(name: string): Promise<string[][]>;
+  /** Every site named `name`, in any account: who holds it, in which mode, with which nameservers. */
+  sitesNamed(name: string): Promise<SiteHolder[]>;
   /**
    * Throws SiteNameInUse when the account already has a site of that name, NameServersInUse when
    * another site of that name got the same nameservers first (pick again).
    */
   insert(site: Site): Promise<void>;
 }
+
+export type SiteHolder = Pick<Site, 'accountId' | 'accessType' | 'nameServers'>;
 
 export interface SiteStore {
   /** Runs `work` in one transaction that first locks plan instance `instanceId`; rolls back if it throws. */

@@ -65,7 +65,10 @@ export class SitesService {
       try {
         await this.deps.store.withInstance(instance.id, async (sites) => {
           if ((await sites.count()) >= definition.sites) throw errors.siteQuotaExceeded(definition.sites);
-          if (site.accessType === 'NS') site.nameServers = this.pickPair(name, await sites.nameServersInUse(name));
+          const holders = await sites.sitesNamed(name);
+          if (holders.some((h) => h.accountId === accountId)) throw new SiteNameInUse(name);
+          const held = holders.filter((h) => h.accessType === 'NS').map((h) => h.nameServers);
+          if (site.accessType === 'NS') site.nameServers = this.pickPair(name, held);
           await sites.insert(site);
         });
         return site;
