@@ -139,6 +139,13 @@ for (const engine of ENGINES) {
       assert.equal((await last.create(name)).nameServerList, pairs[2]);
     });
 
+    it('gives parallel creations of one name in six accounts six different pairs', async () => {
+      const name = uniqueName('parallel');
+      const tenants = await Promise.all(Array.from({ length: 6 }, () => tenant()));
+      const created = await Promise.all(tenants.map((t) => t.create(name)));
+      assert.equal(new Set(created.map((c) => c.nameServerList)).size, 6);
+    });
+
     it('stores exactly as many sites as the plan allows when CreateSite calls race', async () => {
       const t = await tenant('free');
       const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => t.create(uniqueName(`race${i}-`))));

@@ -9,8 +9,6 @@ import { freePairs, pairCount } from './name-server-pairs.js';
 import { DnsUnavailable, NameServersInUse, SiteNameInUse, type DnsResolver, type SiteStore } from './ports.js';
 import { judgeDelegation, judgeTxt, txtRecordName, type VerificationReport } from './verification.js';
 
-/** Creations that lose their pair to a concurrent one draw again, this many times at most. */
-const PAIR_ATTEMPTS = 5;
 
 export interface SitesDeps {
   store: SiteStore;
@@ -48,8 +46,11 @@ export interface CertificateQuota {
 
 /** ESA sites: creation on a plan instance, ownership verification through DNS, listing and quotas. */
 export class SitesService {
+  private readonly poolSize: number;
+
   constructor(private readonly deps: SitesDeps) {
-    if (new Set(deps.nameServers).size < 2) throw new RangeError('the nameserver pool needs at least two distinct names');
+    this.poolSize = new Set(deps.nameServers).size;
+    if (this.poolSize < 2) throw new RangeError('the nameserver pool needs at least two distinct names');
   }
 
   /**
@@ -75,7 +76,8 @@ export class SitesService {
       } catch (err) {
         if (err instanceof SiteNameInUse) throw errors.siteNameTaken(name);
         // A concurrent creation of the same name took the pair between our read and our insert.
-        if (err instanceof NameServersInUse && attempt < PAIR_ATTEMPTS) continue;
+        // Each such loss is a pair gone for good, so the pool runs out before this bound does.
+        if (err instanceof NameServersInUse && attempt <= pairCount(this.poolSize)) continue;
         throw err;
       }
     }
@@ -159,7 +161,7 @@ export class SitesService {
 
   private pickPair(name: string, inUse: string[][]): string[] {
     const free = freePairs(this.deps.nameServers, inUse);
-    if (free.length === 0) throw errors.siteNameServersExhausted(name, pairCount(new Set(this.deps.nameServers).size));
+    if (free.length === 0) throw errors.siteNameServersExhausted(name, pairCount(this.poolSize));
     return free[this.deps.randomIndex(free.length)]!;
   }
 

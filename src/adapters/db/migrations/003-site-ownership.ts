@@ -29,14 +29,10 @@ export async function up(db: Kysely<{ sites: LegacySite & { ns_pair: string | nu
   for (const change of settle(rows)) {
     await db.updateTable('sites').set(change.set).where('id', '=', change.id).execute();
   }
-  // Partial indexes: CNAME-mode sites hold no nameservers, and only active sites compete.
-  await db.schema
-    .createIndex('sites_name_ns_pair')
-    .on('sites')
-    .columns(['name', 'ns_pair'])
-    .unique()
-    .where(sql.ref('ns_pair'), 'is not', null)
-    .execute();
+  // CNAME-mode sites have a null ns_pair, and nulls never collide in a unique index on either
+  // engine; left whole rather than partial, the index also serves every lookup by name.
+  await db.schema.createIndex('sites_name_ns_pair').on('sites').columns(['name', 'ns_pair']).unique().execute();
+  // Partial: only active sites compete for a name.
   await db.schema.createIndex('sites_active_name').on('sites').column('name').unique().where(sql.ref('status'), '=', 'active').execute();
 }
 
