@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import { pino, type Logger as PinoLogger } from 'pino';
 import { SqlAccountStore } from './adapters/db/account-store.js';
 import { SqlCertificateStore } from './adapters/db/certificate-store.js';
@@ -79,6 +80,8 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     plans,
     nameServers: config.nameServers,
     cnameSuffix: config.cnameSuffix,
+    randomIndex: (n) => randomInt(n),
+    logger,
   });
   const audit = new SqlAuditLog(database.db, ids);
   const certificates = new CertificatesService({

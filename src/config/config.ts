@@ -38,6 +38,21 @@ export const DEFAULT_PLANS: Record<string, PlanDefinition> = {
 
 const hostName = z.string().regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'must be a lower-case host name');
 
+/**
+ * The nameserver pool NS-mode sites draw their pairs from: with n names there are n·(n−1)/2 pairs,
+ * which is how many sites of one name (across all accounts) can exist at once. Four names (six
+ * pairs) is the least that leaves room for a few claimants besides the owner.
+ */
+export const MIN_NAME_SERVERS = 4;
+export const MAX_NAME_SERVERS = 64;
+export const DEFAULT_NAME_SERVERS = Array.from({ length: 8 }, (_, i) => `ns${i + 1}.certplane-dns.net`);
+
+const nameServerPool = z
+  .array(hostName)
+  .min(MIN_NAME_SERVERS, `must list at least ${MIN_NAME_SERVERS} host names (each NS-mode site gets its own pair of them)`)
+  .max(MAX_NAME_SERVERS, `must list at most ${MAX_NAME_SERVERS} host names`)
+  .refine((names) => new Set(names).size === names.length, 'must not list a host name twice');
+
 const fileSchema = z
   .object({
     port: portSchema.optional(),
@@ -50,7 +65,7 @@ const fileSchema = z
     shutdownGraceMs: z.number().int().min(0).max(600_000).optional(),
     regionId: z.string().regex(/^[a-z0-9-]{1,32}$/).optional(),
     plans: z.record(z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/), planSchema).optional(),
-    nameServers: z.array(hostName).min(1).max(8).optional(),
+    nameServers: nameServerPool.optional(),
     cnameSuffix: hostName.optional(),
     dnsResolver: z
       .string()
@@ -81,7 +96,7 @@ export interface Config {
   /** Region named in resource ARNs (`acs:esa:{regionId}:…`). */
   regionId: string;
   plans: Record<string, PlanDefinition>;
-  /** Nameservers assigned to sites in NS access mode. */
+  /** The pool NS-mode sites draw their own pair of nameservers from (at least 4 distinct names). */
   nameServers: string[];
   /** Sites in CNAME access mode point their records at `<site>.<cnameSuffix>`. */
   cnameSuffix: string;
@@ -156,7 +171,7 @@ export function loadConfig(sources: ConfigSources = { env: process.env }): Confi
     shutdownGraceMs: raw.shutdownGraceMs ?? 10_000,
     regionId: raw.regionId ?? 'cn-hangzhou',
     plans: raw.plans ?? DEFAULT_PLANS,
-    nameServers: raw.nameServers ?? ['ns1.certplane-dns.net', 'ns2.certplane-dns.net'],
+    nameServers: raw.nameServers ?? DEFAULT_NAME_SERVERS,
     cnameSuffix: raw.cnameSuffix ?? 'cname.certplane-dns.net',
     dnsResolver: raw.dnsResolver,
     signatureMaxSkewMs: (raw.signatureMaxSkewSeconds ?? 900) * 1000,

@@ -18,6 +18,7 @@ export const ERROR_CODES = [
   'site.not_found',
   'site.name_taken',
   'site.quota_exceeded',
+  'site.name_servers_exhausted',
   'dependency.unavailable',
   'request.invalid_parameter',
   'request.missing_parameter',
@@ -89,6 +90,12 @@ export const errors = {
     new AppError('site.name_taken', `site ${name} already exists in this account`, { parameter: 'siteName' }),
   siteQuotaExceeded: (limit: number) =>
     new AppError('site.quota_exceeded', `the plan allows ${limit} sites and all are used`),
+  siteNameServersExhausted: (name: string, pairs: number) =>
+    new AppError(
+      'site.name_servers_exhausted',
+      `all ${pairs} nameserver pairs of the pool are held by other sites named ${name}; the operator must add names to nameServers`,
+      { parameter: 'siteName' },
+    ),
   dependencyUnavailable: (what: string, cause?: unknown) =>
     new AppError('dependency.unavailable', `${what} could not be reached`, {}, { cause }),
   invalidParameter: (parameter: string, why: string) =>

@@ -6,7 +6,7 @@ import { startBind, type BindServer } from '../support/bind.js';
 import { ENGINES } from '../support/databases.js';
 import { startService, type TestService } from '../support/service.js';
 
-const NAME_SERVERS = ['ns1.certplane-test.net', 'ns2.certplane-test.net'];
+const NAME_SERVERS = ['ns1.certplane-test.net', 'ns2.certplane-test.net', 'ns3.certplane-test.net', 'ns4.certplane-test.net'];
 
 /** The system clock, shifted on demand: for requests signed too far in the past. */
 function shiftableClock(): Clock & { shiftMs: number } {
@@ -55,7 +55,10 @@ for (const engine of ENGINES) {
       const name = siteName();
       const created = await createSite(name.toUpperCase());
       assert.equal(typeof created.siteId, 'number');
-      assert.equal(created.nameServerList, NAME_SERVERS.join(','));
+      const pair = created.nameServerList!.split(',');
+      assert.equal(pair.length, 2, 'a pair of the pool');
+      assert.equal(new Set(pair).size, 2);
+      assert.ok(pair.every((ns) => NAME_SERVERS.includes(ns)), created.nameServerList);
       assert.match(created.verifyCode!, /^verify_[0-9a-f]{32}$/);
       assert.ok(created.requestId);
 
@@ -67,7 +70,7 @@ for (const engine of ENGINES) {
       assert.equal(got.instanceId, root.instanceId);
       assert.equal(got.planSpecName, 'enterprise');
       assert.equal(got.verifyCode, created.verifyCode);
-      assert.equal(got.nameServerList, NAME_SERVERS.join(','));
+      assert.equal(got.nameServerList, created.nameServerList);
       assert.match(got.createTime!, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
 
       // Delegated elsewhere first: not verified, still pending.
@@ -79,7 +82,7 @@ for (const engine of ENGINES) {
       assert.equal(early.body!.passed, false);
       assert.equal((await esa.getSite(new Esa.GetSiteRequest({ siteId: created.siteId }))).body!.siteModel!.status, 'pending');
 
-      await bind.setRecords(name, NAME_SERVERS.map((ns) => ({ name: '@', type: 'NS' as const, value: `${ns}.` })));
+      await bind.setRecords(name, pair.map((ns) => ({ name: '@', type: 'NS' as const, value: `${ns}.` })));
       const verified = await esa.verifySite(new Esa.VerifySiteRequest({ siteId: created.siteId }));
       assert.equal(verified.body!.passed, true);
       assert.equal((await esa.getSite(new Esa.GetSiteRequest({ siteId: created.siteId }))).body!.siteModel!.status, 'active');
@@ -103,26 +106,49 @@ for (const engine of ENGINES) {
       assert.equal(gone.statusCode, 400);
     });
 
-    it('verifies a CNAME-mode site by the TXT record carrying its VerifyCode', async () => {
+    it('verifies a CNAME-mode site by the TXT record at _esaauth.<site> carrying its VerifyCode', async () => {
       const name = siteName('net');
       const created = await createSite(name, 'CNAME');
-      await bind.addZone(name, [{ name: '@', type: 'TXT', value: 'verify_somebody_else' }]);
+      assert.equal(created.nameServerList, '', 'a CNAME-mode site holds no nameservers');
+      await bind.addZone(name, [{ name: '_esaauth', type: 'TXT', value: 'verify_somebody_else' }]);
       assert.equal((await esa.verifySite(new Esa.VerifySiteRequest({ siteId: created.siteId }))).body!.passed, false);
+      // The code at the bare site name is not where ESA looks.
       await bind.setRecords(name, [{ name: '@', type: 'TXT', value: created.verifyCode! }]);
+      assert.equal((await esa.verifySite(new Esa.VerifySiteRequest({ siteId: created.siteId }))).body!.passed, false);
+      await bind.setRecords(name, [
+        { name: '_esaauth', type: 'TXT', value: 'verify_somebody_else' },
+        { name: '_esaauth', type: 'TXT', value: created.verifyCode! },
+      ]);
       assert.equal((await esa.verifySite(new Esa.VerifySiteRequest({ siteId: created.siteId }))).body!.passed, true);
       const site = (await esa.getSite(new Esa.GetSiteRequest({ siteId: created.siteId }))).body!.siteModel!;
       assert.equal(site.status, 'active');
       assert.equal(site.cnameZone, `${name}.cname.certplane-dns.net`);
     });
 
-    it('converts IDN site names to punycode and rejects names that are not registrable domains', async () => {
+    it('converts IDN site names to punycode, accepts subdomains and rejects IPs, public suffixes and invalid labels', async () => {
       const idn = await createSite(`例子${process.pid}.中国`);
       const model = (await esa.getSite(new Esa.GetSiteRequest({ siteId: idn.siteId }))).body!.siteModel!;
       assert.match(model.siteName!, /^xn--.*\.xn--fiqs8s$/);
-      for (const bad of ['www.example.com', 'co.uk', 'com', 'example.com.', 'bad_name!.com', '192.168.1.1']) {
+      const sub = await createSite(`商店.例子${process.pid}.中国`);
+      const subModel = (await esa.getSite(new Esa.GetSiteRequest({ siteId: sub.siteId }))).body!.siteModel!;
+      assert.equal(subModel.siteName, `xn--czrs0t.${model.siteName}`);
+      const www = `www.${siteName()}`;
+      assert.equal((await esa.getSite(new Esa.GetSiteRequest({ siteId: (await createSite(www)).siteId }))).body!.siteModel!.siteName, www);
+      const refused = [
+        ['192.168.1.1', /IP address/],
+        ['com', /public suffix/],
+        ['co.uk', /public suffix/],
+        ['github.io', /public suffix/], // the PSL's private section
+        ['example.com.', /end with a dot/],
+        ['bad_name!.com', /not a valid domain name/],
+        ['-bad.com', /not a valid domain name/],
+        [`${'a'.repeat(64)}.com`, /not a valid domain name/],
+      ] as const;
+      for (const [bad, why] of refused) {
         const err = await sdkError(createSite(bad));
         assert.equal(err.code, 'InvalidParameter.SiteName', bad);
         assert.equal(err.statusCode, 400);
+        assert.match(err.message, why, bad);
       }
       const dup = siteName();
       await createSite(dup);

@@ -17,6 +17,7 @@ for (const engine of ENGINES) {
     before(async () => {
       service = await startService(engine, {
         dns: {
+          description: 'a resolver that throws',
           resolveNs: async () => {
             throw new Error('resolver exploded');
           },

@@ -136,6 +136,8 @@ export interface SitesTable {
   status: string;
   verify_code: string;
   name_servers: string;
+  /** NS mode: the nameservers' key (sorted, comma-joined), unique per name; null in CNAME mode. */
+  ns_pair: string | null;
   cname_zone: string;
   created_at: string;
   updated_at: string;

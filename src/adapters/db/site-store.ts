@@ -1,43 +1,41 @@
-import type { Selectable } from 'kysely';
-import type { AccessType, Coverage, Site, SiteFilter, SitePage, SiteStatus } from '../../core/sites/model.js';
-import { SiteNameInUse, type SiteStore } from '../../core/sites/ports.js';
+import type { Selectable, Transaction } from 'kysely';
+import {
+  ACTIVATABLE,
+  nameServerKey,
+  type AccessType,
+  type Coverage,
+  type Site,
+  type SiteFilter,
+  type SitePage,
+  type SiteStatus,
+} from '../../core/sites/model.js';
+import { NameServersInUse, SiteNameInUse, type InstanceSites, type SiteHolder, type SiteStore } from '../../core/sites/ports.js';
 import { CompiledQueries } from './compiled.js';
 import { isUniqueViolation, type Db } from './database.js';
 import { likeMatch } from './like.js';
-import type { SitesTable } from './schema.js';
+import type { Schema, SitesTable } from './schema.js';
 
 type SiteRow = Selectable<SitesTable> & { plan: string };
+
+/** The unique indexes of `sites`, by name (PostgreSQL reports it) and columns (SQLite names those). */
+const ACCOUNT_NAME = { name: 'sites_account_name', columns: ['account_id', 'name'] };
+const NAME_NS_PAIR = { name: 'sites_name_ns_pair', columns: ['name', 'ns_pair'] };
+const ACTIVE_NAME = { name: 'sites_active_name', columns: ['name'] };
+/** Two activations of one name racing on PostgreSQL: the loser's transaction is run again. */
+const ACTIVATE_ATTEMPTS = 3;
 
 export class SqlSiteStore implements SiteStore {
   private readonly compiled = new CompiledQueries();
 
   constructor(private readonly db: Db) {}
 
-  async insert(site: Site): Promise<void> {
-    try {
-      await this.db
-        .insertInto('sites')
-        .values({
-          id: site.id,
-          account_id: site.accountId,
-          name: site.name,
-          access_type: site.accessType,
-          coverage: site.coverage,
-          instance_id: site.instanceId,
-          resource_group_id: site.resourceGroupId,
-          status: site.status,
-          verify_code: site.verifyCode,
-          name_servers: JSON.stringify(site.nameServers),
-          cname_zone: site.cnameZone,
-          created_at: site.createdAt.toISOString(),
-          updated_at: site.updatedAt.toISOString(),
-          verified_at: site.verifiedAt?.toISOString() ?? null,
-        })
-        .execute();
-    } catch (err) {
-      if (isUniqueViolation(err)) throw new SiteNameInUse('site name already used', { cause: err });
-      throw err;
-    }
+  withInstance<T>(instanceId: string, work: (sites: InstanceSites) => Promise<T>): Promise<T> {
+    return this.db.transaction().execute(async (tx) => {
+      // A no-op write on the instance's row: a row lock on PostgreSQL, the write lock on SQLite.
+      // Other creations on the instance wait here until this transaction ends.
+      await tx.updateTable('plan_instances').set((eb) => ({ id: eb.ref('id') })).where('id', '=', instanceId).execute();
+      return work(new SqlInstanceSites(tx, instanceId));
+    });
   }
 
   async find(accountId: string, id: string): Promise<Site | undefined> {
@@ -71,16 +69,6 @@ export class SqlSiteStore implements SiteStore {
     return { total: Number(counted.n), items: rows.map(fromRow) };
   }
 
-  async countOnInstance(accountId: string, instanceId: string): Promise<number> {
-    const row = await this.db
-      .selectFrom('sites')
-      .select((eb) => eb.fn.countAll<string | number>().as('n'))
-      .where('account_id', '=', accountId)
-      .where('instance_id', '=', instanceId)
-      .executeTakeFirstOrThrow();
-    return Number(row.n);
-  }
-
   async sitesOnInstance(accountId: string, instanceId: string): Promise<Site[]> {
     const rows = await this.base(accountId).where('sites.instance_id', '=', instanceId).orderBy('sites.created_at').execute();
     return rows.map(fromRow);
@@ -99,14 +87,15 @@ export class SqlSiteStore implements SiteStore {
     return new Map(rows.map((r) => [String(r.site_id), Number(r.n)]));
   }
 
-  async markVerified(accountId: string, id: string, at: Date): Promise<void> {
-    await this.db
-      .updateTable('sites')
-      .set({ status: 'active', verified_at: at.toISOString(), updated_at: at.toISOString() })
-      .where('account_id', '=', accountId)
-      .where('id', '=', id)
-      .where('status', '=', 'pending')
-      .execute();
+  async activate(site: Site, at: Date): Promise<Array<{ accountId: string; id: string }> | undefined> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.db.transaction().execute((tx) => activateIn(tx, site, at));
+      } catch (err) {
+        if (err instanceof NotActivatable) return undefined;
+        if (!violates(err, ACTIVE_NAME) || attempt === ACTIVATE_ATTEMPTS) throw err;
+      }
+    }
   }
 
   async delete(accountId: string, id: string): Promise<boolean> {
@@ -122,6 +111,94 @@ export class SqlSiteStore implements SiteStore {
       .select('plan_instances.plan as plan')
       .where('sites.account_id', '=', accountId);
   }
+}
+
+class SqlInstanceSites implements InstanceSites {
+  constructor(
+    private readonly tx: Transaction<Schema>,
+    private readonly instanceId: string,
+  ) {}
+
+  async count(): Promise<number> {
+    const row = await this.tx
+      .selectFrom('sites')
+      .select((eb) => eb.fn.countAll<string | number>().as('n'))
+      .where('instance_id', '=', this.instanceId)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  async sitesNamed(name: string): Promise<SiteHolder[]> {
+    const rows = await this.tx.selectFrom('sites').select(['account_id', 'access_type', 'name_servers']).where('name', '=', name).execute();
+    return rows.map((r) => ({
+      accountId: r.account_id,
+      accessType: r.access_type as AccessType,
+      nameServers: JSON.parse(r.name_servers) as string[],
+    }));
+  }
+
+  async insert(site: Site): Promise<void> {
+    try {
+      await this.tx.insertInto('sites').values(toRow(site)).execute();
+    } catch (err) {
+      if (violates(err, ACCOUNT_NAME)) throw new SiteNameInUse('site name already used', { cause: err });
+      if (violates(err, NAME_NS_PAIR)) throw new NameServersInUse('nameservers already held for this name', { cause: err });
+      throw err;
+    }
+  }
+}
+
+class NotActivatable extends Error {}
+
+/** Moves the name's other active site (if any), then activates this one; throws NotActivatable to roll back. */
+async function activateIn(tx: Transaction<Schema>, site: Site, at: Date): Promise<Array<{ accountId: string; id: string }>> {
+  const when = at.toISOString();
+  const moved = await tx
+    .updateTable('sites')
+    .set({ status: 'moved', updated_at: when })
+    .where('name', '=', site.name)
+    .where('status', '=', 'active')
+    .where('id', '<>', site.id)
+    .returning(['account_id', 'id'])
+    .execute();
+  const activated = await tx
+    .updateTable('sites')
+    .set({ status: 'active', verified_at: when, updated_at: when })
+    .where('account_id', '=', site.accountId)
+    .where('id', '=', site.id)
+    .where('status', 'in', [...ACTIVATABLE])
+    .executeTakeFirst();
+  if (Number(activated.numUpdatedRows) === 0) throw new NotActivatable();
+  return moved.map((r) => ({ accountId: r.account_id, id: r.id }));
+}
+
+/** Whether `err` is a unique violation of that index, told apart on both engines. */
+function violates(err: unknown, index: { name: string; columns: string[] }): boolean {
+  if (!isUniqueViolation(err)) return false;
+  const { constraint, message } = err as { constraint?: unknown; message?: unknown };
+  if (typeof constraint === 'string') return constraint === index.name;
+  // SQLite: "UNIQUE constraint failed: sites.account_id, sites.name"
+  return typeof message === 'string' && message.endsWith(`: ${index.columns.map((c) => `sites.${c}`).join(', ')}`);
+}
+
+function toRow(site: Site): SitesTable {
+  return {
+    id: site.id,
+    account_id: site.accountId,
+    name: site.name,
+    access_type: site.accessType,
+    coverage: site.coverage,
+    instance_id: site.instanceId,
+    resource_group_id: site.resourceGroupId,
+    status: site.status,
+    verify_code: site.verifyCode,
+    name_servers: JSON.stringify(site.nameServers),
+    ns_pair: site.accessType === 'NS' ? nameServerKey(site.nameServers) : null,
+    cname_zone: site.cnameZone,
+    created_at: site.createdAt.toISOString(),
+    updated_at: site.updatedAt.toISOString(),
+    verified_at: site.verifiedAt?.toISOString() ?? null,
+  };
 }
 
 function fromRow(row: SiteRow): Site {

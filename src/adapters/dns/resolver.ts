@@ -23,6 +23,7 @@ const CALLER_MISTAKES = new Set(['EBADNAME', 'EBADQUERY', 'EBADFAMILY', 'EBADSTR
 
 /** DnsResolver over node:dns (c-ares), asking one configured server or the system resolver. */
 export class NodeDnsResolver implements DnsResolver {
+  readonly description: string;
   private readonly address: string | undefined;
   private readonly timeoutMs: number;
   private readonly tries: number;
@@ -35,7 +36,8 @@ export class NodeDnsResolver implements DnsResolver {
       throw new RangeError('timeoutMs must be > 0 and tries a positive integer');
     }
     // Fail at start-up, not at the first verification, when the address is not an IP[:port].
-    this.newResolver();
+    const servers = this.newResolver().getServers();
+    this.description = this.address ?? `system resolver (${servers.join(', ') || 'none configured'})`;
   }
 
   async resolveNs(name: string): Promise<string[]> {

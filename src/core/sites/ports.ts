@@ -9,6 +9,8 @@ import type { Site, SiteFilter, SitePage } from './model.js';
  * from "could not check" and must not mark a site as failed because its own resolver is down.
  */
 export interface DnsResolver {
+  /** Which server is asked (`127.0.0.1:53`, `system resolver (…)`), shown to users when a check fails. */
+  readonly description: string;
   /** NS targets of `name`, lower-cased and without the trailing dot; [] on NXDOMAIN or NODATA. */
   resolveNs(name: string): Promise<string[]>;
   /** TXT records at `name`, each record's character-strings joined into one string; [] on NXDOMAIN or NODATA. */
@@ -28,19 +30,46 @@ export class DnsUnavailable extends Error {
   }
 }
 
-export interface SiteStore {
-  /** Throws SiteNameInUse when the account already has a site of that name. */
+/**
+ * The sites of one plan instance, inside a transaction that holds that instance's lock: creations
+ * on one instance run one after another, so a count read here stays true until the insert commits.
+ */
+export interface InstanceSites {
+  count(): Promise<number>;
+  /** Every site named `name`, in any account: who holds it, in which mode, with which nameservers. */
+  sitesNamed(name: string): Promise<SiteHolder[]>;
+  /**
+   * Throws SiteNameInUse when the account already has a site of that name, NameServersInUse when
+   * another site of that name got the same nameservers first (pick again).
+   */
   insert(site: Site): Promise<void>;
+}
+
+export type SiteHolder = Pick<Site, 'accountId' | 'accessType' | 'nameServers'>;
+
+export interface SiteStore {
+  /** Runs `work` in one transaction that first locks plan instance `instanceId`; rolls back if it throws. */
+  withInstance<T>(instanceId: string, work: (sites: InstanceSites) => Promise<T>): Promise<T>;
   find(accountId: string, id: string): Promise<Site | undefined>;
   list(accountId: string, filter: SiteFilter, page: SitePage): Promise<{ total: number; items: Site[] }>;
-  countOnInstance(accountId: string, instanceId: string): Promise<number>;
   sitesOnInstance(accountId: string, instanceId: string): Promise<Site[]>;
   /** Free (ACME-issued) certificates per site id. */
   freeCertificateCounts(accountId: string, siteIds: string[]): Promise<Map<string, number>>;
-  markVerified(accountId: string, id: string, at: Date): Promise<void>;
+  /**
+   * In one transaction: every other active site of the same name (other accounts: names are unique
+   * per account) becomes `moved`, then this site becomes `active`, unless it is no longer pending
+   * or moved. Returns the sites moved, or undefined (nothing changed) when this site was not
+   * activatable any more (deleted, or activated concurrently).
+   */
+  activate(site: Site, at: Date): Promise<Array<{ accountId: string; id: string }> | undefined>;
   delete(accountId: string, id: string): Promise<boolean>;
 }
 
 export class SiteNameInUse extends Error {
   override readonly name = 'SiteNameInUse';
+}
+
+/** Another site of the same name holds these nameservers (a concurrent creation won the pair). */
+export class NameServersInUse extends Error {
+  override readonly name = 'NameServersInUse';
 }

@@ -1,10 +1,14 @@
 import type { Clock } from '../../kernel/clock.js';
 import { errors } from '../../kernel/errors.js';
 import type { IdGenerator } from '../../kernel/ids.js';
+import type { Logger } from '../../kernel/logger.js';
 import type { PlanDefinition, PlanInstance } from '../plans/model.js';
 import { parseSiteName } from './domain-name.js';
-import type { AccessType, Coverage, Site, SiteFilter, SitePage } from './model.js';
-import { DnsUnavailable, SiteNameInUse, type DnsResolver, type SiteStore } from './ports.js';
+import { ACTIVATABLE, type AccessType, type Coverage, type Site, type SiteFilter, type SitePage } from './model.js';
+import { freePairs, pairCount } from './name-server-pairs.js';
+import { DnsUnavailable, NameServersInUse, SiteNameInUse, type DnsResolver, type SiteStore } from './ports.js';
+import { judgeDelegation, judgeTxt, txtRecordName, type VerificationReport } from './verification.js';
+
 
 export interface SitesDeps {
   store: SiteStore;
@@ -15,10 +19,13 @@ export interface SitesDeps {
     requireInstance(accountId: string, id: string): Promise<{ instance: PlanInstance; definition: PlanDefinition }>;
     definition(plan: string): PlanDefinition;
   };
-  /** Nameservers assigned to NS-mode sites. */
+  /** The pool NS-mode sites draw their own pair of nameservers from. */
   nameServers: string[];
   /** CNAME-mode sites point at `<site>.<cnameSuffix>`. */
   cnameSuffix: string;
+  /** A uniform random integer in [0, n): which free pair a new NS-mode site gets. */
+  randomIndex(n: number): number;
+  logger: Logger;
 }
 
 export interface NewSite {
@@ -39,38 +46,41 @@ export interface CertificateQuota {
 
 /** ESA sites: creation on a plan instance, ownership verification through DNS, listing and quotas. */
 export class SitesService {
-  constructor(private readonly deps: SitesDeps) {}
+  private readonly poolSize: number;
 
+  constructor(private readonly deps: SitesDeps) {
+    this.poolSize = new Set(deps.nameServers).size;
+    if (this.poolSize < 2) throw new RangeError('the nameserver pool needs at least two distinct names');
+  }
+
+  /**
+   * Creates a pending site. The plan's site quota is checked and the site stored in one
+   * transaction holding the plan instance's lock, so parallel creations cannot overshoot it. An
+   * NS-mode site draws, at random, a pair of the pool that no other site of its name holds.
+   */
   async create(accountId: string, input: NewSite): Promise<Site> {
     const name = parseSiteName(input.name);
     const { instance, definition } = await this.deps.plans.requireInstance(accountId, input.instanceId);
-    if ((await this.deps.store.countOnInstance(accountId, instance.id)) >= definition.sites) {
-      throw errors.siteQuotaExceeded(definition.sites);
+    for (let attempt = 1; ; attempt++) {
+      const site = this.draft(accountId, name, input, instance);
+      try {
+        await this.deps.store.withInstance(instance.id, async (sites) => {
+          if ((await sites.count()) >= definition.sites) throw errors.siteQuotaExceeded(definition.sites);
+          const holders = await sites.sitesNamed(name);
+          if (holders.some((h) => h.accountId === accountId)) throw new SiteNameInUse(name);
+          const held = holders.filter((h) => h.accessType === 'NS').map((h) => h.nameServers);
+          if (site.accessType === 'NS') site.nameServers = this.pickPair(name, held);
+          await sites.insert(site);
+        });
+        return site;
+      } catch (err) {
+        if (err instanceof SiteNameInUse) throw errors.siteNameTaken(name);
+        // A concurrent creation of the same name took the pair between our read and our insert.
+        // Each such loss is a pair gone for good, so the pool runs out before this bound does.
+        if (err instanceof NameServersInUse && attempt <= pairCount(this.poolSize)) continue;
+        throw err;
+      }
     }
-    const now = this.deps.clock.now();
-    const site: Site = {
-      id: this.deps.ids.numeric(13),
-      accountId,
-      name,
-      accessType: input.accessType,
-      coverage: input.coverage,
-      instanceId: instance.id,
-      plan: instance.plan,
-      resourceGroupId: input.resourceGroupId ?? null,
-      status: 'pending',
-      verifyCode: `verify_${this.deps.ids.hex32()}`,
-      nameServers: [...this.deps.nameServers],
-      cnameZone: `${name}.${this.deps.cnameSuffix}`,
-      createdAt: now,
-      updatedAt: now,
-      verifiedAt: null,
-    };
-    try {
-      await this.deps.store.insert(site);
-    } catch (err) {
-      throw err instanceof SiteNameInUse ? errors.siteNameTaken(name) : err;
-    }
-    return site;
   }
 
   async get(accountId: string, id: string): Promise<Site> {
@@ -90,23 +100,26 @@ export class SitesService {
   }
 
   /**
-   * Checks ownership through DNS and activates the site when it passes: NS mode needs every
-   * assigned nameserver among the domain's NS records; CNAME mode needs the verify code in a TXT
-   * record at the site name. A resolver that cannot answer is an error, not a failed check.
+   * Checks ownership through DNS and activates the site when it passes (a pending site, or a moved
+   * one winning its name back): NS mode needs the name delegated to exactly the site's pair; CNAME
+   * mode needs the site's VerifyCode in a TXT record at `_esaauth.<site>`. Activation moves any
+   * other active site of the name. A resolver that cannot answer is an error, not a failed check.
    */
-  async verify(accountId: string, id: string): Promise<{ passed: boolean; site: Site }> {
+  async verify(accountId: string, id: string): Promise<{ passed: boolean; site: Site; report: VerificationReport }> {
     const site = await this.get(accountId, id);
-    let passed: boolean;
-    try {
-      passed = site.accessType === 'NS' ? await this.nsDelegated(site) : await this.txtPublished(site);
-    } catch (err) {
-      if (err instanceof DnsUnavailable) throw errors.dependencyUnavailable('the DNS resolver', err);
-      throw err;
+    const report = await this.check(site);
+    const log = { accountId, siteId: site.id, siteName: site.name };
+    if (!report.passed) {
+      this.deps.logger.info({ ...log, verification: report }, 'site verification did not pass');
+      return { passed: false, site, report };
     }
-    if (!passed || site.status !== 'pending') return { passed, site };
+    if (!ACTIVATABLE.includes(site.status)) return { passed: true, site, report };
     const at = this.deps.clock.now();
-    await this.deps.store.markVerified(accountId, id, at);
-    return { passed, site: { ...site, status: 'active', verifiedAt: at, updatedAt: at } };
+    const moved = await this.deps.store.activate(site, at);
+    // Deleted or activated by a concurrent call meanwhile: report the site as it is now.
+    if (!moved) return { passed: true, site: await this.get(accountId, id), report };
+    this.deps.logger.info({ ...log, moved }, 'site activated');
+    return { passed: true, site: { ...site, status: 'active', verifiedAt: at, updatedAt: at }, report };
   }
 
   async certificateQuota(accountId: string, id: string): Promise<CertificateQuota> {
@@ -125,13 +138,41 @@ export class SitesService {
     };
   }
 
-  private async nsDelegated(site: Site): Promise<boolean> {
-    const found = new Set(await this.deps.dns.resolveNs(site.name));
-    return site.nameServers.every((ns) => found.has(ns));
+  private draft(accountId: string, name: string, input: NewSite, instance: PlanInstance): Site {
+    const now = this.deps.clock.now();
+    return {
+      id: this.deps.ids.numeric(13),
+      accountId,
+      name,
+      accessType: input.accessType,
+      coverage: input.coverage,
+      instanceId: instance.id,
+      plan: instance.plan,
+      resourceGroupId: input.resourceGroupId ?? null,
+      status: 'pending',
+      verifyCode: `verify_${this.deps.ids.hex32()}`,
+      nameServers: [],
+      cnameZone: `${name}.${this.deps.cnameSuffix}`,
+      createdAt: now,
+      updatedAt: now,
+      verifiedAt: null,
+    };
   }
 
-  private async txtPublished(site: Site): Promise<boolean> {
-    const records = await this.deps.dns.resolveTxt(site.name);
-    return records.some((record) => record.trim() === site.verifyCode);
+  private pickPair(name: string, inUse: string[][]): string[] {
+    const free = freePairs(this.deps.nameServers, inUse);
+    if (free.length === 0) throw errors.siteNameServersExhausted(name, pairCount(this.poolSize));
+    return free[this.deps.randomIndex(free.length)]!;
+  }
+
+  private async check(site: Site): Promise<VerificationReport> {
+    const { dns } = this.deps;
+    try {
+      if (site.accessType === 'NS') return judgeDelegation(site, await dns.resolveNs(site.name), dns.description);
+      return judgeTxt(site, await dns.resolveTxt(txtRecordName(site.name)), dns.description);
+    } catch (err) {
+      if (err instanceof DnsUnavailable) throw errors.dependencyUnavailable('the DNS resolver', err);
+      throw err;
+    }
   }
 }

@@ -52,6 +52,7 @@ const MAP: Record<ErrorCode, Entry> = {
   'site.not_found': [400, 'SiteNotFound', 'The specified site is not found.'],
   'site.name_taken': [400, 'SiteAlreadyExists', 'The site already exists in this account.'],
   'site.quota_exceeded': [403, 'QuotaExceeded', (e) => `The quota is exceeded: ${e.message}.`],
+  'site.name_servers_exhausted': [409, 'NameServerPairsExhausted', (e) => `No nameserver pair is left for this site: ${e.message}.`],
   'dependency.unavailable': [503, 'ServiceUnavailable', (e) => `${e.message}; try again later.`],
   'instance.not_found': [400, 'InstanceNotFound', detail],
   'certificate.not_found': [404, 'NotFoundCertificate', detail],

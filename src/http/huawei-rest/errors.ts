@@ -87,6 +87,7 @@ const MAP: Record<ErrorCode, Entry> = {
   'site.not_found': [404, 'APIG.3001', (e) => e.message],
   'site.name_taken': [409, 'APIG.3001', (e) => e.message],
   'site.quota_exceeded': [403, 'APIG.3100', 'Number of resources exceeds the maximum allowed limit'],
+  'site.name_servers_exhausted': [409, 'APIG.3001', (e) => e.message],
   'dependency.unavailable': [503, 'APIG.9999', 'System error'],
   internal: [500, 'APIG.9999', 'System error'],
 };

@@ -8,7 +8,19 @@ export const verifySite: RpcAction = {
   writes: true,
   resource: siteOf,
   async handle({ app, principal, params }) {
-    const { passed } = await app.sites.verify(principal.accountId, params.requiredLong('SiteId'));
-    return { Passed: passed };
+    const { passed, report } = await app.sites.verify(principal.accountId, params.requiredLong('SiteId'));
+    return {
+      Passed: passed,
+      // certplane's own field (the SDK ignores fields it does not know): what was checked, where,
+      // and what was found, so a failed verification says why.
+      Detail: {
+        RecordType: report.recordType,
+        RecordName: report.recordName,
+        Expected: report.expected,
+        Found: report.found,
+        Resolver: report.resolver,
+        Reason: report.reason,
+      },
+    };
   },
 };
