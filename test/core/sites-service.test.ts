@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
 import { DEFAULT_PLANS } from '../../src/config/config.js';
+import { AuditStamp } from '../../src/core/audit/ports.js';
 import { certificatesRenewable } from '../../src/core/sites/model.js';
 import { DnsUnavailable, NameServersInUse, type DnsResolver } from '../../src/core/sites/ports.js';
 import { SitesService } from '../../src/core/sites/service.js';
@@ -77,8 +78,10 @@ describe('SitesService with in-memory ports', () => {
     sites = service();
   });
 
+  const stamp = (account: string, action: string) => new AuditStamp(account, 'key:test', action, (id) => `site/${id}`, `req-${++next}`);
   const create = (account: string, name: string, accessType: 'NS' | 'CNAME' = 'NS', instanceId = `inst-${account}`) =>
-    sites.create(account, { name, accessType, coverage: 'global', instanceId });
+    sites.create(account, { name, accessType, coverage: 'global', instanceId }, stamp(account, 'esa:CreateSite'));
+  const verify = (account: string, id: string) => sites.verify(account, id, stamp(account, 'esa:VerifySite'));
 
   it('passes NS verification only on a delegation to exactly the site’s pair', async () => {
     const site = await create('acc1', 'example.com');
@@ -92,7 +95,7 @@ describe('SitesService with in-memory ports', () => {
     ];
     for (const [found, passed, reason] of cases) {
       dns.ns.set('example.com', found);
-      const result = await sites.verify('acc1', site.id);
+      const result = await verify('acc1', site.id);
       assert.equal(result.passed, passed, found.join(','));
       assert.match(result.report.reason, reason);
       assert.deepEqual(
@@ -112,15 +115,15 @@ describe('SitesService with in-memory ports', () => {
     assert.deepEqual(site.nameServers, [], 'a CNAME-mode site holds no pair');
     assert.deepEqual(picks, [], 'and draws none');
     dns.txt.set('shop.example.com', [site.verifyCode]);
-    const bare = await sites.verify('acc1', site.id);
+    const bare = await verify('acc1', site.id);
     assert.equal(bare.passed, false);
     assert.equal(bare.report.recordName, '_esaauth.shop.example.com');
     assert.match(bare.report.reason, /no TXT record at _esaauth\.shop\.example\.com$/);
     dns.txt.set('_esaauth.shop.example.com', ['verify_someone_else']);
-    assert.match((await sites.verify('acc1', site.id)).report.reason, /holds this site's VerifyCode/);
+    assert.match((await verify('acc1', site.id)).report.reason, /holds this site's VerifyCode/);
     assert.equal((await sites.get('acc1', site.id)).status, 'pending');
     dns.txt.set('_esaauth.shop.example.com', ['verify_someone_else', ` ${site.verifyCode} `]);
-    assert.equal((await sites.verify('acc1', site.id)).passed, true);
+    assert.equal((await verify('acc1', site.id)).passed, true);
     assert.equal((await sites.get('acc1', site.id)).status, 'active');
   });
 
@@ -129,12 +132,12 @@ describe('SitesService with in-memory ports', () => {
     const b = await create('acc-b', 'example.com');
     assert.notDeepEqual(a.nameServers, b.nameServers);
     dns.ns.set('example.com', a.nameServers);
-    assert.equal((await sites.verify('acc-b', b.id)).passed, false);
-    assert.equal((await sites.verify('acc-a', a.id)).passed, true);
+    assert.equal((await verify('acc-b', b.id)).passed, false);
+    assert.equal((await verify('acc-a', a.id)).passed, true);
     assert.equal(certificatesRenewable(await sites.get('acc-a', a.id)), true);
 
     dns.ns.set('example.com', b.nameServers);
-    const won = await sites.verify('acc-b', b.id);
+    const won = await verify('acc-b', b.id);
     assert.equal(won.passed, true);
     assert.equal(won.site.status, 'active');
     const moved = await sites.get('acc-a', a.id);
@@ -144,8 +147,20 @@ describe('SitesService with in-memory ports', () => {
 
     // The owner of the delegation wins the name back the same way.
     dns.ns.set('example.com', a.nameServers);
-    assert.equal((await sites.verify('acc-a', a.id)).site.status, 'active');
+    assert.equal((await verify('acc-a', a.id)).site.status, 'active');
     assert.equal((await sites.get('acc-b', b.id)).status, 'moved');
+
+    // Each creation and activation was stored with its audit event; failed checks changed nothing.
+    assert.deepEqual(
+      store.audit.map((e) => [e.accountId, e.action, e.resource]),
+      [
+        ['acc-a', 'esa:CreateSite', `site/${a.id}`],
+        ['acc-b', 'esa:CreateSite', `site/${b.id}`],
+        ['acc-a', 'esa:VerifySite', `site/*`],
+        ['acc-b', 'esa:VerifySite', `site/*`],
+        ['acc-a', 'esa:VerifySite', `site/*`],
+      ],
+    );
   });
 
   it('draws a free pair at random for each site of a name, and says so when the pool has none left', async () => {
@@ -172,9 +187,9 @@ describe('SitesService with in-memory ports', () => {
       original(instanceId, (tx) =>
         work({
           ...tx,
-          insert: async (site) => {
+          insert: async (site, audit) => {
             if (conflicts-- > 0) throw new NameServersInUse('taken meanwhile');
-            await tx.insert(site);
+            await tx.insert(site, audit);
           },
         }),
       );
@@ -188,7 +203,7 @@ describe('SitesService with in-memory ports', () => {
     await assert.rejects(create('acc1', 'd.com', 'NS', 'free-1'), (err: AppError) => err.code === 'site.quota_exceeded');
     const site = await create('acc1', 'e.com');
     dns.down = true;
-    await assert.rejects(sites.verify('acc1', site.id), (err: AppError) => err.code === 'dependency.unavailable');
+    await assert.rejects(verify('acc1', site.id), (err: AppError) => err.code === 'dependency.unavailable');
     assert.equal((await sites.get('acc1', site.id)).status, 'pending');
   });
 });

@@ -4,9 +4,14 @@ import { Migrator } from 'kysely';
 import { migrate, openDatabase, type Database } from '../../src/adapters/db/database.js';
 import { migrationProvider } from '../../src/adapters/db/migrations/index.js';
 import { SqlSiteStore } from '../../src/adapters/db/site-store.js';
+import type { AuditEvent } from '../../src/core/audit/ports.js';
 import type { Site } from '../../src/core/sites/model.js';
 import { NameServersInUse, SiteNameInUse } from '../../src/core/sites/ports.js';
 import { createTestDatabase, ENGINES, type TestDatabase } from '../support/databases.js';
+
+function auditEvent(accountId: string, action: string): AuditEvent {
+  return { at: new Date(), accountId, actor: 'key:test', action, resource: 'site/*', outcome: 'success', requestId: 'req' };
+}
 
 const LEGACY_NS = JSON.stringify(['ns1.certplane-dns.net', 'ns2.certplane-dns.net']);
 const T0 = '2025-01-01T00:00:00.000Z';
@@ -87,7 +92,7 @@ for (const engine of ENGINES) {
         updatedAt: new Date(),
         verifiedAt: null,
       });
-      const insert = (s: Site) => store.withInstance(s.instanceId, (tx) => tx.insert(s));
+      const insert = (s: Site) => store.withInstance(s.instanceId, (tx) => tx.insert(s, auditEvent(s.accountId, 'esa:CreateSite')));
       await assert.rejects(insert(site('10', 'acc5', ['ns1.certplane-dns.net', 'ns2.certplane-dns.net'])), NameServersInUse);
       await assert.rejects(insert(site('11', 'acc3', ['ns3.certplane-dns.net', 'ns4.certplane-dns.net'])), SiteNameInUse);
       const holders = await store.withInstance('inst5', (tx) => tx.sitesNamed('legacy.com'));
@@ -102,11 +107,13 @@ for (const engine of ENGINES) {
     it('activates a site and moves the active one of the same name in one step', async () => {
       const store = new SqlSiteStore(database.db);
       const pending = (await store.find('acc1', '1'))!;
-      const moved = await store.activate(pending, new Date('2026-01-01T00:00:00Z'));
+      const moved = await store.activate(pending, new Date('2026-01-01T00:00:00Z'), auditEvent('acc1', 'esa:VerifySite'));
       assert.deepEqual(moved, [{ accountId: 'acc3', id: '3' }]);
       assert.equal((await store.find('acc3', '3'))!.status, 'moved');
       assert.equal((await store.find('acc1', '1'))!.status, 'active');
-      assert.equal(await store.activate(pending, new Date()), undefined, 'an active site is not activated again');
+      assert.equal(await store.activate(pending, new Date(), auditEvent('acc1', 'esa:VerifySite')), undefined, 'an active site is not activated again');
+      const audited = await database.db.selectFrom('audit_events').select(['account_id', 'action']).where('account_id', '=', 'acc1').execute();
+      assert.deepEqual(audited, [{ account_id: 'acc1', action: 'esa:VerifySite' }], 'one activation, one audit row');
       const active = await database.db.selectFrom('sites').select('id').where('status', '=', 'active').execute();
       assert.deepEqual(active, [{ id: '1' }]);
     });

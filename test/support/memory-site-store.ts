@@ -1,3 +1,4 @@
+import type { AuditEvent } from '../../src/core/audit/ports.js';
 import { ACTIVATABLE, nameServerKey, type Site, type SiteFilter, type SitePage } from '../../src/core/sites/model.js';
 import { NameServersInUse, SiteNameInUse, type InstanceSites, type SiteStore } from '../../src/core/sites/ports.js';
 
@@ -8,11 +9,14 @@ import { NameServersInUse, SiteNameInUse, type InstanceSites, type SiteStore } f
  */
 export class MemorySiteStore implements SiteStore {
   readonly sites = new Map<string, Site>();
+  /** Audit events stored with the changes they record. */
+  readonly audit: AuditEvent[] = [];
   private queue: Promise<unknown> = Promise.resolve();
 
   withInstance<T>(instanceId: string, work: (sites: InstanceSites) => Promise<T>): Promise<T> {
     const run = async () => {
       const pending: Site[] = [];
+      const pendingAudit: AuditEvent[] = [];
       const visible = () => [...this.sites.values(), ...pending];
       const result = await work({
         count: async () => visible().filter((s) => s.instanceId === instanceId).length,
@@ -20,12 +24,14 @@ export class MemorySiteStore implements SiteStore {
           visible()
             .filter((s) => s.name === name)
             .map((s) => ({ accountId: s.accountId, accessType: s.accessType, nameServers: [...s.nameServers] })),
-        insert: async (site) => {
+        insert: async (site, audit) => {
           this.checkUnique(site, visible());
           pending.push(structuredClone(site));
+          pendingAudit.push(audit);
         },
       });
       for (const site of pending) this.sites.set(site.id, site);
+      this.audit.push(...pendingAudit);
       return result;
     };
     const result = this.queue.then(run);
@@ -51,17 +57,21 @@ export class MemorySiteStore implements SiteStore {
     return new Map();
   }
 
-  async activate(site: Site, at: Date): Promise<Array<{ accountId: string; id: string }> | undefined> {
+  async activate(site: Site, at: Date, audit: AuditEvent): Promise<Array<{ accountId: string; id: string }> | undefined> {
     const self = this.sites.get(site.id);
     if (!self || self.accountId !== site.accountId || !ACTIVATABLE.includes(self.status)) return undefined;
     const moved = [...this.sites.values()].filter((s) => s.name === site.name && s.status === 'active' && s.id !== site.id);
     for (const other of moved) Object.assign(other, { status: 'moved', updatedAt: at });
     Object.assign(self, { status: 'active', verifiedAt: at, updatedAt: at });
+    this.audit.push(audit);
     return moved.map((s) => ({ accountId: s.accountId, id: s.id }));
   }
 
-  async delete(accountId: string, id: string): Promise<boolean> {
-    return this.sites.get(id)?.accountId === accountId && this.sites.delete(id);
+  async delete(accountId: string, id: string, audit: AuditEvent): Promise<boolean> {
+    if (this.sites.get(id)?.accountId !== accountId) return false;
+    this.sites.delete(id);
+    this.audit.push(audit);
+    return true;
   }
 
   private checkUnique(site: Site, existing: Site[]): void {

@@ -11,6 +11,8 @@ import {
 } from '../../core/sites/model.js';
 import { NameServersInUse, SiteNameInUse, type InstanceSites, type SiteHolder, type SiteStore } from '../../core/sites/ports.js';
 import { CompiledQueries } from './compiled.js';
+import type { AuditEvent } from '../../core/audit/ports.js';
+import { auditRow } from './audit-log.js';
 import { isUniqueViolation, type Db } from './database.js';
 import { likeMatch } from './like.js';
 import type { Schema, SitesTable } from './schema.js';
@@ -87,10 +89,14 @@ export class SqlSiteStore implements SiteStore {
     return new Map(rows.map((r) => [String(r.site_id), Number(r.n)]));
   }
 
-  async activate(site: Site, at: Date): Promise<Array<{ accountId: string; id: string }> | undefined> {
+  async activate(site: Site, at: Date, audit: AuditEvent): Promise<Array<{ accountId: string; id: string }> | undefined> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.db.transaction().execute((tx) => activateIn(tx, site, at));
+        return await this.db.transaction().execute(async (tx) => {
+          const moved = await activateIn(tx, site, at);
+          await tx.insertInto('audit_events').values(auditRow(audit)).execute();
+          return moved;
+        });
       } catch (err) {
         if (err instanceof NotActivatable) return undefined;
         if (!violates(err, ACTIVE_NAME) || attempt === ACTIVATE_ATTEMPTS) throw err;
@@ -98,9 +104,13 @@ export class SqlSiteStore implements SiteStore {
     }
   }
 
-  async delete(accountId: string, id: string): Promise<boolean> {
-    const result = await this.db.deleteFrom('sites').where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
-    return Number(result.numDeletedRows) > 0;
+  async delete(accountId: string, id: string, audit: AuditEvent): Promise<boolean> {
+    return this.db.transaction().execute(async (tx) => {
+      const result = await tx.deleteFrom('sites').where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
+      if (Number(result.numDeletedRows) === 0) return false;
+      await tx.insertInto('audit_events').values(auditRow(audit)).execute();
+      return true;
+    });
   }
 
   private base(accountId: string) {
@@ -137,7 +147,7 @@ class SqlInstanceSites implements InstanceSites {
     }));
   }
 
-  async insert(site: Site): Promise<void> {
+  async insert(site: Site, audit: AuditEvent): Promise<void> {
     try {
       await this.tx.insertInto('sites').values(toRow(site)).execute();
     } catch (err) {
@@ -145,6 +155,7 @@ class SqlInstanceSites implements InstanceSites {
       if (violates(err, NAME_NS_PAIR)) throw new NameServersInUse('nameservers already held for this name', { cause: err });
       throw err;
     }
+    await this.tx.insertInto('audit_events').values(auditRow(audit)).execute();
   }
 }
 

@@ -1,3 +1,4 @@
+import type { AuditEvent } from '../audit/ports.js';
 import type { Site, SiteFilter, SitePage } from './model.js';
 
 /**
@@ -39,10 +40,10 @@ export interface InstanceSites {
   /** Every site named `name`, in any account: who holds it, in which mode, with which nameservers. */
   sitesNamed(name: string): Promise<SiteHolder[]>;
   /**
-   * Throws SiteNameInUse when the account already has a site of that name, NameServersInUse when
-   * another site of that name got the same nameservers first (pick again).
+   * Stores the site and its audit event. Throws SiteNameInUse when the account already has a site of
+   * that name, NameServersInUse when another site of that name got the same nameservers first (pick again).
    */
-  insert(site: Site): Promise<void>;
+  insert(site: Site, audit: AuditEvent): Promise<void>;
 }
 
 export type SiteHolder = Pick<Site, 'accountId' | 'accessType' | 'nameServers'>;
@@ -61,8 +62,9 @@ export interface SiteStore {
    * or moved. Returns the sites moved, or undefined (nothing changed) when this site was not
    * activatable any more (deleted, or activated concurrently).
    */
-  activate(site: Site, at: Date): Promise<Array<{ accountId: string; id: string }> | undefined>;
-  delete(accountId: string, id: string): Promise<boolean>;
+  activate(site: Site, at: Date, audit: AuditEvent): Promise<Array<{ accountId: string; id: string }> | undefined>;
+  /** Deletes the site and records `audit` with it; false (nothing changed) when there is no such site. */
+  delete(accountId: string, id: string, audit: AuditEvent): Promise<boolean>;
 }
 
 export class SiteNameInUse extends Error {

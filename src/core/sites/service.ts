@@ -1,4 +1,5 @@
 import type { Clock } from '../../kernel/clock.js';
+import type { AuditStamp } from '../audit/ports.js';
 import { errors } from '../../kernel/errors.js';
 import type { IdGenerator } from '../../kernel/ids.js';
 import type { Logger } from '../../kernel/logger.js';
@@ -58,7 +59,7 @@ export class SitesService {
    * transaction holding the plan instance's lock, so parallel creations cannot overshoot it. An
    * NS-mode site draws, at random, a pair of the pool that no other site of its name holds.
    */
-  async create(accountId: string, input: NewSite): Promise<Site> {
+  async create(accountId: string, input: NewSite, audit: AuditStamp): Promise<Site> {
     const name = parseSiteName(input.name);
     const { instance, definition } = await this.deps.plans.requireInstance(accountId, input.instanceId);
     for (let attempt = 1; ; attempt++) {
@@ -70,7 +71,7 @@ export class SitesService {
           if (holders.some((h) => h.accountId === accountId)) throw new SiteNameInUse(name);
           const held = holders.filter((h) => h.accessType === 'NS').map((h) => h.nameServers);
           if (site.accessType === 'NS') site.nameServers = this.pickPair(name, held);
-          await sites.insert(site);
+          await sites.insert(site, audit.eventAt(site.createdAt, site.id));
         });
         return site;
       } catch (err) {
@@ -93,9 +94,9 @@ export class SitesService {
     return this.deps.store.list(accountId, filter, page);
   }
 
-  async delete(accountId: string, id: string): Promise<Site> {
+  async delete(accountId: string, id: string, audit: AuditStamp): Promise<Site> {
     const site = await this.get(accountId, id);
-    if (!(await this.deps.store.delete(accountId, id))) throw errors.siteNotFound(id);
+    if (!(await this.deps.store.delete(accountId, id, audit.eventAt(this.deps.clock.now())))) throw errors.siteNotFound(id);
     return site;
   }
 
@@ -105,7 +106,11 @@ export class SitesService {
    * mode needs the site's VerifyCode in a TXT record at `_esaauth.<site>`. Activation moves any
    * other active site of the name. A resolver that cannot answer is an error, not a failed check.
    */
-  async verify(accountId: string, id: string): Promise<{ passed: boolean; site: Site; report: VerificationReport }> {
+  async verify(
+    accountId: string,
+    id: string,
+    audit: AuditStamp,
+  ): Promise<{ passed: boolean; site: Site; report: VerificationReport }> {
     const site = await this.get(accountId, id);
     const report = await this.check(site);
     const log = { accountId, siteId: site.id, siteName: site.name };
@@ -115,7 +120,7 @@ export class SitesService {
     }
     if (!ACTIVATABLE.includes(site.status)) return { passed: true, site, report };
     const at = this.deps.clock.now();
-    const moved = await this.deps.store.activate(site, at);
+    const moved = await this.deps.store.activate(site, at, audit.eventAt(at));
     // Deleted or activated by a concurrent call meanwhile: report the site as it is now.
     if (!moved) return { passed: true, site: await this.get(accountId, id), report };
     this.deps.logger.info({ ...log, moved }, 'site activated');

@@ -7,8 +7,8 @@ export const deleteSite: RpcAction = {
   permission: 'esa:DeleteSite',
   writes: true,
   resource: siteOf,
-  async handle({ app, principal, params }) {
-    await app.sites.delete(principal.accountId, params.requiredLong('SiteId'));
+  async handle({ app, principal, params, audit }) {
+    await app.sites.delete(principal.accountId, params.requiredLong('SiteId'), audit);
     return {};
   },
 };

@@ -10,3 +10,8 @@ export function siteOf(ctx: RpcRequestContext): string {
 export function anySite(ctx: RpcRequestContext): string {
   return siteResource(ctx.app.config.regionId, ctx.principal.accountId, '*');
 }
+
+/** The resource of one site of the caller's account, by id (a site just created, in the audit log). */
+export function siteById(ctx: RpcRequestContext, id: string): string {
+  return siteResource(ctx.app.config.regionId, ctx.principal.accountId, id);
+}

@@ -7,8 +7,8 @@ export const verifySite: RpcAction = {
   permission: 'esa:VerifySite',
   writes: true,
   resource: siteOf,
-  async handle({ app, principal, params }) {
-    const { passed, report } = await app.sites.verify(principal.accountId, params.requiredLong('SiteId'));
+  async handle({ app, principal, params, audit }) {
+    const { passed, report } = await app.sites.verify(principal.accountId, params.requiredLong('SiteId'), audit);
     return {
       Passed: passed,
       // certplane's own field (the SDK ignores fields it does not know): what was checked, where,
