@@ -40,7 +40,7 @@ function packageVersion(): string {
 function reportFailure(err: unknown, out: CliOutput): number {
   if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
   if (err instanceof ConfigError) {
-    out.stderr(`${err.message}\n`);
+    out.stderr(`certplane: ${err.message}\n`);
     return 2;
   }
   if (err instanceof AppError && err.code !== 'internal') {
