@@ -22,9 +22,11 @@ interface ServingRecord {
 
 const PREFIX = 'serve-';
 
-/** Records this process as serving `config.database`; the returned function removes the record. */
-export function recordServing(config: Config, listen: string): () => void {
-  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+/**
+ * Records this process as serving `config.database`; the returned function removes the record.
+ * A data directory the server may not write to only costs the check, so that is reported, not fatal.
+ */
+export function recordServing(config: Config, listen: string, onError: (err: unknown) => void): () => void {
   const file = join(config.dataDir, `${PREFIX}${process.pid}.json`);
   const record: ServingRecord = {
     pid: process.pid,
@@ -33,7 +35,13 @@ export function recordServing(config: Config, listen: string): () => void {
     listen,
     startedAt: new Date().toISOString(),
   };
-  writeFileSync(file, `${JSON.stringify(record)}\n`, { mode: 0o600 });
+  try {
+    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+    writeFileSync(file, `${JSON.stringify(record)}\n`, { mode: 0o600 });
+  } catch (err) {
+    onError(err);
+    return () => undefined;
+  }
   let removed = false;
   const remove = () => {
     if (removed) return;

@@ -36,8 +36,11 @@ export async function checkMasterKey(db: Db, sealer: Sealer, now: Date): Promise
       return { what, keyId: AesGcmSealer.keyIdOfSealed(sealed) };
     }
   }
-  if (!canary) await writeCanary(db, sealer, now, false);
-  return undefined;
+  if (canary) return undefined;
+  // Written only when absent; read back, since a process starting at the same moment with another
+  // key may have written its own first.
+  await writeCanary(db, sealer, now, false);
+  return checkMasterKey(db, sealer, now);
 }
 
 /** Seals the canary under the current key; `replace` after a reseal, else only when none exists yet. */

@@ -23,8 +23,10 @@ export function registerServe(program: Command, _out: CliOutput): void {
         await app.close();
         throw listenProblem(err, config);
       }
-      const forget = recordServing(config, `${config.host}:${config.port}`);
-      app.logger.info({ database: databaseLabel(config.database), dataDir: config.dataDir }, 'serving');
+      const address = server.server.address();
+      const listen = address && typeof address === 'object' ? `${address.address}:${address.port}` : `${config.host}:${config.port}`;
+      const forget = recordServing(config, listen, (err) => app.logger.warn({ err }, 'cannot record the database served in the data directory'));
+      app.logger.info({ database: databaseLabel(config.database), dataDir: config.dataDir, listen }, 'serving');
       await untilStopped(app, server, config);
       forget();
     });
