@@ -2,7 +2,8 @@ import { randomInt } from 'node:crypto';
 import { pino, type Logger as PinoLogger } from 'pino';
 import { SqlAccountStore } from './adapters/db/account-store.js';
 import { SqlCertificateStore } from './adapters/db/certificate-store.js';
-import { migrate, openDatabase, type Database } from './adapters/db/database.js';
+import { databaseLabel, migrate, openDatabase, type Database } from './adapters/db/database.js';
+import { checkMasterKey } from './adapters/db/master-key-check.js';
 import { AesGcmSealer } from './adapters/crypto/aes-gcm-sealer.js';
 import { loadMasterKeys } from './adapters/crypto/master-key.js';
 import { SqlAuditLog } from './adapters/db/audit-log.js';
@@ -10,7 +11,7 @@ import { SqlIdentityStore } from './adapters/db/identity-store.js';
 import { SqlPlanStore } from './adapters/db/plan-store.js';
 import { SqlSiteStore } from './adapters/db/site-store.js';
 import { NodeDnsResolver } from './adapters/dns/resolver.js';
-import type { Config } from './config/config.js';
+import { ConfigError, type Config } from './config/config.js';
 import type { AuditLog } from './core/audit/ports.js';
 import { IdentityService } from './core/identity/service.js';
 import { PlansService } from './core/plans/service.js';
@@ -53,14 +54,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   const clock = options.clock ?? systemClock;
   const ids = options.ids ?? randomIds;
   const sealer = new AesGcmSealer(loadMasterKeys(config.masterKeys, config.dataDir));
-  const database = openDatabase(config.database, (err) => logger.warn({ err }, 'database connection lost'));
-  try {
-    const applied = await migrate(database.db);
-    if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
-  } catch (err) {
-    await database.close();
-    throw err;
-  }
+  const database = await openReadyDatabase(config, sealer, clock, logger);
   const identityStore = new SqlIdentityStore(database.db);
   const accounts = new AccountsService({
     store: new SqlAccountStore(database.db),
@@ -106,4 +100,52 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     certificates,
     close: () => database.close(),
   };
+}
+
+/**
+ * Opens and migrates the database, then proves the master key opens what it holds. Every failure
+ * here is the operator's to fix, so it stops start-up with one line naming the setting.
+ */
+async function openReadyDatabase(config: Config, sealer: AesGcmSealer, clock: Clock, logger: PinoLogger): Promise<Database> {
+  const label = databaseLabel(config.database);
+  const setting = config.database.kind === 'postgres' ? 'DATABASE_URL' : 'DATABASE_URL (or CERTPLANE_DATA_DIR)';
+  let database: Database;
+  try {
+    database = openDatabase(config.database, (err) => logger.warn({ err }, 'database connection lost'));
+  } catch (err) {
+    throw new ConfigError([`${setting}: cannot open ${label}: ${(err as Error).message}`], 'cannot start');
+  }
+  try {
+    const applied = await migrate(database.db);
+    if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
+  } catch (err) {
+    await database.close();
+    if (!isConnectionFailure(err)) throw err;
+    throw new ConfigError([`${setting}: cannot open ${label}: ${(err as Error).message}`], 'cannot start');
+  }
+  const mismatch = await checkMasterKey(database.db, sealer, clock.now()).catch(async (err: unknown) => {
+    await database.close();
+    throw err;
+  });
+  if (mismatch) {
+    await database.close();
+    const given = config.masterKeys.length > 0
+      ? 'CERTPLANE_MASTER_KEY'
+      : `CERTPLANE_MASTER_KEY is not set, so the key in ${config.dataDir}/master.key was used, and it`;
+    throw new ConfigError(
+      [
+        `${given} cannot open the data already sealed in ${label} (${mismatch.what} was sealed under master key ` +
+          `${mismatch.keyId ?? '?'}; the keyring holds ${sealer.keyIds.join(', ')}). Set CERTPLANE_MASTER_KEY to the key ` +
+          'that sealed it (when rotating, NEW,OLD until `certplane master-key reseal` has run).',
+      ],
+      'cannot start',
+    );
+  }
+  return database;
+}
+
+/** The database could not be reached or opened at all (as opposed to a failing statement). */
+function isConnectionFailure(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|28P01|28000|3D000|SQLITE_CANTOPEN|SQLITE_NOTADB|EACCES)$/.test(code);
 }

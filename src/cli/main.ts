@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/config.js';
 import { AppError } from '../kernel/errors.js';
 import { registerAccountCommands } from './commands/account.js';
+import { registerCredentialCommands } from './commands/credentials.js';
 import { registerIdentityCommands } from './commands/identity.js';
 import { registerMasterKeyCommands } from './commands/master-key.js';
 import { registerServe } from './commands/serve.js';
@@ -12,10 +14,13 @@ export async function run(argv: string[], out: CliOutput = new CliOutput()): Pro
   const program = new Command('certplane')
     .description('self-hosted certificate management service')
     .option('-c, --config <file>', 'JSON config file (also CERTPLANE_CONFIG)')
+    // Like every command, --version answers with one JSON object.
+    .version(JSON.stringify({ version: packageVersion() }), '-V, --version', 'print {"version"} and exit')
     .exitOverride()
     .configureOutput({ writeOut: (s) => out.stdout(s), writeErr: (s) => out.stderr(s) });
   registerServe(program, out);
   registerAccountCommands(program, out);
+  registerCredentialCommands(program, out);
   registerIdentityCommands(program, out);
   registerMasterKeyCommands(program, out);
   try {
@@ -26,10 +31,16 @@ export async function run(argv: string[], out: CliOutput = new CliOutput()): Pro
   }
 }
 
+/** The version in package.json (this file runs from dist/src/cli/). */
+function packageVersion(): string {
+  const text = readFileSync(new URL('../../../package.json', import.meta.url), 'utf8');
+  return (JSON.parse(text) as { version: string }).version;
+}
+
 function reportFailure(err: unknown, out: CliOutput): number {
   if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
   if (err instanceof ConfigError) {
-    out.stderr(`${err.message}\n`);
+    out.stderr(`certplane: ${err.message}\n`);
     return 2;
   }
   if (err instanceof AppError && err.code !== 'internal') {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -56,7 +57,10 @@ const nameServerPool = z
 const fileSchema = z
   .object({
     port: portSchema.optional(),
-    host: z.string().min(1).optional(),
+    host: z
+      .string()
+      .refine((h) => isIP(h) !== 0 || /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/.test(h), 'must be an IP address or a host name')
+      .optional(),
     dataDir: z.string().min(1).optional(),
     databaseUrl: z.string().min(1).optional(),
     masterKey: z.string().min(1).optional(),
@@ -109,8 +113,14 @@ export interface Config {
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
-  constructor(readonly problems: string[]) {
-    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  /** `problems` each name the setting to change; `headline` says what they stopped. */
+  constructor(
+    readonly problems: string[],
+    readonly headline = 'invalid configuration',
+  ) {
+    super(
+      problems.length === 1 ? `${headline}: ${problems[0]}` : `${headline}:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+    );
   }
 }
 
@@ -130,41 +140,67 @@ const ENV_KEYS = {
 
 export interface ConfigSources {
   env: Record<string, string | undefined>;
+  /** A config file named on the command line (`--config`); else CERTPLANE_CONFIG is read. */
   configFile?: string | undefined;
 }
 
+/**
+ * Where each setting came from, so a problem names what the operator has to change: the
+ * environment variable, or the key in the config file given by `--config` or CERTPLANE_CONFIG.
+ */
+class Origins {
+  private readonly names = new Map<string, string>();
+  constructor(readonly fileLabel: string) {}
+  fromFile(key: string): void {
+    this.names.set(key, `${key} in ${this.fileLabel}`);
+  }
+  fromEnv(key: string, envName: string): void {
+    this.names.set(key, envName);
+  }
+  nameOf(key: string): string {
+    if (key === '') return this.fileLabel;
+    const env = Object.entries(ENV_KEYS).find(([, k]) => k === key)?.[0];
+    return this.names.get(key) ?? env ?? key;
+  }
+}
+
+/** Reads and checks every setting; all problems are reported together in one ConfigError. */
 export function loadConfig(sources: ConfigSources = { env: process.env }): Config {
   const problems: string[] = [];
-  const fromFile = readConfigFile(sources.configFile ?? sources.env.CERTPLANE_CONFIG, problems);
-  const merged: Record<string, unknown> = { ...fromFile };
+  const path = sources.configFile ?? sources.env.CERTPLANE_CONFIG;
+  const origins = new Origins(`${sources.configFile !== undefined ? '--config' : 'CERTPLANE_CONFIG'} ${path ?? ''}`.trim());
+  const merged: Record<string, unknown> = { ...readConfigFile(path, origins.fileLabel, problems) };
+  for (const key of Object.keys(merged)) origins.fromFile(key);
   for (const [envName, key] of Object.entries(ENV_KEYS)) {
     const value = sources.env[envName];
-    if (value !== undefined && value !== '') merged[key] = value;
+    if (value === undefined || value === '') continue;
+    merged[key] = value;
+    origins.fromEnv(key, envName);
   }
   const parsed = fileSchema.safeParse(merged);
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      const key = String(issue.path[0] ?? '');
-      problems.push(`${settingName(key)}: ${issue.message}`);
-    }
-    throw new ConfigError(problems);
+  const refused = new Set<string>();
+  for (const issue of parsed.success ? [] : parsed.error.issues) {
+    const key = String(issue.path[0] ?? '');
+    refused.add(key);
+    problems.push(`${origins.nameOf(key)}: ${issue.message}`);
   }
-  const raw = parsed.data;
-  const dataDir = resolve(raw.dataDir ?? './data');
-  const found = databaseFrom(raw.databaseUrl, dataDir, problems);
-  const database = found?.kind === 'sqlite' && raw.sqliteSynchronous ? { ...found, synchronous: raw.sqliteSynchronous } : found;
-  const masterKeys = raw.masterKey ? raw.masterKey.split(',').map((k) => k.trim()) : [];
+  // The database URL and the master keys are checked even when other settings failed, so one
+  // run names every problem.
+  const text = (key: string) => (typeof merged[key] === 'string' && !refused.has(key) ? (merged[key] as string) : undefined);
+  const dataDir = resolve(text('dataDir') ?? './data');
+  const found = refused.has('databaseUrl') ? undefined : databaseFrom(text('databaseUrl'), dataDir, origins.nameOf('databaseUrl'), problems);
+  const masterKeys = text('masterKey')?.split(',').map((k) => k.trim()) ?? [];
   masterKeys.forEach((key, i) => {
-    if (!decodeMasterKey(key)) {
-      problems.push(`CERTPLANE_MASTER_KEY: key ${i + 1} is not 32 bytes of base64 or hex`);
-    }
+    if (!decodeMasterKey(key)) problems.push(`${origins.nameOf('masterKey')}: key ${i + 1} is not 32 bytes of base64 or hex`);
   });
-  if (problems.length > 0) throw new ConfigError(problems);
+  if (problems.length > 0 || !parsed.success || !found) throw new ConfigError(problems);
+  const raw = parsed.data;
+  const database = found.kind === 'sqlite' && raw.sqliteSynchronous ? { ...found, synchronous: raw.sqliteSynchronous } : found;
   return {
     port: raw.port ?? 8080,
     host: raw.host ?? '127.0.0.1',
     dataDir,
-    database: database!,
+    database,
     masterKeys,
     logLevel: raw.logLevel ?? 'info',
     bodyLimitBytes: raw.bodyLimitBytes ?? 1024 * 1024,
@@ -189,45 +225,41 @@ export function decodeMasterKey(text: string): Buffer | undefined {
   return bytes;
 }
 
-function readConfigFile(path: string | undefined, problems: string[]): Record<string, unknown> {
+/** `label` is how the operator named the file: `--config PATH` or `CERTPLANE_CONFIG PATH`. */
+function readConfigFile(path: string | undefined, label: string, problems: string[]): Record<string, unknown> {
   if (!path) return {};
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    problems.push(`CERTPLANE_CONFIG: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+    problems.push(`${label}: cannot read the file: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
     return {};
   }
   try {
     const value: unknown = JSON.parse(text);
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      problems.push(`CERTPLANE_CONFIG: ${path} must hold a JSON object`);
+      problems.push(`${label}: must hold a JSON object`);
       return {};
     }
     return value as Record<string, unknown>;
   } catch {
-    problems.push(`CERTPLANE_CONFIG: ${path} is not valid JSON`);
+    problems.push(`${label}: is not valid JSON`);
     return {};
   }
 }
 
-function databaseFrom(url: string | undefined, dataDir: string, problems: string[]): Config['database'] | undefined {
+function databaseFrom(url: string | undefined, dataDir: string, name: string, problems: string[]): Config['database'] | undefined {
   if (url === undefined) return { kind: 'sqlite', file: resolve(dataDir, 'certplane.db') };
   if (/^postgres(ql)?:\/\//.test(url)) {
     try {
       new URL(url);
       return { kind: 'postgres', url };
     } catch {
-      problems.push('DATABASE_URL: not a valid postgres:// URL');
+      problems.push(`${name}: not a valid postgres:// URL`);
       return undefined;
     }
   }
   if (url.startsWith('sqlite:')) return { kind: 'sqlite', file: resolve(url.slice('sqlite:'.length)) };
-  problems.push('DATABASE_URL: must start with postgres://, postgresql:// or sqlite:');
+  problems.push(`${name}: must start with postgres://, postgresql:// or sqlite:`);
   return undefined;
-}
-
-function settingName(key: string): string {
-  const env = Object.entries(ENV_KEYS).find(([, k]) => k === key)?.[0];
-  return env ? `${env} (${key})` : key || 'config';
 }

@@ -26,6 +26,8 @@ export const ERROR_CODES = [
   'request.body_too_large',
   'request.not_found',
   'account.not_found',
+  'access_key.not_found',
+  'token.not_found',
   'instance.not_found',
   'certificate.not_found',
   'certificate.name_taken',
@@ -106,6 +108,8 @@ export const errors = {
   bodyTooLarge: (limit: number) => new AppError('request.body_too_large', `request body exceeds ${limit} bytes`),
   routeNotFound: () => new AppError('request.not_found', 'no such operation'),
   accountNotFound: (id: string) => new AppError('account.not_found', `account ${id} does not exist`, { id }),
+  accessKeyNotFound: (id: string) => new AppError('access_key.not_found', `access key ${id} does not exist`, { id }),
+  tokenNotFound: (id: string) => new AppError('token.not_found', `token ${id} does not exist`, { id }),
   instanceNotFound: (id: string) => new AppError('instance.not_found', `instance ${id} does not exist`, { id }),
   certificateNotFound: (id: string) =>
     new AppError('certificate.not_found', `certificate ${id} does not exist`, { id }),

@@ -33,6 +33,7 @@ for (const engine of ENGINES) {
       const token = cli(['token', 'create', '--account', accountId, '--ttl', '2h'], env);
       assert.equal(token.status, 0, token.stderr);
       assert.match(String(token.json?.token), /^cpt_/);
+      assert.match(String(token.json?.tokenId), /^tok-[0-9a-f]{20}$/);
       const expiresIn = Date.parse(String(token.json?.expiresAt)) - Date.now();
       assert.ok(expiresIn > 7_100_000 && expiresIn <= 7_200_000, `expires in ${expiresIn} ms`);
 
@@ -46,6 +47,13 @@ for (const engine of ENGINES) {
       const user = cli(['user', 'create', '--account', accountId, '--name', 'deployer'], env);
       assert.equal(user.status, 0, user.stderr);
       const userId = String(user.json!.userId);
+      const users = cli(['user', 'list', '--account', accountId], env);
+      assert.deepEqual(
+        (users.json!.users as Array<Record<string, unknown>>).map((u) => [u.userId, u.name, u.accountId]),
+        [[userId, 'deployer', accountId]],
+      );
+      const accounts = cli(['account', 'list'], env).json!.accounts as Array<Record<string, unknown>>;
+      assert.deepEqual(accounts.find((a) => a.accountId === accountId)?.name, 'iam');
       const document = JSON.stringify({ Version: '1', Statement: [{ Effect: 'Allow', Action: 'esa:Get*', Resource: '*' }] });
       const policy = cli(['policy', 'create', '--account', accountId, '--name', 'readers', '--document', document], env);
       assert.equal(policy.status, 0, policy.stderr);
@@ -88,9 +96,20 @@ for (const engine of ENGINES) {
     });
 
     it('refuses to start on invalid settings, naming each one', () => {
-      const result = cli(['serve'], { ...env, CERTPLANE_PORT: '70000', CERTPLANE_MASTER_KEY: 'abc' });
+      const result = cli(['serve'], {
+        ...env,
+        CERTPLANE_PORT: '70000',
+        CERTPLANE_HOST: 'no host',
+        CERTPLANE_LOG_LEVEL: 'chatty',
+        DATABASE_URL: 'mysql://db/certs',
+        CERTPLANE_MASTER_KEY: 'abc',
+      });
       assert.equal(result.status, 2);
-      assert.match(result.stderr, /CERTPLANE_PORT/);
+      assert.equal(result.stdout, '');
+      for (const setting of ['CERTPLANE_PORT', 'CERTPLANE_HOST', 'CERTPLANE_LOG_LEVEL', 'DATABASE_URL', 'CERTPLANE_MASTER_KEY']) {
+        assert.match(result.stderr, new RegExp(`^  - ${setting}: `, 'm'), `${setting} is named`);
+      }
+      assert.doesNotMatch(result.stderr, /^\s+at /m, 'no stack trace');
     });
 
     it('serves health probes, logs JSON lines with request ids, and drains in-flight requests on SIGTERM', async () => {

@@ -5,6 +5,17 @@ import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config/config.js';
 
+/** The ConfigError these settings raise. */
+function configError(env: Record<string, string>, configFile?: string): ConfigError {
+  try {
+    loadConfig({ env, configFile });
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, String(err));
+    return err;
+  }
+  assert.fail('expected a ConfigError');
+}
+
 describe('config', () => {
   it('defaults to SQLite under ./data on 127.0.0.1:8080', () => {
     const config = loadConfig({ env: {} });
@@ -32,25 +43,41 @@ describe('config', () => {
     assert.deepEqual(config.masterKeys, [key]);
   });
 
-  it('names every bad setting at once', () => {
-    try {
-      loadConfig({ env: { CERTPLANE_PORT: 'eighty', DATABASE_URL: 'mysql://x', CERTPLANE_MASTER_KEY: 'short' } });
-      assert.fail('expected a ConfigError');
-    } catch (err) {
-      assert.ok(err instanceof ConfigError);
-      const text = err.problems.join('\n');
-      assert.match(text, /CERTPLANE_PORT/);
-      assert.doesNotMatch(text, /DATABASE_URL/, 'the schema problem is reported before URL checks run');
-    }
-    try {
-      loadConfig({ env: { DATABASE_URL: 'mysql://x', CERTPLANE_MASTER_KEY: 'short' } });
-      assert.fail('expected a ConfigError');
-    } catch (err) {
-      assert.ok(err instanceof ConfigError);
-      assert.equal(err.problems.length, 2);
-      assert.match(err.problems[0]!, /^DATABASE_URL/);
-      assert.match(err.problems[1]!, /^CERTPLANE_MASTER_KEY/);
-    }
+  it('names every bad setting at once, schema, database URL and master keys together', () => {
+    const err = configError({
+      CERTPLANE_PORT: 'eighty',
+      CERTPLANE_HOST: 'not a host!',
+      CERTPLANE_LOG_LEVEL: 'loud',
+      DATABASE_URL: 'mysql://x',
+      CERTPLANE_MASTER_KEY: 'short,also-short',
+    });
+    assert.deepEqual(
+      err.problems.map((p) => p.split(':')[0]),
+      ['CERTPLANE_PORT', 'CERTPLANE_HOST', 'CERTPLANE_LOG_LEVEL', 'DATABASE_URL', 'CERTPLANE_MASTER_KEY', 'CERTPLANE_MASTER_KEY'],
+    );
+    assert.match(err.problems[5]!, /key 2/);
+  });
+
+  it('names a setting from the config file by its key and by how the file was given', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cp-config-'));
+    const file = join(dir, 'certplane.json');
+    writeFileSync(file, JSON.stringify({ port: 'eighty', databaseUrl: 'mysql://x', prot: 1 }));
+    const flagged = configError({ CERTPLANE_MASTER_KEY: 'short' }, file);
+    assert.deepEqual(flagged.problems, [
+      `port in --config ${file}: Invalid input: expected number, received NaN`,
+      `--config ${file}: Unrecognized key: "prot"`,
+      `databaseUrl in --config ${file}: must start with postgres://, postgresql:// or sqlite:`,
+      'CERTPLANE_MASTER_KEY: key 1 is not 32 bytes of base64 or hex',
+    ]);
+    const fromEnv = configError({ CERTPLANE_CONFIG: file });
+    assert.ok(fromEnv.problems.every((p) => p.includes(`CERTPLANE_CONFIG ${file}`)), fromEnv.problems.join('\n'));
+    assert.ok(!fromEnv.message.includes('--config'));
+    const missing = configError({}, join(dir, 'missing.json'));
+    assert.deepEqual(missing.problems, [`--config ${join(dir, 'missing.json')}: cannot read the file: ENOENT`]);
+  });
+
+  it('accepts IP addresses and host names as CERTPLANE_HOST', () => {
+    for (const host of ['0.0.0.0', '::1', 'localhost', 'api.internal.example']) assert.equal(loadConfig({ env: { CERTPLANE_HOST: host } }).host, host);
   });
 
   it('lets SQLite sync every commit when asked, and only SQLite', () => {

@@ -26,6 +26,11 @@ export class AesGcmSealer implements Sealer {
     this.currentKeyId = keyIdOf(keys[0]!);
   }
 
+  /** Ids of every key in the keyring, the sealing one first (for start-up reports). */
+  get keyIds(): string[] {
+    return [...this.keys.keys()];
+  }
+
   seal(plaintext: string, context: string): string {
     const nonce = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', this.keys.get(this.currentKeyId)!, nonce);

@@ -13,7 +13,7 @@ export function loadMasterKeys(configured: string[], dataDir: string): Buffer[] 
   if (configured.length > 0) return configured.map((text) => decodeMasterKey(text)!);
   const path = join(dataDir, MASTER_KEY_FILE);
   if (!existsSync(path)) {
-    mkdirSync(dataDir, { recursive: true });
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     try {
       writeFileSync(path, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
     } catch (err) {

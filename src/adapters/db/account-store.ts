@@ -1,4 +1,4 @@
-import type { AccessKey, Account, Instance } from '../../core/accounts/model.js';
+import type { AccessKey, Account, Instance, Token } from '../../core/accounts/model.js';
 import type { AccountStore } from '../../core/accounts/ports.js';
 import { CompiledQueries } from './compiled.js';
 import { isUniqueViolation, type Db } from './database.js';
@@ -30,6 +30,11 @@ export class SqlAccountStore implements AccountStore {
     return row && toAccount(row);
   }
 
+  async listAccounts(): Promise<Account[]> {
+    const rows = await this.db.selectFrom('accounts').selectAll().orderBy('created_at').orderBy('id').execute();
+    return rows.map(toAccount);
+  }
+
   async insertAccessKey(key: AccessKey, secretSealed: string): Promise<void> {
     await this.db
       .insertInto('access_keys')
@@ -58,18 +63,28 @@ export class SqlAccountStore implements AccountStore {
       [id],
     );
     const row = rows[0];
-    if (!row) return undefined;
-    return {
-      key: {
-        id: row.id,
-        accountId: row.account_id,
-        userId: row.user_id,
-        status: row.status === 'active' ? 'active' : 'disabled',
-        createdAt: new Date(row.created_at),
-      },
-      secretSealed: row.secret_sealed,
-      projectId: row.project_id,
-    };
+    return row && { key: toAccessKey(row), secretSealed: row.secret_sealed, projectId: row.project_id };
+  }
+
+  async listAccessKeys(accountId: string): Promise<AccessKey[]> {
+    const rows = await this.db
+      .selectFrom('access_keys')
+      .select(['id', 'account_id', 'user_id', 'status', 'created_at'])
+      .where('account_id', '=', accountId)
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
+    return rows.map(toAccessKey);
+  }
+
+  async setAccessKeyStatus(id: string, status: AccessKey['status']): Promise<boolean> {
+    const result = await this.db.updateTable('access_keys').set({ status }).where('id', '=', id).executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  async deleteAccessKey(id: string): Promise<boolean> {
+    const result = await this.db.deleteFrom('access_keys').where('id', '=', id).executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
   }
 
   async rememberNonce(accessKeyId: string, nonce: string, expiresAt: Date): Promise<boolean> {
@@ -91,19 +106,21 @@ export class SqlAccountStore implements AccountStore {
     return Number(result.numDeletedRows);
   }
 
-  async insertToken(tokenHash: string, accountId: string, expiresAt: Date, createdAt: Date): Promise<void> {
+  async insertToken(token: Token, tokenHash: string): Promise<void> {
     await this.db
       .insertInto('auth_tokens')
       .values({
         token_hash: tokenHash,
-        account_id: accountId,
-        expires_at: expiresAt.toISOString(),
-        created_at: createdAt.toISOString(),
+        id: token.id,
+        account_id: token.accountId,
+        expires_at: token.expiresAt.toISOString(),
+        created_at: token.createdAt.toISOString(),
+        revoked_at: null,
       })
       .execute();
   }
 
-  async findToken(tokenHash: string): Promise<{ accountId: string; projectId: string; expiresAt: Date } | undefined> {
+  async findToken(tokenHash: string): Promise<{ token: Token; projectId: string } | undefined> {
     const { rows } = await this.compiled.run(
       this.db,
       'findToken',
@@ -111,12 +128,35 @@ export class SqlAccountStore implements AccountStore {
         this.db
           .selectFrom('auth_tokens')
           .innerJoin('accounts', 'accounts.id', 'auth_tokens.account_id')
-          .select(['auth_tokens.account_id', 'auth_tokens.expires_at', 'accounts.project_id'])
+          .select(TOKEN_COLUMNS)
+          .select('accounts.project_id')
           .where('auth_tokens.token_hash', '=', tokenHash),
       [tokenHash],
     );
     const row = rows[0];
-    return row && { accountId: row.account_id, projectId: row.project_id, expiresAt: new Date(row.expires_at) };
+    return row && { token: toToken(row), projectId: row.project_id };
+  }
+
+  async listTokens(accountId: string): Promise<Token[]> {
+    const rows = await this.db
+      .selectFrom('auth_tokens')
+      .select(TOKEN_COLUMNS)
+      .where('account_id', '=', accountId)
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
+    return rows.map(toToken);
+  }
+
+  async revokeToken(id: string, at: Date): Promise<Token | undefined> {
+    await this.db
+      .updateTable('auth_tokens')
+      .set({ revoked_at: at.toISOString() })
+      .where('id', '=', id)
+      .where('revoked_at', 'is', null)
+      .execute();
+    const row = await this.db.selectFrom('auth_tokens').select(TOKEN_COLUMNS).where('id', '=', id).executeTakeFirst();
+    return row && toToken(row);
   }
 
   async insertInstance(instance: Instance): Promise<void> {
@@ -140,6 +180,34 @@ export class SqlAccountStore implements AccountStore {
       .executeTakeFirst();
     return row && { id: row.id, accountId: row.account_id, name: row.name, createdAt: new Date(row.created_at) };
   }
+}
+
+const TOKEN_COLUMNS = [
+  'auth_tokens.id',
+  'auth_tokens.account_id',
+  'auth_tokens.expires_at',
+  'auth_tokens.created_at',
+  'auth_tokens.revoked_at',
+] as const;
+
+function toToken(row: { id: string; account_id: string; expires_at: string; created_at: string; revoked_at: string | null }): Token {
+  return {
+    id: row.id,
+    accountId: row.account_id,
+    expiresAt: new Date(row.expires_at),
+    createdAt: new Date(row.created_at),
+    revokedAt: row.revoked_at === null ? null : new Date(row.revoked_at),
+  };
+}
+
+function toAccessKey(row: { id: string; account_id: string; user_id: string | null; status: string; created_at: string }): AccessKey {
+  return {
+    id: row.id,
+    accountId: row.account_id,
+    userId: row.user_id,
+    status: row.status === 'active' ? 'active' : 'disabled',
+    createdAt: new Date(row.created_at),
+  };
 }
 
 function toAccount(row: { id: string; name: string; project_id: string; created_at: string }): Account {

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { CompiledQuery, Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
@@ -23,11 +23,20 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/** How the operator would name the database, without its password: `sqlite:/abs/file` or `postgres://user@host/db`. */
+export function databaseLabel(settings: Config['database']): string {
+  if (settings.kind === 'sqlite') return `sqlite:${settings.file}`;
+  const url = new URL(settings.url);
+  url.password = '';
+  return url.toString();
+}
+
 export function openDatabase(settings: Config['database'], onError: (err: Error) => void = () => undefined): Database {
   if (settings.kind === 'sqlite') {
-    mkdirSync(dirname(settings.file), { recursive: true });
+    createPrivately(settings.file);
     const handle = new SQLite(settings.file);
     handle.pragma('journal_mode = WAL');
+    tightenSidecars(settings.file);
     handle.pragma(`synchronous = ${settings.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     handle.pragma('busy_timeout = 5000');
     handle.pragma('foreign_keys = ON');
@@ -84,6 +93,29 @@ export function openDatabase(settings: Config['database'], onError: (err: Error)
       await Promise.all(closing);
     },
   };
+}
+
+/**
+ * The database holds sealed keys and token hashes: its directory is made 0700 and the file 0600
+ * before SQLite opens it (SQLite gives its -wal and -shm files the database file's mode).
+ */
+function createPrivately(file: string): void {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
+  else tighten(file);
+}
+
+/** Files left by an older version with looser modes are tightened; one we may not change is left as it is. */
+function tighten(file: string): void {
+  try {
+    chmodSync(file, 0o600);
+  } catch {
+    // not there, or not ours: SQLite creates -wal/-shm with the database file's mode
+  }
+}
+
+function tightenSidecars(file: string): void {
+  for (const suffix of ['-wal', '-shm']) tighten(`${file}${suffix}`);
 }
 
 const MODIFYING = /^\s*(insert|update|delete)\s/i;

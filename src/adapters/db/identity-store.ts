@@ -22,7 +22,12 @@ export class SqlIdentityStore implements IdentityStore {
       .where('account_id', '=', accountId)
       .where('id', '=', id)
       .executeTakeFirst();
-    return row && { id: row.id, accountId: row.account_id, name: row.name, createdAt: new Date(row.created_at) };
+    return row && toUser(row);
+  }
+
+  async listUsers(accountId: string): Promise<User[]> {
+    const rows = await this.db.selectFrom('users').selectAll().where('account_id', '=', accountId).orderBy('created_at').orderBy('id').execute();
+    return rows.map(toUser);
   }
 
   async insertPolicy(policy: Policy): Promise<void> {
@@ -86,6 +91,10 @@ async function translate(write: () => Promise<unknown>): Promise<void> {
     if (isUniqueViolation(err)) throw new NameInUse('name already used', { cause: err });
     throw err;
   }
+}
+
+function toUser(row: { id: string; account_id: string; name: string; created_at: string }): User {
+  return { id: row.id, accountId: row.account_id, name: row.name, createdAt: new Date(row.created_at) };
 }
 
 function toPolicy(row: { id: string; account_id: string; name: string; document: string; created_at: string }): Policy {

@@ -2,13 +2,15 @@ import { secretContext } from '../../core/accounts/service.js';
 import { privateKeyContext } from '../../core/certificates/service.js';
 import type { Sealer } from '../../kernel/sealer.js';
 import type { Db } from './database.js';
+import { writeCanary } from './master-key-check.js';
 
 /**
  * Re-encrypts every sealed value that is not under the current master key, so an old key can
  * leave the keyring afterwards. Row by row, each in its own update: an interrupted run loses
- * nothing and a second run finishes the job.
+ * nothing and a second run finishes the job. The start-up canary follows the current key too (it is
+ * not counted: it holds no secret of anyone's).
  */
-export async function resealAll(db: Db, sealer: Sealer): Promise<{ resealed: number; total: number }> {
+export async function resealAll(db: Db, sealer: Sealer, now: Date): Promise<{ resealed: number; total: number }> {
   const current = `v1.${sealer.currentKeyId}.`;
   let resealed = 0;
   let total = 0;
@@ -35,5 +37,6 @@ export async function resealAll(db: Db, sealer: Sealer): Promise<{ resealed: num
       .execute();
     resealed += 1;
   }
+  await writeCanary(db, sealer, now, true);
   return { resealed, total };
 }

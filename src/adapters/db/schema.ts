@@ -22,9 +22,12 @@ export interface AccessKeysTable {
 
 export interface AuthTokensTable {
   token_hash: string;
+  /** Nullable in the table (added by migration 004, which gave every older token one); never null since. */
+  id: string;
   account_id: string;
   expires_at: string;
   created_at: string;
+  revoked_at: string | null;
 }
 
 export interface InstancesTable {
@@ -144,6 +147,13 @@ export interface SitesTable {
   verified_at: string | null;
 }
 
+/** Facts about the installation itself (the master-key canary). */
+export interface ServiceFactsTable {
+  name: string;
+  value: string;
+  updated_at: string;
+}
+
 export interface Schema {
   accounts: AccountsTable;
   access_keys: AccessKeysTable;
@@ -159,4 +169,5 @@ export interface Schema {
   audit_events: AuditEventsTable;
   plan_instances: PlanInstancesTable;
   sites: SitesTable;
+  service_facts: ServiceFactsTable;
 }

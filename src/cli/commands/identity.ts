@@ -17,6 +17,14 @@ export function registerIdentityCommands(program: Command, out: CliOutput): void
       const created = await withApp(command, (app) => app.identity.createUser(opts.account, opts.name));
       out.json({ userId: created.id, name: created.name, accountId: created.accountId });
     });
+  user
+    .command('list')
+    .description('the users of an account; prints {"users":[{"userId","name","accountId","createdAt"}]}')
+    .requiredOption('--account <id>', 'account id')
+    .action(async (opts: { account: string }, command: Command) => {
+      const users = await withApp(command, (app) => app.identity.listUsers(opts.account));
+      out.json({ users: users.map((u) => ({ userId: u.id, name: u.name, accountId: u.accountId, createdAt: isoSeconds(u.createdAt) })) });
+    });
 
   const policy = program.command('policy').description('manage IAM-style policies');
   policy

@@ -16,7 +16,7 @@ export function registerMasterKeyCommands(program: Command, out: CliOutput): voi
     .action(async (_opts: unknown, command: Command) => {
       const result = await withApp(command, async (app) => ({
         keyId: app.sealer.currentKeyId,
-        ...(await resealAll(app.database.db, app.sealer)),
+        ...(await resealAll(app.database.db, app.sealer, app.clock.now())),
       }));
       out.json(result);
     });

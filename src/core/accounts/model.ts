@@ -13,6 +13,21 @@ export interface AccessKey {
   createdAt: Date;
 }
 
+/** An `X-Auth-Token`: only its hash is stored; the id names it for listing and revocation. */
+export interface Token {
+  id: string;
+  accountId: string;
+  expiresAt: Date;
+  createdAt: Date;
+  revokedAt: Date | null;
+}
+
+/** What a token can do now: a revoked or expired token opens nothing. */
+export function tokenStatus(token: Token, now: Date): 'active' | 'revoked' | 'expired' {
+  if (token.revokedAt !== null) return 'revoked';
+  return token.expiresAt.getTime() <= now.getTime() ? 'expired' : 'active';
+}
+
 export interface Instance {
   id: string;
   accountId: string;

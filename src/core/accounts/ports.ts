@@ -1,21 +1,34 @@
-import type { AccessKey, Account, Instance } from './model.js';
+import type { AccessKey, Account, Instance, Token } from './model.js';
 
+/**
+ * Storage of accounts and credentials. Credential lookups read the database on every request (no
+ * cache): a key disabled or a token revoked by any process is refused by every other one at once.
+ */
 export interface AccountStore {
   insertAccount(account: Account): Promise<void>;
   findAccount(id: string): Promise<Account | undefined>;
   findAccountByProject(projectId: string): Promise<Account | undefined>;
+  listAccounts(): Promise<Account[]>;
 
   insertAccessKey(key: AccessKey, secretSealed: string): Promise<void>;
   findAccessKey(id: string): Promise<{ key: AccessKey; secretSealed: string; projectId: string } | undefined>;
+  listAccessKeys(accountId: string): Promise<AccessKey[]>;
+  /** False when no such key exists. */
+  setAccessKeyStatus(id: string, status: AccessKey['status']): Promise<boolean>;
+  /** False when no such key exists. */
+  deleteAccessKey(id: string): Promise<boolean>;
 
   /** Records a signature nonce; false when this key already used it and it has not expired. */
   rememberNonce(accessKeyId: string, nonce: string, expiresAt: Date): Promise<boolean>;
   /** Forgets nonces whose requests can no longer pass the date check. */
   purgeNonces(before: Date): Promise<number>;
 
-  insertToken(tokenHash: string, accountId: string, expiresAt: Date, createdAt: Date): Promise<void>;
-  /** The token's account (with its project) and expiry, in one lookup: this runs on every APIG request. */
-  findToken(tokenHash: string): Promise<{ accountId: string; projectId: string; expiresAt: Date } | undefined>;
+  insertToken(token: Token, tokenHash: string): Promise<void>;
+  /** The token and its account's project, in one lookup: this runs on every APIG request. */
+  findToken(tokenHash: string): Promise<{ token: Token; projectId: string } | undefined>;
+  listTokens(accountId: string): Promise<Token[]>;
+  /** Marks the token revoked at `at` unless it already is; the token as it now stands, or undefined when unknown. */
+  revokeToken(id: string, at: Date): Promise<Token | undefined>;
 
   insertInstance(instance: Instance): Promise<void>;
   findInstance(accountId: string, id: string): Promise<Instance | undefined>;

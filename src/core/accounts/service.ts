@@ -3,7 +3,7 @@ import type { Clock } from '../../kernel/clock.js';
 import { errors } from '../../kernel/errors.js';
 import type { IdGenerator } from '../../kernel/ids.js';
 import type { Sealer } from '../../kernel/sealer.js';
-import type { AccessKey, Account, Instance, Principal } from './model.js';
+import type { AccessKey, Account, Instance, Principal, Token } from './model.js';
 import type { AccountStore } from './ports.js';
 
 export interface AccountsDeps {
@@ -17,7 +17,8 @@ export interface AccountsDeps {
 
 const TOKEN_PREFIX = 'cpt_';
 const MAX_TOKEN_TTL_MS = 365 * 86_400_000;
-const NONCE_PURGE_EVERY = 500;
+/** Expired nonces are deleted at most this often (clock time), by whichever request comes next. */
+const NONCE_PURGE_INTERVAL_MS = 60_000;
 
 function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
@@ -30,7 +31,7 @@ export function secretContext(accessKeyId: string): string {
 
 /** Accounts, their credentials and gateway instances: the operator's side of tenancy. */
 export class AccountsService {
-  private noncesSincePurge = 0;
+  private nextNoncePurge = 0;
 
   constructor(private readonly deps: AccountsDeps) {}
 
@@ -45,6 +46,10 @@ export class AccountsService {
     };
     await this.deps.store.insertAccount(account);
     return account;
+  }
+
+  listAccounts(): Promise<Account[]> {
+    return this.deps.store.listAccounts();
   }
 
   async requireAccount(id: string): Promise<Account> {
@@ -69,6 +74,20 @@ export class AccountsService {
     return { key, secret };
   }
 
+  async listAccessKeys(accountId: string): Promise<AccessKey[]> {
+    await this.requireAccount(accountId);
+    return this.deps.store.listAccessKeys(accountId);
+  }
+
+  /** Disabling takes effect on the next request to any server sharing the database: nothing caches keys. */
+  async setAccessKeyStatus(id: string, status: AccessKey['status']): Promise<void> {
+    if (!(await this.deps.store.setAccessKeyStatus(id, status))) throw errors.accessKeyNotFound(id);
+  }
+
+  async deleteAccessKey(id: string): Promise<void> {
+    if (!(await this.deps.store.deleteAccessKey(id))) throw errors.accessKeyNotFound(id);
+  }
+
   /** The key, its secret (for signature checks) and who it speaks for; undefined when unknown or disabled. */
   async accessKeyWithSecret(id: string): Promise<{ key: AccessKey; secret: string; principal: Principal } | undefined> {
     const found = await this.deps.store.findAccessKey(id);
@@ -85,36 +104,56 @@ export class AccountsService {
    * Stored in the database, so every server process sharing it sees every nonce.
    */
   async useNonce(accessKeyId: string, nonce: string, expiresAt: Date): Promise<void> {
-    if (++this.noncesSincePurge >= NONCE_PURGE_EVERY) {
-      this.noncesSincePurge = 0;
-      await this.deps.store.purgeNonces(this.deps.clock.now());
+    const now = this.deps.clock.now();
+    if (now.getTime() >= this.nextNoncePurge) {
+      // By clock time, not by count: a quiet server forgets old nonces too.
+      this.nextNoncePurge = now.getTime() + NONCE_PURGE_INTERVAL_MS;
+      await this.deps.store.purgeNonces(now);
     }
     if (!(await this.deps.store.rememberNonce(accessKeyId, nonce, expiresAt))) throw errors.nonceReused();
   }
 
-  async createToken(accountId: string, ttlMs: number): Promise<{ token: string; expiresAt: Date }> {
+  /** A new token: its value is returned once (only its hash is kept), its id names it from then on. */
+  async createToken(accountId: string, ttlMs: number): Promise<{ token: string; record: Token }> {
     if (!Number.isFinite(ttlMs) || ttlMs <= 0 || ttlMs > MAX_TOKEN_TTL_MS) {
       throw errors.invalidParameter('ttl', 'must be a duration between 1s and 365d');
     }
     await this.requireAccount(accountId);
     const now = this.deps.clock.now();
     const token = `${TOKEN_PREFIX}${this.deps.ids.secret(32)}`;
-    const expiresAt = new Date(now.getTime() + ttlMs);
-    await this.deps.store.insertToken(hashToken(token), accountId, expiresAt, now);
-    return { token, expiresAt };
+    const record: Token = {
+      id: `tok-${this.deps.ids.hex32().slice(0, 20)}`,
+      accountId,
+      expiresAt: new Date(now.getTime() + ttlMs),
+      createdAt: now,
+      revokedAt: null,
+    };
+    await this.deps.store.insertToken(record, hashToken(token));
+    return { token, record };
+  }
+
+  async listTokens(accountId: string): Promise<Token[]> {
+    await this.requireAccount(accountId);
+    return this.deps.store.listTokens(accountId);
+  }
+
+  /** Revoking twice is harmless and keeps the first revocation time. */
+  async revokeToken(id: string): Promise<Token> {
+    const token = await this.deps.store.revokeToken(id, this.deps.clock.now());
+    if (!token) throw errors.tokenNotFound(id);
+    return token;
   }
 
   /** Resolves an `X-Auth-Token`; only its SHA-256 is stored, so a database leak yields no tokens. */
   async authenticateToken(token: string | undefined): Promise<Principal> {
     if (!token) throw errors.credentialsMissing();
     const found = await this.deps.store.findToken(hashToken(token));
-    if (!found) {
-      throw errors.credentialsInvalid('token is not valid');
-    }
-    if (found.expiresAt.getTime() <= this.deps.clock.now().getTime()) {
+    if (!found) throw errors.credentialsInvalid('token is not valid');
+    if (found.token.revokedAt !== null) throw errors.credentialsInvalid('token has been revoked');
+    if (found.token.expiresAt.getTime() <= this.deps.clock.now().getTime()) {
       throw errors.credentialsInvalid('token has expired');
     }
-    return { accountId: found.accountId, projectId: found.projectId, userId: null, via: 'token' };
+    return { accountId: found.token.accountId, projectId: found.projectId, userId: null, via: 'token' };
   }
 
   async createInstance(accountId: string, name: string): Promise<Instance> {

@@ -4,6 +4,7 @@ export interface IdentityStore {
   /** Throws NameInUse when the account already has a user of that name. */
   insertUser(user: User): Promise<void>;
   findUser(accountId: string, id: string): Promise<User | undefined>;
+  listUsers(accountId: string): Promise<User[]>;
   /** Throws NameInUse when the account already has a policy of that name. */
   insertPolicy(policy: Policy): Promise<void>;
   findPolicy(accountId: string, id: string): Promise<Policy | undefined>;

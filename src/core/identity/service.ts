@@ -32,6 +32,11 @@ export class IdentityService {
     return user;
   }
 
+  async listUsers(accountId: string): Promise<User[]> {
+    await this.deps.requireAccount(accountId);
+    return this.deps.store.listUsers(accountId);
+  }
+
   async requireUser(accountId: string, id: string): Promise<User> {
     const user = await this.deps.store.findUser(accountId, id);
     if (!user) throw errors.userNotFound(id);

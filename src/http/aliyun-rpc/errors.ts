@@ -43,6 +43,9 @@ const MAP: Record<ErrorCode, Entry> = {
   'request.body_too_large': [413, 'RequestTooLarge', detail],
   'request.not_found': [404, 'InvalidAction.NotFound', 'Specified api is not found, please check your url and method.'],
   'account.not_found': [403, 'Unauthorized.InvalidToken', 'Token authentication failed.'],
+  // Operator (CLI) codes: no RPC action raises them, but the map stays total.
+  'access_key.not_found': [404, 'EntityNotExist.AccessKey', detail],
+  'token.not_found': [404, 'EntityNotExist.Token', detail],
   'user.not_found': [404, 'EntityNotExist.User', detail],
   'user.name_taken': [409, 'EntityAlreadyExists.User', detail],
   'policy.not_found': [404, 'EntityNotExist.Policy', detail],

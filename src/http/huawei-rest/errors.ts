@@ -78,6 +78,8 @@ const MAP: Record<ErrorCode, Entry> = {
   // Codes of the RPC dialect's operations; APIG routes never raise them, but the map stays total.
   'auth.signature_stale': [401, 'APIG.1002', 'Incorrect token or token resolution failed'],
   'auth.nonce_reused': [401, 'APIG.1002', 'Incorrect token or token resolution failed'],
+  'access_key.not_found': [404, 'APIG.3001', (e) => e.message],
+  'token.not_found': [404, 'APIG.3001', (e) => e.message],
   'user.not_found': [404, 'APIG.3001', (e) => e.message],
   'user.name_taken': [409, 'APIG.3001', (e) => e.message],
   'policy.not_found': [404, 'APIG.3001', (e) => e.message],

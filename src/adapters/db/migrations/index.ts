@@ -2,12 +2,14 @@ import type { Migration, MigrationProvider } from 'kysely';
 import * as foundation from './001-foundation.js';
 import * as identitySites from './002-identity-sites.js';
 import * as siteOwnership from './003-site-ownership.js';
+import * as credentials from './004-credentials.js';
 
 /** Versioned migrations, applied in name order at start-up on both engines. */
 const migrations: Record<string, Migration> = {
   '001-foundation': foundation,
   '002-identity-sites': identitySites,
   '003-site-ownership': siteOwnership,
+  '004-credentials': credentials,
 };
 
 export const migrationProvider: MigrationProvider = {
