@@ -53,7 +53,7 @@ for (const engine of ENGINES) {
         assert.equal(events.length, 1, `${action}: one event for the request`);
         assert.deepEqual(
           { action: events[0]!.action, resource: events[0]!.resource, outcome: events[0]!.outcome, actor: events[0]!.actor },
-          { action, resource, outcome: 'success', actor: 'token' },
+          { action, resource, outcome: 'success', actor: `token:${alice.tokenId}` },
         );
       }
     });

@@ -68,8 +68,9 @@ export async function tenant(service: TestService, name = 'tenant'): Promise<{
   accountId: string;
   projectId: string;
   token: string;
+  tokenId: string;
 }> {
   const account = await service.app.accounts.createAccount(name);
-  const { token } = await service.app.accounts.createToken(account.id, 3_600_000);
-  return { accountId: account.id, projectId: account.projectId, token };
+  const { token, record } = await service.app.accounts.createToken(account.id, 3_600_000);
+  return { accountId: account.id, projectId: account.projectId, token, tokenId: record.id };
 }

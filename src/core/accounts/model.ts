@@ -40,6 +40,6 @@ export interface Principal {
   accountId: string;
   projectId: string;
   userId: string | null;
-  /** The credential that proved it (access key id, or `token`), for audit. */
+  /** The credential that proved it (access key id, or `token:<token id>`), for audit. */
   via: string;
 }

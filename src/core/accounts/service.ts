@@ -153,7 +153,7 @@ export class AccountsService {
     if (found.token.expiresAt.getTime() <= this.deps.clock.now().getTime()) {
       throw errors.credentialsInvalid('token has expired');
     }
-    return { accountId: found.token.accountId, projectId: found.projectId, userId: null, via: 'token' };
+    return { accountId: found.token.accountId, projectId: found.projectId, userId: null, via: `token:${found.token.id}` };
   }
 
   async createInstance(accountId: string, name: string): Promise<Instance> {

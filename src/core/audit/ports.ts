@@ -59,5 +59,5 @@ export class AuditStamp {
 /** How the audit log names whoever proved a principal: its user, else its access key or token. */
 export function actorOf(principal: { userId: string | null; via: string }): string {
   if (principal.userId !== null) return `user:${principal.userId}`;
-  return principal.via.startsWith('token') ? principal.via : `key:${principal.via}`;
+  return principal.via.startsWith('token:') ? principal.via : `key:${principal.via}`;
 }
