@@ -8,7 +8,7 @@
 import { X509Certificate } from 'node:crypto';
 import { ctx, DerReader, TAG, toBigInt } from './der.js';
 import { PkiError, wrapPki } from './errors.js';
-import { readExtensions } from './extensions.js';
+import { readExtensions, type ExtensionInternals } from './extensions.js';
 import { nameAttributes, nameToText, readName, type ParsedName } from './names.js';
 import type { IssuerCache } from './issuer-cache.js';
 import { decodeBlock, encodePem, explainNonPem, findPemBlocks, normaliseInput } from './pem.js';
@@ -27,6 +27,8 @@ export interface CertificateInternals {
   subject: ParsedName;
   issuer: ParsedName;
   key: PublicKeyMaterial;
+  /** The subjectKeyIdentifier extension's value, when present. */
+  subjectKeyId?: Buffer;
 }
 
 /**
@@ -130,6 +132,7 @@ function readCertificate(der: Buffer): { cert: ParsedCertificate; inner: Inner }
   };
   const algorithmsAgree = c.raw(algTlv).equals(tbs.signatureAlgorithmDer);
   const inner: Inner = { tbs: c.raw(tbsTlv), signature, algorithmsAgree, subject: tbs.subject, issuer: tbs.issuer, key: tbs.key };
+  if (tbs.subjectKeyId) inner.subjectKeyId = tbs.subjectKeyId;
   return { cert, inner };
 }
 
@@ -151,7 +154,8 @@ function readTbs(t: DerReader) {
   t.optional(ctx(2, false)); // subjectUniqueID
   const extTlv = t.optional(ctx(3, true));
   t.finish('TBSCertificate');
-  const ext = readExtensions(extTlv ? t.inside(extTlv) : undefined);
+  const extInternals: ExtensionInternals = {};
+  const ext = readExtensions(extTlv ? t.inside(extTlv) : undefined, extInternals);
   const subjectAttrs = nameAttributes(subject);
   const fields: TbsFields = {
     subject: subjectAttrs,
@@ -166,7 +170,7 @@ function readTbs(t: DerReader) {
     version: v + 1,
     publicKey: spki.info,
   };
-  return { fields, subject, issuer, key: spki.material, signatureAlgorithmDer };
+  return { fields, subject, issuer, key: spki.material, signatureAlgorithmDer, subjectKeyId: extInternals.subjectKeyId };
 }
 
 function readVersion(r: DerReader): number {
