@@ -10,3 +10,44 @@ export { privateKeyMatches } from './key-match.js';
 export { checkChainOrder, verifiesWith } from './chain.js';
 export { SM2_DEFAULT_USER_ID } from './sm2.js';
 export { IssuerCache } from './issuer-cache.js';
+export {
+  derBitString,
+  derBoolean,
+  derConstructed,
+  derEnumerated,
+  derExplicit,
+  derGeneralizedTime,
+  derIa5String,
+  derImplicit,
+  derInteger,
+  derLength,
+  derNamedBits,
+  derNull,
+  derOctetString,
+  derOid,
+  derPrintableString,
+  derSequence,
+  derSetOf,
+  derTime,
+  derTlv,
+  derUtcTime,
+  derUtf8String,
+} from './der-writer.js';
+export { encodeName, type NameInput } from './name-writer.js';
+export {
+  issuerFromCertificate,
+  issuerFromKey,
+  signatureScheme,
+  subjectKeyId,
+  type SignatureName,
+  type SignatureScheme,
+  type SigningIssuer,
+} from './signer.js';
+export {
+  buildCertificate,
+  CertificateTemplate,
+  newSerial,
+  type BuiltCertificate,
+  type CertificateFields,
+  type CertificateProfile,
+} from './certificate-builder.js';
