@@ -76,7 +76,8 @@ function formatIp(r: DerReader, v: Buffer): string {
   return groups.join(':');
 }
 
-function readBasicConstraints(r: DerReader): boolean {
+/** The cA flag of a basicConstraints extnValue. */
+export function readBasicConstraints(r: DerReader): boolean {
   const seq = r.enter(TAG.SEQUENCE, 'BasicConstraints');
   r.finish('basicConstraints');
   const ca = seq.optional(TAG.BOOLEAN);

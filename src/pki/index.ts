@@ -51,3 +51,5 @@ export {
   type CertificateFields,
   type CertificateProfile,
 } from './certificate-builder.js';
+export { parseCsr, type CsrPolicy, type ParsedCsr, type RequestedExtensions } from './csr.js';
+export type { ParsedName, NameAttribute } from './names.js';

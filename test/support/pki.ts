@@ -64,7 +64,7 @@ export function asn1Generate(config: string): Buffer {
 }
 
 export interface TestKey {
-  alg: TestKeyAlg | 'rsa1024' | 'rsa8192' | 'secp256k1' | 'p521' | 'ed25519';
+  alg: TestKeyAlg | 'rsa1024' | 'rsa4096' | 'secp256k1' | 'p521' | 'ed25519';
   privateKey: KeyObject;
   /** PKCS#8 PEM, for openssl. */
   pem: string;
@@ -95,8 +95,8 @@ function generate(alg: TestKey['alg']): { privateKey: KeyObject; publicKey: KeyO
       return generateKeyPairSync('rsa', { modulusLength: 2048 });
     case 'rsa1024':
       return generateKeyPairSync('rsa', { modulusLength: 1024 });
-    case 'rsa8192':
-      return generateKeyPairSync('rsa', { modulusLength: 8192 });
+    case 'rsa4096':
+      return generateKeyPairSync('rsa', { modulusLength: 4096 });
     case 'ed25519':
       return generateKeyPairSync('ed25519');
     default: {
