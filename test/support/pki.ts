@@ -177,3 +177,39 @@ export function pemToDer(pem: string, kind: 'x509' | 'req'): Buffer {
   execFileSync('openssl', [kind, '-in', scratch('pem', pem), '-outform', 'DER', '-out', out], { cwd: dir(), stdio: 'pipe' });
   return readFileSync(out);
 }
+
+export interface OpensslExtension {
+  critical: boolean;
+  /** The value lines as openssl prints them, trimmed, joined by '\n'. */
+  value: string;
+}
+
+/** The "X509v3 extensions" of `openssl x509 -text` (or a CRL's "CRL extensions"), by the name openssl shows. */
+export function opensslExtensions(text: string, section = 'X509v3 extensions:'): Map<string, OpensslExtension> {
+  const lines = text.split('\n');
+  const start = lines.findIndex((l) => l.trim() === section);
+  const out = new Map<string, OpensslExtension>();
+  if (start < 0) return out;
+  const headerIndent = lines[start + 1]!.search(/\S/);
+  let current: { name: string; critical: boolean; value: string[] } | undefined;
+  const flush = () => current && out.set(current.name, { critical: current.critical, value: current.value.join('\n') });
+  for (const line of lines.slice(start + 1)) {
+    const indent = line.search(/\S/);
+    if (indent < headerIndent) break;
+    if (indent === headerIndent) {
+      flush();
+      const m = /^\s*(.*?):\s*(critical)?\s*$/.exec(line)!;
+      current = { name: m[1]!, critical: m[2] === 'critical', value: [] };
+    } else current?.value.push(line.trim());
+  }
+  flush();
+  return out;
+}
+
+/** `openssl x509 -ocspid`: SHA-1 of the public key bits, as openssl computes it (upper-case hex). */
+export function opensslKeyHash(certPath: string): string {
+  return /Public key OCSP hash: ([0-9A-F]+)/.exec(opensslOk(['x509', '-in', certPath, '-noout', '-ocspid']))![1]!;
+}
+
+/** Colon-separated upper-case hex, the way openssl prints key identifiers. */
+export const colonHex = (hex: string): string => hex.toUpperCase().match(/../g)!.join(':');
