@@ -53,3 +53,4 @@ export {
 } from './certificate-builder.js';
 export { parseCsr, type CsrPolicy, type ParsedCsr, type RequestedExtensions } from './csr.js';
 export type { ParsedName, NameAttribute } from './names.js';
+export { buildCrl, REVOCATION_REASONS, type BuiltCrl, type CrlInput, type RevocationReason, type RevokedEntry } from './crl.js';
