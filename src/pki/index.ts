@@ -54,3 +54,22 @@ export {
 export { parseCsr, type CsrPolicy, type ParsedCsr, type RequestedExtensions } from './csr.js';
 export type { ParsedName, NameAttribute } from './names.js';
 export { buildCrl, REVOCATION_REASONS, type BuiltCrl, type CrlInput, type RevocationReason, type RevokedEntry } from './crl.js';
+export {
+  certIdMatchesIssuer,
+  ocspIssuerHashes,
+  parseOcspRequest,
+  type OcspCertId,
+  type OcspHash,
+  type OcspIssuerHashes,
+  type OcspRequest,
+  type OcspRequestLimits,
+} from './ocsp.js';
+export {
+  buildOcspResponse,
+  OCSP_ERROR_STATUS,
+  ocspErrorResponse,
+  type OcspCertStatus,
+  type OcspErrorStatus,
+  type OcspResponseInput,
+  type OcspSingleResponse,
+} from './ocsp-response.js';
