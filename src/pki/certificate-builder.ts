@@ -7,11 +7,12 @@
  * Extensions come from the profile and nothing else: a CSR's requested
  * extensions never reach this module.
  */
-import { createHash, randomFillSync } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { DerReader, TAG } from './der.js';
-import { derConstructed, derExplicit, derInteger, derSequence, derTime, derTlv, integerContent } from './der-writer.js';
+import { derConstructed, derExplicit, derInteger, derSequence, derTime } from './der-writer.js';
 import { PkiError } from './errors.js';
 import {
+  type KeyUsageName,
   authorityKeyIdentifier,
   basicConstraints,
   crlDistributionPoint,
@@ -27,6 +28,7 @@ import { encodeName, type NameInput } from './name-writer.js';
 import { OID } from './oids.js';
 import { encodePem } from './pem.js';
 import { publicKeyBits, signStructure, type SigningIssuer } from './signer.js';
+import { serialNumber } from './serial.js';
 import { readSpki } from './spki.js';
 
 /**
@@ -56,83 +58,97 @@ export interface BuiltCertificate {
   pem: string;
 }
 
-/** RFC 5280 §4.1.2.2: at most 20 octets. */
-const MAX_SERIAL_OCTETS = 20;
-
 const VERSION_3 = derExplicit(0, derInteger(2));
 
-/**
- * 128 bits from the CSPRNG with the top two bits fixed to 01: positive, DER-minimal
- * and always 16 octets (32 hex digits), with 126 random bits (CA/B Forum asks ≥ 64).
- */
-export function newSerial(): Buffer {
-  const serial = Buffer.allocUnsafe(16);
-  takeRandom(serial);
-  serial[0] = (serial[0]! & 0x3f) | 0x40;
-  return serial;
+type Extension = readonly [oid: string, der: Buffer];
+
+/** What a profile writes, in output order around the per-certificate keyUsage and subjectKeyIdentifier. */
+interface ProfileSpec {
+  ca: boolean;
+  rsaUsage: KeyUsageName[];
+  ecUsage: KeyUsageName[];
+  beforeKeyId: Extension[];
+  afterKeyId: Extension[];
 }
 
-/**
- * randomBytes(16) per certificate cost ≈ 8 % of issuing one (a call into
- * OpenSSL's DRBG each time), so bytes are drawn 4 KiB at a time, as node's
- * randomUUID() does. Each byte is handed out once, then the pool is refilled.
- */
-const pool = Buffer.alloc(4096);
-let poolOffset = pool.length;
-
-function takeRandom(out: Buffer): void {
-  if (poolOffset + out.length > pool.length) {
-    randomFillSync(pool);
-    poolOffset = 0;
+function profileSpec(profile: CertificateProfile, issuer: SigningIssuer): ProfileSpec {
+  const aki: Extension = [OID.authorityKeyIdentifier, authorityKeyIdentifier(issuer.keyId)];
+  switch (profile.kind) {
+    case 'clientAuth':
+      return {
+        ca: false,
+        // keyEncipherment only where it can apply: RSA key transport; an EC key cannot encipher.
+        rsaUsage: ['digitalSignature', 'keyEncipherment'],
+        ecUsage: ['digitalSignature'],
+        beforeKeyId: [[OID.extKeyUsage, extendedKeyUsage([OID.kpClientAuth])]],
+        afterKeyId: [aki, [OID.cRLDistributionPoints, crlDistributionPoint(profile.crlUrl)], [OID.authorityInfoAccess, ocspAccess(profile.ocspUrl)]],
+      };
+    case 'ocspResponder':
+      return {
+        ca: false,
+        rsaUsage: ['digitalSignature'],
+        ecUsage: ['digitalSignature'],
+        beforeKeyId: [[OID.extKeyUsage, extendedKeyUsage([OID.kpOcspSigning])], [OID.ocspNoCheck, ocspNoCheck()]],
+        afterKeyId: [aki],
+      };
+    case 'clientCa':
+      // digitalSignature lets the CA sign OCSP responses itself.
+      return { ca: true, rsaUsage: ['digitalSignature', 'keyCertSign', 'cRLSign'], ecUsage: ['digitalSignature', 'keyCertSign', 'cRLSign'], beforeKeyId: [], afterKeyId: [] };
+    default:
+      throw new PkiError('build.invalid', `unknown certificate profile "${(profile as { kind: string }).kind}"`);
   }
-  pool.copy(out, 0, poolOffset, poolOffset + out.length);
-  pool.fill(0, poolOffset, poolOffset + out.length);
-  poolOffset += out.length;
+}
+
+/** What every certificate of a template must show: checkIssuedCertificate compares against it. */
+export interface ProfileExpectations {
+  isCA: boolean;
+  /** Extension OIDs in certificate order. */
+  extensionOids: readonly string[];
+  /** keyUsage bit names for an RSA subject key and for an EC one. */
+  keyUsage: { rsa: readonly KeyUsageName[]; ec: readonly KeyUsageName[] };
+}
+
+/** The subject side of one certificate, resolved from CertificateFields. */
+export interface ResolvedSubject {
+  subject: Buffer;
+  spki: Buffer;
+  rsa: boolean;
 }
 
 export class CertificateTemplate {
-  /**
-   * Extensions that do not depend on the subject, encoded once. Output order:
-   * basicConstraints, keyUsage (by key type), beforeKeyId…, subjectKeyIdentifier, afterKeyId….
-   */
+  readonly expected: ProfileExpectations;
+  /** Encoded once per template; only keyUsage (by key type) and subjectKeyIdentifier vary. */
   private readonly basicConstraints: Buffer;
-  private readonly beforeKeyId: Buffer[];
-  private readonly afterKeyId: Buffer[];
   private readonly rsaKeyUsage: Buffer;
   private readonly ecKeyUsage: Buffer;
+  private readonly beforeKeyId: Buffer[];
+  private readonly afterKeyId: Buffer[];
 
   constructor(
     readonly issuer: SigningIssuer,
     readonly profile: CertificateProfile,
   ) {
-    const aki = authorityKeyIdentifier(issuer.keyId);
-    switch (profile.kind) {
-      case 'clientAuth':
-        this.basicConstraints = basicConstraints(false);
-        // keyEncipherment only where it can apply: RSA key transport; an EC key cannot encipher.
-        this.rsaKeyUsage = keyUsage(['digitalSignature', 'keyEncipherment']);
-        this.ecKeyUsage = keyUsage(['digitalSignature']);
-        this.beforeKeyId = [extendedKeyUsage([OID.kpClientAuth])];
-        this.afterKeyId = [aki, crlDistributionPoint(profile.crlUrl), ocspAccess(profile.ocspUrl)];
-        break;
-      case 'ocspResponder':
-        this.basicConstraints = basicConstraints(false);
-        this.rsaKeyUsage = this.ecKeyUsage = keyUsage(['digitalSignature']);
-        this.beforeKeyId = [extendedKeyUsage([OID.kpOcspSigning]), ocspNoCheck()];
-        this.afterKeyId = [aki];
-        break;
-      case 'clientCa':
-        this.basicConstraints = basicConstraints(true, 0);
-        // digitalSignature lets the CA sign OCSP responses itself.
-        this.rsaKeyUsage = this.ecKeyUsage = keyUsage(['digitalSignature', 'keyCertSign', 'cRLSign']);
-        this.beforeKeyId = [];
-        this.afterKeyId = [];
-        break;
-    }
+    const spec = profileSpec(profile, issuer);
+    this.basicConstraints = spec.ca ? basicConstraints(true, 0) : basicConstraints(false);
+    this.rsaKeyUsage = keyUsage(spec.rsaUsage);
+    this.ecKeyUsage = keyUsage(spec.ecUsage);
+    this.beforeKeyId = spec.beforeKeyId.map(([, der]) => der);
+    this.afterKeyId = spec.afterKeyId.map(([, der]) => der);
+    this.expected = {
+      isCA: spec.ca,
+      extensionOids: [
+        OID.basicConstraints,
+        OID.keyUsage,
+        ...spec.beforeKeyId.map(([oid]) => oid),
+        OID.subjectKeyIdentifier,
+        ...spec.afterKeyId.map(([oid]) => oid),
+      ],
+      keyUsage: { rsa: spec.rsaUsage, ec: spec.ecUsage },
+    };
   }
 
   build(fields: CertificateFields): BuiltCertificate {
-    const { subject, spki, rsa } = this.subjectParts(fields);
+    const { subject, spki, rsa } = this.resolve(fields);
     const [notBefore, notAfter] = validity(fields.notBefore, fields.notAfter);
     const keyId = createHash('sha1').update(publicKeyBits(spki)).digest();
     const extensions = [
@@ -156,7 +172,8 @@ export class CertificateTemplate {
     return { der, pem: encodePem('CERTIFICATE', der) };
   }
 
-  private subjectParts(fields: CertificateFields): { subject: Buffer; spki: Buffer; rsa: boolean } {
+  /** Subject Name DER and key of a certificate from `fields`, checked (the clientCa ones are the issuer's). */
+  resolve(fields: CertificateFields): ResolvedSubject {
     if (this.profile.kind === 'clientCa') {
       // A root is its own issuer: anything else passed in would make it a different certificate.
       const subject = fields.subject === undefined ? this.issuer.name : nameDer(fields.subject);
@@ -197,14 +214,6 @@ function subjectKeyKind(spki: Buffer): 'RSA' | 'EC' {
   if (info.algorithm === 'RSA') return 'RSA';
   if (info.algorithm === 'EC') return 'EC';
   throw new PkiError('key.unsupported', `subject keys of type ${info.algorithm} are not supported (RSA or ECDSA)`);
-}
-
-/** The serial as an INTEGER: positive (a Buffer is a magnitude), not zero, at most 20 content octets. */
-export function serialNumber(serial: Buffer): Buffer {
-  const content = integerContent(serial);
-  if (content.length === 1 && content[0] === 0) fail('the serial number must not be zero');
-  if (content.length > MAX_SERIAL_OCTETS) fail(`the serial number is ${content.length} octets; at most ${MAX_SERIAL_OCTETS}`);
-  return derTlv(TAG.INTEGER, content);
 }
 
 function validity(notBefore: Date, notAfter: Date): [Buffer, Buffer] {

@@ -29,6 +29,8 @@ export interface CertificateInternals {
   key: PublicKeyMaterial;
   /** The subjectKeyIdentifier extension's value, when present. */
   subjectKeyId?: Buffer;
+  /** The extensions' OIDs in certificate order. */
+  extensionOids: string[];
 }
 
 /**
@@ -105,9 +107,15 @@ export function isExpired(cert: ParsedCertificate, now: Date): boolean {
   return now.getTime() > cert.notAfter.getTime();
 }
 
-type Inner = Omit<CertificateInternals, 'x509'>;
+export type CertificateStructure = Omit<CertificateInternals, 'x509'>;
+type Inner = CertificateStructure;
 
-function readCertificate(der: Buffer): { cert: ParsedCertificate; inner: Inner } {
+/**
+ * The strict DER walk alone, without node's X509Certificate (≈ 250 µs) and so
+ * without fingerprintSha256 (left ''): for checking a certificate this process
+ * just built, where the cost of a full parse would exceed that of signing.
+ */
+export function readCertificate(der: Buffer): { cert: ParsedCertificate; inner: CertificateStructure } {
   const top = new DerReader(der, 'certificate.invalid');
   const certTlv = top.expect(TAG.SEQUENCE, 'Certificate');
   top.finish('certificate (trailing bytes after the certificate)');
@@ -131,7 +139,15 @@ function readCertificate(der: Buffer): { cert: ParsedCertificate; inner: Inner }
     fingerprintSha256: '',
   };
   const algorithmsAgree = c.raw(algTlv).equals(tbs.signatureAlgorithmDer);
-  const inner: Inner = { tbs: c.raw(tbsTlv), signature, algorithmsAgree, subject: tbs.subject, issuer: tbs.issuer, key: tbs.key };
+  const inner: Inner = {
+    tbs: c.raw(tbsTlv),
+    signature,
+    algorithmsAgree,
+    subject: tbs.subject,
+    issuer: tbs.issuer,
+    key: tbs.key,
+    extensionOids: tbs.extensionOids,
+  };
   if (tbs.subjectKeyId) inner.subjectKeyId = tbs.subjectKeyId;
   return { cert, inner };
 }
@@ -170,7 +186,8 @@ function readTbs(t: DerReader) {
     version: v + 1,
     publicKey: spki.info,
   };
-  return { fields, subject, issuer, key: spki.material, signatureAlgorithmDer, subjectKeyId: extInternals.subjectKeyId };
+  const extensionOids = extInternals.oids ?? [];
+  return { fields, subject, issuer, key: spki.material, signatureAlgorithmDer, subjectKeyId: extInternals.subjectKeyId, extensionOids };
 }
 
 function readVersion(r: DerReader): number {

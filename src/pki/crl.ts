@@ -4,12 +4,12 @@
  * use to order CRLs and to find the key that signed them. Signed like the
  * CA's certificates.
  */
-import { serialNumber } from './certificate-builder.js';
 import { TAG } from './der.js';
 import { derConstructed, derInteger, derSequence, derTime, integerContent } from './der-writer.js';
 import { PkiError } from './errors.js';
 import { authorityKeyIdentifier, crlNumber, reasonCode } from './extension-writer.js';
 import { encodePem } from './pem.js';
+import { serialNumber } from './serial.js';
 import { signStructure, type SigningIssuer } from './signer.js';
 
 /** RFC 5280 §5.3.1 CRLReason values; removeFromCRL (8) belongs to delta CRLs, which certplane does not issue. */

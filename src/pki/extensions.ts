@@ -14,6 +14,8 @@ export interface ExtensionFields {
 /** Fields kept off ParsedCertificate but needed by the toolkit (an issuer's key id for what it signs). */
 export interface ExtensionInternals {
   subjectKeyId?: Buffer;
+  /** Every extension's OID, in certificate order. */
+  oids?: string[];
 }
 
 /**
@@ -40,6 +42,7 @@ export function readExtensions(r: DerReader | undefined, internals: ExtensionInt
     else if (oid === OID.keyUsage) out.keyUsage = readKeyUsage(body);
     else if (oid === OID.subjectKeyIdentifier) internals.subjectKeyId = readSubjectKeyId(body);
   }
+  internals.oids = [...seen];
   return out;
 }
 

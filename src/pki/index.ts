@@ -46,11 +46,14 @@ export {
 export {
   buildCertificate,
   CertificateTemplate,
-  newSerial,
   type BuiltCertificate,
   type CertificateFields,
   type CertificateProfile,
+  type ProfileExpectations,
+  type ResolvedSubject,
 } from './certificate-builder.js';
+export { checkIssuedCertificate } from './certificate-check.js';
+export { newSerial } from './serial.js';
 export { parseCsr, type CsrPolicy, type ParsedCsr, type RequestedExtensions } from './csr.js';
 export type { ParsedName, NameAttribute } from './names.js';
 export { buildCrl, REVOCATION_REASONS, type BuiltCrl, type CrlInput, type RevocationReason, type RevokedEntry } from './crl.js';

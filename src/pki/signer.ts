@@ -33,6 +33,8 @@ export interface SigningIssuer {
   /** The issuer's subjectKeyIdentifier: the authorityKeyIdentifier of what it signs. */
   readonly keyId: Buffer;
   readonly privateKey: KeyObject;
+  /** Its public half, for checking signatures just made. */
+  readonly publicKey: KeyObject;
   readonly scheme: SignatureScheme;
 }
 
@@ -82,9 +84,10 @@ export function publicKeyBits(spki: Buffer): Buffer {
 /** A new CA that has no certificate yet (its self-signed one is built from this). */
 export function issuerFromKey(privateKey: KeyObject, name: Buffer | NameInput): SigningIssuer {
   const scheme = signatureScheme(privateKey);
-  const spki = createPublicKey(privateKey).export({ type: 'spki', format: 'der' });
+  const publicKey = createPublicKey(privateKey);
+  const spki = publicKey.export({ type: 'spki', format: 'der' });
   const nameDer = Buffer.isBuffer(name) ? name : encodeName(name);
-  return { name: nameDer, spki, keyId: subjectKeyId(spki), privateKey, scheme };
+  return { name: nameDer, spki, keyId: subjectKeyId(spki), privateKey, publicKey, scheme };
 }
 
 /**
@@ -97,11 +100,11 @@ export function issuerFromCertificate(certificate: ParsedCertificate | string | 
   const scheme = signatureScheme(privateKey);
   const inner = certificateInternals(cert);
   const spki = cert.publicKey.spki;
-  const certKey = createPublicKey({ key: spki, format: 'der', type: 'spki' });
-  if (!certKey.equals(createPublicKey(privateKey))) {
+  const publicKey = createPublicKey({ key: spki, format: 'der', type: 'spki' });
+  if (!publicKey.equals(createPublicKey(privateKey))) {
     throw new PkiError('key.invalid', `the private key does not belong to the certificate "${cert.subjectText}"`);
   }
-  return { name: inner.subject.der, spki, keyId: inner.subjectKeyId ?? subjectKeyId(spki), privateKey, scheme };
+  return { name: inner.subject.der, spki, keyId: inner.subjectKeyId ?? subjectKeyId(spki), privateKey, publicKey, scheme };
 }
 
 /** SEQUENCE { tbs, signatureAlgorithm, BIT STRING signature }: Certificate, CertificateList and BasicOCSPResponse alike. */
