@@ -1,5 +1,6 @@
 /**
- * certplane PKI toolkit: pure X.509 / key parsing and checks. No I/O besides
+ * certplane PKI toolkit: pure X.509 / key parsing and checks, and the CA side
+ * (DER writing, CSRs, certificate profiles, CRLs, OCSP). No I/O besides
  * node:crypto; every failure is a PkiError with a stable `failure` code.
  */
 export { PkiError, isPkiError, type PkiFailure } from './errors.js';
