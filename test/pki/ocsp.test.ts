@@ -181,6 +181,17 @@ describe('buildOcspResponse, judged by openssl ocsp', () => {
     assert.match(forged.output, /Response Verify Failure/);
   });
 
+  it('refuses what it cannot answer', () => {
+    const ca = testCa('p256');
+    const certId = { der: Buffer.from('3000', 'hex') };
+    const refused = (fn: () => unknown, pattern: RegExp) =>
+      assert.throws(fn, (err: unknown) => err instanceof PkiError && err.failure === 'build.invalid' && pattern.test(err.message));
+    const now = new Date();
+    refused(() => buildOcspResponse({ responder: ca.issuer, producedAt: now, responses: [] }), /at least one CertID/);
+    refused(() => buildOcspResponse({ responder: ca.issuer, producedAt: now, responses: [{ certId, status: 'good', thisUpdate: now, nextUpdate: now }] }), /nextUpdate must be later/);
+    refused(() => ocspErrorResponse('successful' as OcspErrorStatus), /unknown OCSP response status/);
+  });
+
   it('error responses are unsigned statuses openssl names', () => {
     const names: Record<OcspErrorStatus, string> = {
       malformedRequest: 'malformedrequest (1)',
