@@ -8,7 +8,7 @@
 import { X509Certificate } from 'node:crypto';
 import { ctx, DerReader, TAG, toBigInt } from './der.js';
 import { PkiError, wrapPki } from './errors.js';
-import { readExtensions } from './extensions.js';
+import { readExtensions, type ExtensionInternals } from './extensions.js';
 import { nameAttributes, nameToText, readName, type ParsedName } from './names.js';
 import type { IssuerCache } from './issuer-cache.js';
 import { decodeBlock, encodePem, explainNonPem, findPemBlocks, normaliseInput } from './pem.js';
@@ -27,6 +27,10 @@ export interface CertificateInternals {
   subject: ParsedName;
   issuer: ParsedName;
   key: PublicKeyMaterial;
+  /** The subjectKeyIdentifier extension's value, when present. */
+  subjectKeyId?: Buffer;
+  /** The extensions' OIDs in certificate order. */
+  extensionOids: string[];
 }
 
 /**
@@ -103,9 +107,15 @@ export function isExpired(cert: ParsedCertificate, now: Date): boolean {
   return now.getTime() > cert.notAfter.getTime();
 }
 
-type Inner = Omit<CertificateInternals, 'x509'>;
+export type CertificateStructure = Omit<CertificateInternals, 'x509'>;
+type Inner = CertificateStructure;
 
-function readCertificate(der: Buffer): { cert: ParsedCertificate; inner: Inner } {
+/**
+ * The strict DER walk alone, without node's X509Certificate (≈ 250 µs) and so
+ * without fingerprintSha256 (left ''): for checking a certificate this process
+ * just built, where the cost of a full parse would exceed that of signing.
+ */
+export function readCertificate(der: Buffer): { cert: ParsedCertificate; inner: CertificateStructure } {
   const top = new DerReader(der, 'certificate.invalid');
   const certTlv = top.expect(TAG.SEQUENCE, 'Certificate');
   top.finish('certificate (trailing bytes after the certificate)');
@@ -129,7 +139,16 @@ function readCertificate(der: Buffer): { cert: ParsedCertificate; inner: Inner }
     fingerprintSha256: '',
   };
   const algorithmsAgree = c.raw(algTlv).equals(tbs.signatureAlgorithmDer);
-  const inner: Inner = { tbs: c.raw(tbsTlv), signature, algorithmsAgree, subject: tbs.subject, issuer: tbs.issuer, key: tbs.key };
+  const inner: Inner = {
+    tbs: c.raw(tbsTlv),
+    signature,
+    algorithmsAgree,
+    subject: tbs.subject,
+    issuer: tbs.issuer,
+    key: tbs.key,
+    extensionOids: tbs.extensionOids,
+  };
+  if (tbs.subjectKeyId) inner.subjectKeyId = tbs.subjectKeyId;
   return { cert, inner };
 }
 
@@ -151,7 +170,8 @@ function readTbs(t: DerReader) {
   t.optional(ctx(2, false)); // subjectUniqueID
   const extTlv = t.optional(ctx(3, true));
   t.finish('TBSCertificate');
-  const ext = readExtensions(extTlv ? t.inside(extTlv) : undefined);
+  const extInternals: ExtensionInternals = {};
+  const ext = readExtensions(extTlv ? t.inside(extTlv) : undefined, extInternals);
   const subjectAttrs = nameAttributes(subject);
   const fields: TbsFields = {
     subject: subjectAttrs,
@@ -166,7 +186,8 @@ function readTbs(t: DerReader) {
     version: v + 1,
     publicKey: spki.info,
   };
-  return { fields, subject, issuer, key: spki.material, signatureAlgorithmDer };
+  const extensionOids = extInternals.oids ?? [];
+  return { fields, subject, issuer, key: spki.material, signatureAlgorithmDer, subjectKeyId: extInternals.subjectKeyId, extensionOids };
 }
 
 function readVersion(r: DerReader): number {

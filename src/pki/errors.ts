@@ -10,7 +10,10 @@ export type PkiFailure =
   | 'key.invalid' // private key unparsable / garbage / inconsistent
   | 'key.encrypted' // ENCRYPTED PRIVATE KEY, or legacy "Proc-Type: 4,ENCRYPTED" PEM
   | 'key.unsupported' // parses, but an algorithm or curve we do not handle
-  | 'chain.order'; // cert[i] was not issued by cert[i+1]
+  | 'chain.order' // cert[i] was not issued by cert[i+1]
+  | 'csr.invalid' // a PKCS#10 request we refuse: not a CSR, bad signature, unsupported key, too large
+  | 'ocsp.invalid' // an OCSPRequest that does not parse or that we refuse (answer: malformedRequest)
+  | 'build.invalid'; // inputs a builder cannot encode (empty subject, zero serial, bad dates): a caller's bug
 
 export class PkiError extends Error {
   override readonly name = 'PkiError';

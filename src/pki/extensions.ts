@@ -11,8 +11,18 @@ export interface ExtensionFields {
   keyUsage: string[];
 }
 
-/** `r` reads the SEQUENCE OF Extension (inside the [3] wrapper), or is undefined for v1/v2 certs. */
-export function readExtensions(r: DerReader | undefined): ExtensionFields {
+/** Fields kept off ParsedCertificate but needed by the toolkit (an issuer's key id for what it signs). */
+export interface ExtensionInternals {
+  subjectKeyId?: Buffer;
+  /** Every extension's OID, in certificate order. */
+  oids?: string[];
+}
+
+/**
+ * `r` reads the SEQUENCE OF Extension (inside the [3] wrapper), or is undefined for v1/v2 certs.
+ * `internals` receives the fields that are not part of the public shape.
+ */
+export function readExtensions(r: DerReader | undefined, internals: ExtensionInternals = {}): ExtensionFields {
   const out: ExtensionFields = { dnsNames: [], ipAddresses: [], emailAddresses: [], uris: [], isCA: false, keyUsage: [] };
   if (!r) return out;
   const seen = new Set<string>();
@@ -30,7 +40,9 @@ export function readExtensions(r: DerReader | undefined): ExtensionFields {
     if (oid === OID.subjectAltName) readSubjectAltName(body, out);
     else if (oid === OID.basicConstraints) out.isCA = readBasicConstraints(body);
     else if (oid === OID.keyUsage) out.keyUsage = readKeyUsage(body);
+    else if (oid === OID.subjectKeyIdentifier) internals.subjectKeyId = readSubjectKeyId(body);
   }
+  internals.oids = [...seen];
   return out;
 }
 
@@ -67,7 +79,8 @@ function formatIp(r: DerReader, v: Buffer): string {
   return groups.join(':');
 }
 
-function readBasicConstraints(r: DerReader): boolean {
+/** The cA flag of a basicConstraints extnValue. */
+export function readBasicConstraints(r: DerReader): boolean {
   const seq = r.enter(TAG.SEQUENCE, 'BasicConstraints');
   r.finish('basicConstraints');
   const ca = seq.optional(TAG.BOOLEAN);
@@ -87,4 +100,10 @@ function readKeyUsage(r: DerReader): string[] {
     if (byte !== undefined && byte & (0x80 >> (bit & 7))) usages.push(name);
   });
   return usages;
+}
+
+function readSubjectKeyId(r: DerReader): Buffer {
+  const id = r.value(r.expect(TAG.OCTET_STRING, 'SubjectKeyIdentifier'));
+  r.finish('subjectKeyIdentifier');
+  return id;
 }

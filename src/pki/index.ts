@@ -1,5 +1,6 @@
 /**
- * certplane PKI toolkit: pure X.509 / key parsing and checks. No I/O besides
+ * certplane PKI toolkit: pure X.509 / key parsing and checks, and the CA side
+ * (DER writing, CSRs, certificate profiles, CRLs, OCSP). No I/O besides
  * node:crypto; every failure is a PkiError with a stable `failure` code.
  */
 export { PkiError, isPkiError, type PkiFailure } from './errors.js';
@@ -10,3 +11,69 @@ export { privateKeyMatches } from './key-match.js';
 export { checkChainOrder, verifiesWith } from './chain.js';
 export { SM2_DEFAULT_USER_ID } from './sm2.js';
 export { IssuerCache } from './issuer-cache.js';
+export {
+  derBitString,
+  derBoolean,
+  derConstructed,
+  derEnumerated,
+  derExplicit,
+  derGeneralizedTime,
+  derIa5String,
+  derImplicit,
+  derInteger,
+  derLength,
+  derNamedBits,
+  derNull,
+  derOctetString,
+  derOid,
+  derPrintableString,
+  derSequence,
+  derSetOf,
+  derTime,
+  derTlv,
+  derUtcTime,
+  derUtf8String,
+} from './der-writer.js';
+export { encodeName, type NameInput } from './name-writer.js';
+export {
+  issuerFromCertificate,
+  issuerFromKey,
+  signatureScheme,
+  subjectKeyId,
+  type SignatureName,
+  type SignatureScheme,
+  type SigningIssuer,
+} from './signer.js';
+export {
+  buildCertificate,
+  CertificateTemplate,
+  type BuiltCertificate,
+  type CertificateFields,
+  type CertificateProfile,
+  type ProfileExpectations,
+  type ResolvedSubject,
+} from './certificate-builder.js';
+export { checkIssuedCertificate } from './certificate-check.js';
+export { newSerial } from './serial.js';
+export { parseCsr, type CsrPolicy, type ParsedCsr, type RequestedExtensions } from './csr.js';
+export type { ParsedName, NameAttribute } from './names.js';
+export { buildCrl, REVOCATION_REASONS, type BuiltCrl, type CrlInput, type RevocationReason, type RevokedEntry } from './crl.js';
+export {
+  certIdMatchesIssuer,
+  ocspIssuerHashes,
+  parseOcspRequest,
+  type OcspCertId,
+  type OcspHash,
+  type OcspIssuerHashes,
+  type OcspRequest,
+  type OcspRequestLimits,
+} from './ocsp.js';
+export {
+  buildOcspResponse,
+  OCSP_ERROR_STATUS,
+  ocspErrorResponse,
+  type OcspCertStatus,
+  type OcspErrorStatus,
+  type OcspResponseInput,
+  type OcspSingleResponse,
+} from './ocsp-response.js';

@@ -19,20 +19,39 @@ export function signatureAlgorithmName(oid: string, params: DerReader): string {
 
 /** Mirrors Go: SHA-2 hash, MGF1 with the same hash, salt length = hash length, trailer 1. */
 function pssName(r: DerReader): string | undefined {
+  const p = readPssParams(r);
+  if (!p || p.mgfHash !== p.hash || p.trailer !== 1) return undefined;
+  const known = PSS_NAMES.get(p.hash);
+  return known && known.saltLength === p.saltLength ? known.name : undefined;
+}
+
+export interface PssParams {
+  hash: string;
+  mgfHash: string;
+  saltLength: number;
+  trailer: number;
+}
+
+/**
+ * RSASSA-PSS-params (RFC 4055 §3.1) after the algorithm OID. Undefined when the
+ * hash or MGF is left at its SHA-1 default, which nothing we accept uses.
+ */
+export function readPssParams(r: DerReader): PssParams | undefined {
   const p = r.enter(TAG.SEQUENCE, 'RSASSA-PSS-params');
   const hashTlv = p.optional(ctx(0, true));
-  if (!hashTlv) return undefined; // default SHA-1: Go has no name for it
+  if (!hashTlv) return undefined;
   const hash = hashOid(p.inside(hashTlv));
   const mgfTlv = p.optional(ctx(1, true));
   if (!mgfTlv) return undefined;
   const mgf = p.inside(mgfTlv).enter(TAG.SEQUENCE, 'MaskGenAlgorithm');
-  if (mgf.oid() !== OID.mgf1 || hashOid(mgf) !== hash) return undefined;
+  if (mgf.oid() !== OID.mgf1) return undefined;
+  const mgfHash = hashOid(mgf);
   const saltTlv = p.optional(ctx(2, true));
-  const salt = saltTlv ? p.inside(saltTlv).smallInt() : 20;
+  const saltLength = saltTlv ? p.inside(saltTlv).smallInt() : 20;
   const trailerTlv = p.optional(ctx(3, true));
-  if (trailerTlv && p.inside(trailerTlv).smallInt() !== 1) return undefined;
-  const known = PSS_NAMES.get(hash);
-  return known && known.saltLength === salt ? known.name : undefined;
+  const trailer = trailerTlv ? p.inside(trailerTlv).smallInt() : 1;
+  p.finish('RSASSA-PSS-params');
+  return { hash, mgfHash, saltLength, trailer };
 }
 
 /** AlgorithmIdentifier of a hash; its parameters must be absent or NULL. */

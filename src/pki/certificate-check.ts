@@ -1,0 +1,53 @@
+/**
+ * The check a CA makes before it releases what it signed: the certificate
+ * parses (the same strict DER reader parseCertificate uses), chains to its CA
+ * (issuer name, and the signature verifies with the CA's public key, which
+ * also catches a faulty signature), carries exactly the fields asked for, and
+ * matches its profile (extension list, basicConstraints, keyUsage, key id).
+ *
+ * node's X509Certificate is left out: its parse costs ≈ 250 µs, more than
+ * building and signing; this check costs about one signature verification.
+ */
+import { verify } from 'node:crypto';
+import { readCertificate } from './certificate.js';
+import type { CertificateFields, CertificateTemplate } from './certificate-builder.js';
+import { toBigInt } from './der.js';
+import { PkiError } from './errors.js';
+import { subjectKeyId } from './signer.js';
+
+function fail(what: string): never {
+  throw new PkiError('build.invalid', `the issued certificate fails its check: ${what}`);
+}
+
+const wholeSeconds = (d: Date): number => Math.floor(d.getTime() / 1000) * 1000;
+
+const sameList = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+
+/** Throws build.invalid naming the first thing wrong with `der`, as issued by `template` from `fields`. */
+export function checkIssuedCertificate(template: CertificateTemplate, der: Buffer, fields: CertificateFields): void {
+  let read: ReturnType<typeof readCertificate>;
+  try {
+    read = readCertificate(der);
+  } catch (err) {
+    return fail(`it does not parse (${err instanceof Error ? err.message : String(err)})`);
+  }
+  const { cert, inner } = read;
+  const { issuer, expected } = template;
+  const want = template.resolve(fields);
+
+  if (!inner.algorithmsAgree || cert.signatureAlgorithmOid !== issuer.scheme.oid) fail(`signature algorithm ${cert.signatureAlgorithm}, expected ${issuer.scheme.name}`);
+  if (!inner.issuer.der.equals(issuer.name)) fail(`issuer "${cert.issuerText}" is not the CA`);
+  if (!verify(issuer.scheme.hash, inner.tbs, issuer.publicKey, inner.signature)) fail('its signature does not verify with the CA key');
+
+  if (!sameList(inner.extensionOids, expected.extensionOids)) fail(`extensions ${inner.extensionOids.join(', ')}`);
+  if (cert.isCA !== expected.isCA) fail(`basicConstraints cA ${cert.isCA}`);
+  if (!sameList(cert.keyUsage, expected.keyUsage[want.rsa ? 'rsa' : 'ec'])) fail(`keyUsage ${cert.keyUsage.join(', ')}`);
+
+  if (cert.version !== 3) fail(`version ${cert.version}`);
+  if (BigInt('0x' + cert.serialNumber.hex) !== toBigInt(fields.serial)) fail(`serial ${cert.serialNumber.hex}`);
+  if (cert.notBefore.getTime() !== wholeSeconds(fields.notBefore)) fail(`notBefore ${cert.notBefore.toISOString()}`);
+  if (cert.notAfter.getTime() !== wholeSeconds(fields.notAfter)) fail(`notAfter ${cert.notAfter.toISOString()}`);
+  if (!inner.subject.der.equals(want.subject)) fail(`subject "${cert.subjectText}"`);
+  if (!cert.publicKey.spki.equals(want.spki)) fail('subject public key');
+  if (!inner.subjectKeyId?.equals(subjectKeyId(want.spki))) fail('subjectKeyIdentifier');
+}
