@@ -69,7 +69,13 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     userExists: async (accountId, userId) => (await identityStore.findUser(accountId, userId)) !== undefined,
   });
   const requireAccount = (accountId: string) => accounts.requireAccount(accountId);
-  const identity = new IdentityService({ store: identityStore, clock, ids, requireAccount });
+  const identity = new IdentityService({
+    store: identityStore,
+    clock,
+    ids,
+    requireAccount,
+    maxPolicyCharacters: config.limits.policyDocumentCharacters,
+  });
   const plans = new PlansService({ store: new SqlPlanStore(database.db), catalogue: config.plans, clock, ids, requireAccount });
   const sites = new SitesService({
     store: new SqlSiteStore(database.db),
@@ -88,6 +94,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     clock,
     ids,
     sealer,
+    limits: config.limits,
   });
   return {
     config,

@@ -1,3 +1,5 @@
+import type { PkiLimits } from './types.js';
+
 /**
  * Failure codes are part of the public contract: the HTTP layer maps them to
  * user-facing error codes, so they must stay stable and coarse. The message
@@ -10,18 +12,22 @@ export type PkiFailure =
   | 'key.invalid' // private key unparsable / garbage / inconsistent
   | 'key.encrypted' // ENCRYPTED PRIVATE KEY, or legacy "Proc-Type: 4,ENCRYPTED" PEM
   | 'key.unsupported' // parses, but an algorithm or curve we do not handle
-  | 'chain.order'; // cert[i] was not issued by cert[i+1]
+  | 'chain.order' // cert[i] was not issued by cert[i+1]
+  | 'limit'; // over one of the PkiLimits, named in `limit`
 
 export class PkiError extends Error {
   override readonly name = 'PkiError';
   readonly failure: PkiFailure;
   /** Position of the offending certificate in the chain, when one applies. */
   readonly index?: number;
+  /** The bound that was exceeded, for failure 'limit'. */
+  readonly limit?: keyof PkiLimits;
 
-  constructor(failure: PkiFailure, message: string, index?: number) {
+  constructor(failure: PkiFailure, message: string, index?: number, limit?: keyof PkiLimits) {
     super(message);
     this.failure = failure;
     if (index !== undefined) this.index = index;
+    if (limit !== undefined) this.limit = limit;
   }
 }
 
@@ -39,7 +45,7 @@ export function wrapPki<T>(failure: PkiFailure, what: string, fn: () => T, index
     return fn();
   } catch (err) {
     if (err instanceof PkiError) {
-      if (index !== undefined && err.index === undefined) throw new PkiError(err.failure, err.message, index);
+      if (index !== undefined && err.index === undefined) throw new PkiError(err.failure, err.message, index, err.limit);
       throw err;
     }
     const detail = err instanceof Error ? err.message : String(err);

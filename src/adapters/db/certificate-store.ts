@@ -7,7 +7,7 @@ import type {
   DomainBinding,
   Page,
 } from '../../core/certificates/model.js';
-import { NameTaken, type CertificateStore, type SealedKey } from '../../core/certificates/ports.js';
+import { DomainTaken, NameTaken, type CertificateStore, type SealedKey } from '../../core/certificates/ports.js';
 import type { NameAttributes } from '../../pki/index.js';
 import { CompiledQueries } from './compiled.js';
 import { isUniqueViolation, type Database, type Db } from './database.js';
@@ -104,6 +104,10 @@ export class SqlCertificateStore implements CertificateStore {
 
   async bindDomains(accountId: string, bindings: DomainBinding[]): Promise<void> {
     if (bindings.length === 0) return;
+    await this.translateUnique(() => this.insertBindings(accountId, bindings), (cause) => new DomainTaken('domain already bound', { cause }));
+  }
+
+  private async insertBindings(accountId: string, bindings: DomainBinding[]): Promise<void> {
     await this.db.transaction().execute(async (tx) => {
       for (const b of bindings) {
         const values = {
@@ -165,14 +169,18 @@ export class SqlCertificateStore implements CertificateStore {
     return rows.map((r) => r.domain);
   }
 
-  private async translateUnique(write: () => Promise<void>): Promise<void> {
+  /** The unique indexes decide races; their violation becomes the port's own error. */
+  private async translateUnique(write: () => Promise<void>, as: (cause: unknown) => Error = nameTaken): Promise<void> {
     try {
       await write();
     } catch (err) {
-      if (isUniqueViolation(err)) throw new NameTaken('certificate name already used', { cause: err });
-      throw err;
+      throw isUniqueViolation(err) ? as(err) : err;
     }
   }
+}
+
+function nameTaken(cause: unknown): Error {
+  return new NameTaken('certificate name already used', { cause });
 }
 
 function keyRows(accountId: string, keys: { main: SealedKey; sign: SealedKey | null }, at: Date) {

@@ -17,6 +17,7 @@ export interface CertificateStore {
   /** Deletes the certificate and its keys unless it has domain bindings; false when bound. */
   deleteIfUnbound(accountId: string, id: string): Promise<'deleted' | 'bound' | 'missing'>;
 
+  /** Binds atomically; throws DomainTaken when a concurrent write bound one of the domains first. */
   bindDomains(accountId: string, bindings: DomainBinding[]): Promise<void>;
   unbindDomains(accountId: string, certificateId: string, domains: string[]): Promise<string[]>;
   listDomains(
@@ -32,6 +33,11 @@ export interface CertificateStore {
 /** Raised by stores when a unique name is already used in the account. */
 export class NameTaken extends Error {
   override readonly name = 'NameTaken';
+}
+
+/** Raised by stores when the unique (account, domain) index refuses a binding. */
+export class DomainTaken extends Error {
+  override readonly name = 'DomainTaken';
 }
 
 /** What the certificates context needs from the accounts context. */

@@ -1,9 +1,9 @@
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance } from 'fastify';
 import type { Principal } from '../../core/accounts/model.js';
-import { AppError, errors } from '../../kernel/errors.js';
+import { errors } from '../../kernel/errors.js';
 import type { App } from '../../main.js';
+import { fromFramework, replyWithError } from '../failures.js';
 import { certificateRoutes } from './certificates.js';
-import { toApigError } from './errors.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -17,8 +17,12 @@ declare module 'fastify' {
  */
 export function huaweiRest(app: App) {
   return async function plugin(server: FastifyInstance): Promise<void> {
-    server.setErrorHandler((error: FastifyError, request, reply) => sendError(asAppError(error, app.config.bodyLimitBytes), request, reply));
-    server.setNotFoundHandler((request, reply) => sendError(errors.routeNotFound(), request, reply));
+    // JSON only: without the text/plain parser every other type is refused by name.
+    server.removeContentTypeParser('text/plain');
+    server.setErrorHandler((error: FastifyError, request, reply) =>
+      replyWithError(fromFramework(error, 'apig', app.config.bodyLimitBytes), request, reply, 'apig'),
+    );
+    server.setNotFoundHandler((request, reply) => replyWithError(errors.routeNotFound(), request, reply, 'apig'));
 
     server.addHook('preHandler', async (request) => {
       if (request.is404) return;
@@ -32,23 +36,4 @@ export function huaweiRest(app: App) {
 
     await server.register(certificateRoutes(app));
   };
-}
-
-/** Errors from fastify itself (body limits, bad JSON) join the catalogue; anything else is internal. */
-function asAppError(error: FastifyError | AppError, bodyLimit: number): AppError {
-  if (error instanceof AppError) return error;
-  if (error.statusCode === 413) return errors.bodyTooLarge(bodyLimit);
-  if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return errors.malformedBody('Content-Type must be application/json');
-  if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 && error.code?.startsWith('FST_')) {
-    return errors.malformedBody(error.message);
-  }
-  if (error instanceof SyntaxError) return errors.malformedBody('the request body is not valid JSON');
-  return errors.internal(error);
-}
-
-function sendError(err: AppError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const apig = toApigError(err);
-  if (err.code === 'internal') request.log.error({ err: err.cause }, 'internal error');
-  else request.log.info({ code: err.code, apigCode: apig.code }, err.message);
-  return reply.code(apig.status).send({ error_code: apig.code, error_msg: apig.message, request_id: request.id });
 }
