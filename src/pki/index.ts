@@ -7,6 +7,6 @@ export type { KeyAlgorithm, NamedCurve, NameAttributes, ParsedCertificate, Parse
 export { parseCertificate, parseCertificateChain, parseCertificateDer, isExpired } from './certificate.js';
 export { parsePrivateKey } from './private-key.js';
 export { privateKeyMatches } from './key-match.js';
-export { checkChainOrder, verifiesWith } from './chain.js';
+export { checkChainLink, checkChainOrder, verifiesWith } from './chain.js';
 export { SM2_DEFAULT_USER_ID } from './sm2.js';
 export { IssuerCache } from './issuer-cache.js';

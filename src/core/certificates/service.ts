@@ -43,7 +43,7 @@ export class CertificatesService {
 
   async upload(accountId: string, upload: CertificateUpload): Promise<Certificate> {
     await this.checkScope(accountId, upload);
-    const inspected = inspectUpload(upload, this.inspectContext());
+    const inspected = await inspectUpload(upload, this.inspectContext());
     const now = this.deps.clock.now();
     const certificate = this.toCertificate(this.deps.ids.hex32(), accountId, upload, inspected, now, now);
     await this.persist(() => this.deps.store.insert(certificate, this.sealKeys(inspected)), upload.name);
@@ -55,7 +55,7 @@ export class CertificatesService {
     if (upload.scopeGiven && upload.scope !== existing.scope) throw errors.immutableScope('scope');
     if (upload.instanceId && upload.instanceId !== existing.instanceId) throw errors.immutableScope('instanceId');
     const merged: CertificateUpload = { ...upload, scope: existing.scope, instanceId: existing.instanceId ?? undefined };
-    const inspected = inspectUpload(merged, this.inspectContext());
+    const inspected = await inspectUpload(merged, this.inspectContext());
     const certificate = this.toCertificate(id, accountId, merged, inspected, existing.createdAt, this.deps.clock.now());
     await this.persist(() => this.deps.store.replace(certificate, this.sealKeys(inspected)), upload.name);
     return certificate;
