@@ -65,5 +65,6 @@ export function replyWithError(
   const response = errorResponse(dialect, err, request.id, overrides);
   if (err.code === 'internal') request.log.error({ err: err.cause }, 'internal error');
   else request.log.info({ code: err.code, wireCode: response.code }, err.message);
-  return reply.code(response.status).send(response.body);
+  // Framework errors (a bad URL) skip the hooks that set this header on every other answer.
+  return reply.code(response.status).header('x-request-id', request.id).send(response.body);
 }

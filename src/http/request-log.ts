@@ -22,7 +22,7 @@ export function pathOf(url: string): string {
 /** The RPC action a request names (ACS3 header, or v1 `Action` parameter), when it names a plausible one. */
 function actionOf(request: FastifyRequest, path: string): string | undefined {
   if (path !== '/') return undefined;
-  const header = request.headers['x-acs-action'];
+  const header = request.headers?.['x-acs-action'];
   const query = request.query as Record<string, unknown> | undefined;
   const action = typeof header === 'string' ? header : query?.Action;
   return typeof action === 'string' && ACTION_NAME.test(action) ? action : undefined;

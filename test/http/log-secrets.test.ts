@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import Cas from '@alicloud/cas20200407';
+import OpenApi from '@alicloud/openapi-core';
+import { apigClient, certName } from '../support/apig.js';
+import { Esa, esaClient, recordingProxy, sdkError, type RecordedRequest } from '../support/alibaba.js';
+import { ENGINES } from '../support/databases.js';
+import { leakedSecrets, pemBody } from '../support/leaks.js';
+import { generateKey, makeChain } from '../support/openssl.js';
+import { startService, tenant, type TestService } from '../support/service.js';
+
+/** The signature a recorded RPC request carries: ACS3 in `Authorization`, v1 as the `Signature` parameter. */
+function signatureOf(req: RecordedRequest): string {
+  const acs3 = /Signature=([0-9a-f]{64})/.exec(String(req.headers.authorization ?? ''));
+  if (acs3) return acs3[1]!;
+  const v1 = new URL(req.url, 'http://x').searchParams.get('Signature');
+  assert.ok(v1, `no signature in ${req.method} ${req.url.slice(0, 80)}`);
+  return v1;
+}
+
+for (const engine of ENGINES) {
+  describe(`no secret in the log at trace level on ${engine}`, () => {
+    let service: TestService;
+    let credentials: { accessKeyId: string; accessKeySecret: string };
+    before(async () => {
+      service = await startService(engine, { logLevel: 'trace' });
+      const account = await service.app.accounts.createAccount('logs');
+      const { key, secret } = await service.app.accounts.createAccessKey(account.id);
+      credentials = { accessKeyId: key.id, accessKeySecret: secret };
+    });
+    after(() => service.stop());
+
+    it('finds a key when it is there, however the request spelled it', () => {
+      const key = makeChain('p256').key;
+      const spellings = [JSON.stringify({ body: key }), JSON.stringify({ url: `/?Key=${encodeURIComponent(key)}` }), key];
+      for (const line of spellings) assert.deepEqual(leakedSecrets(line, { key: pemBody(key) }), ['key']);
+    });
+
+    it('logs method, path and action, and none of the private keys, token or signatures sent', async () => {
+      const chain = makeChain('rsa');
+      const strayKey = generateKey('rsa');
+      const proxy = await recordingProxy(service.baseUrl);
+      try {
+        // RPC: the private key as a query parameter of signed requests, v1 (GET) and ACS3.
+        const v1 = esaClient(proxy.endpoint, credentials, { signatureAlgorithm: 'v2' });
+        const listed = await sdkError(v1.listSites(new Esa.ListSitesRequest({ siteName: chain.key })));
+        assert.equal(listed.code, 'InvalidParameter.SiteName', 'the signed v1 request was verified and answered');
+        await sdkError(esaClient(proxy.endpoint, credentials).listSites(new Esa.ListSitesRequest({ siteName: strayKey })));
+        const cas = new Cas.default(
+          new OpenApi.$OpenApiUtil.Config({ ...credentials, endpoint: proxy.endpoint, protocol: 'http', regionId: 'cn-hangzhou', signatureAlgorithm: 'v2' }),
+        );
+        await sdkError(cas.uploadUserCertificate(new Cas.UploadUserCertificateRequest({ name: 'logged', cert: chain.chainPem, key: chain.key })));
+      } finally {
+        await proxy.close();
+      }
+      assert.ok(proxy.requests.some((r) => r.method === 'GET' && r.url.includes('Signature=')), 'a v1-signed GET was sent');
+      const signatures = Object.fromEntries(proxy.requests.map((r, i) => [`signature ${i}`, signatureOf(r)]));
+
+      // APIG: the private key in the body of an accepted and of a rejected upload, the token in a header.
+      const t = await tenant(service);
+      const api = apigClient(service, t.projectId, t.token);
+      const good = await api.create({ name: certName('logged'), cert_content: chain.chainPem, private_key: chain.key });
+      assert.equal(good.status, 200, JSON.stringify(good.body));
+      const bad = await api.create({ name: certName('logged'), cert_content: chain.chainPem, private_key: strayKey });
+      assert.deepEqual([bad.status, bad.body.error_code], [400, 'APIG.2101']);
+      const stray = { authorization: credentials.accessKeySecret, 'x-auth-token': t.token };
+      service.server.log.info({ req: { method: 'GET', url: '/', headers: stray }, request: { headers: stray, query: { Signature: signatures['signature 0'] } } }, 'stray');
+
+      const log = service.logs().join('');
+      const lines = service.logs().map((l) => JSON.parse(l) as { msg?: string; req?: Record<string, unknown> });
+      const requestLines = lines.filter((l) => l.msg === 'incoming request').map((l) => l.req);
+      assert.ok(requestLines.some((r) => r?.method === 'GET' && r.path === '/' && r.action === 'ListSites'), 'the v1 GET is on a request line');
+      assert.ok(requestLines.some((r) => r?.method === 'POST' && r.path === '/' && r.action === 'UploadUserCertificate'));
+      assert.ok(requestLines.some((r) => r?.method === 'POST' && r.path === `/v2/${t.projectId}/apigw/certificates`));
+      assert.ok(log.includes('APIG.2101'), 'the rejected upload is logged');
+      const strayLine = lines.find((l) => l.msg === 'stray') as unknown as Record<string, unknown>;
+      assert.deepEqual(strayLine.req, { method: 'GET', path: '/' }, 'a request object shows no headers');
+      const redacted = { authorization: '[redacted]', 'x-auth-token': '[redacted]' };
+      assert.deepEqual(strayLine.request, { headers: redacted, query: { Signature: '[redacted]' } }, 'credentials are redacted');
+
+      const secrets = {
+        'the uploaded key': pemBody(chain.key),
+        'the mismatched key': pemBody(strayKey),
+        token: t.token,
+        'access key secret': credentials.accessKeySecret,
+        ...signatures,
+      };
+      assert.deepEqual(leakedSecrets(log, secrets), []);
+    });
+  });
+}
