@@ -18,6 +18,7 @@ import { SitesService } from './core/sites/service.js';
 import { AccountsService } from './core/accounts/service.js';
 import { CertificatesService } from './core/certificates/service.js';
 import { systemClock, type Clock } from './kernel/clock.js';
+import { REDACTED, REDACTED_PATHS } from './kernel/logger.js';
 import type { Sealer } from './kernel/sealer.js';
 import { IssuerCache } from './pki/index.js';
 import { randomIds, type IdGenerator } from './kernel/ids.js';
@@ -48,7 +49,9 @@ export interface ComposeOptions {
 
 /** The composition root: config → adapters → services. Migrations are applied before anything runs. */
 export async function compose(config: Config, options: ComposeOptions = {}): Promise<App> {
-  const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'certplane' } });
+  const logger =
+    options.logger ??
+    pino({ level: config.logLevel, base: { service: 'certplane' }, redact: { paths: [...REDACTED_PATHS], censor: REDACTED } });
   const clock = options.clock ?? systemClock;
   const ids = options.ids ?? randomIds;
   const sealer = new AesGcmSealer(loadMasterKeys(config.masterKeys, config.dataDir));

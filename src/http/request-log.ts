@@ -7,6 +7,7 @@
  */
 import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import { pino, type ChildLoggerOptions } from 'pino';
+import { REDACTED, REDACTED_PATHS } from '../kernel/logger.js';
 
 /** Longer paths are cut in the log: a path is not a secret, but the log is no place for 60 KB of one. */
 const MAX_LOGGED_PATH = 200;
@@ -40,27 +41,6 @@ function errorSummary(err: Error): Record<string, unknown> {
   return rest;
 }
 
-/**
- * Credential fields, wherever a logged object holds them: at the top, one level down, or in the
- * headers or query of a logged request. A signature nonce is no secret and stays.
- */
-export const REDACTED_PATHS = [
-  'authorization',
-  '["x-auth-token"]',
-  'Signature',
-  'signature',
-  '*.authorization',
-  '*["x-auth-token"]',
-  '*.Signature',
-  '*.signature',
-  '*.headers.authorization',
-  '*.headers["x-auth-token"]',
-  '*.query.Signature',
-  'headers.authorization',
-  'headers["x-auth-token"]',
-  'query.Signature',
-];
-
 /** Options of the HTTP layer's child logger. */
 export const httpLoggerOptions: ChildLoggerOptions = {
   serializers: {
@@ -68,7 +48,8 @@ export const httpLoggerOptions: ChildLoggerOptions = {
     res: (reply: FastifyReply) => ({ statusCode: reply.statusCode }),
     err: errorSummary,
   },
-  redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+  // The root logger redacts too; this keeps a logger handed in from outside (tests, embedders) as strict.
+  redact: { paths: [...REDACTED_PATHS], censor: REDACTED },
 };
 
 /** fastify's own request lines, minus the one that prints the raw URL (query string included). */

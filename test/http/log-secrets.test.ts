@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import Cas from '@alicloud/cas20200407';
 import OpenApi from '@alicloud/openapi-core';
@@ -8,6 +9,18 @@ import { ENGINES } from '../support/databases.js';
 import { leakedSecrets, pemBody } from '../support/leaks.js';
 import { generateKey, makeChain } from '../support/openssl.js';
 import { startService, tenant, type TestService } from '../support/service.js';
+
+/** Sends raw bytes and waits for the server to close the connection (requests no HTTP client would send). */
+function sendRaw(baseUrl: string, bytes: string): Promise<string> {
+  const { hostname, port } = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.end(bytes));
+    let answer = '';
+    socket.on('data', (c: Buffer) => (answer += c.toString('latin1')));
+    socket.on('error', reject);
+    socket.on('close', () => resolve(answer));
+  });
+}
 
 /** The signature a recorded RPC request carries: ACS3 in `Authorization`, v1 as the `Signature` parameter. */
 function signatureOf(req: RecordedRequest): string {
@@ -32,7 +45,12 @@ for (const engine of ENGINES) {
 
     it('finds a key when it is there, however the request spelled it', () => {
       const key = makeChain('p256').key;
-      const spellings = [JSON.stringify({ body: key }), JSON.stringify({ url: `/?Key=${encodeURIComponent(key)}` }), key];
+      const spellings = [
+        JSON.stringify({ body: key }),
+        JSON.stringify({ url: `/?Key=${encodeURIComponent(key)}` }),
+        JSON.stringify({ err: { rawPacket: Buffer.from(`GET /?Key=${encodeURIComponent(key)} HTTP/1.1`) } }),
+        key,
+      ];
       for (const line of spellings) assert.deepEqual(leakedSecrets(line, { key: pemBody(key) }), ['key']);
     });
 
@@ -64,6 +82,14 @@ for (const engine of ENGINES) {
       const bad = await api.create({ name: certName('logged'), cert_content: chain.chainPem, private_key: strayKey });
       assert.deepEqual([bad.status, bad.body.error_code], [400, 'APIG.2101']);
       const stray = { authorization: credentials.accessKeySecret, 'x-auth-token': t.token };
+      // Requests Node refuses itself: the key in an over-long URL, the token in a request that does not parse.
+      const longUrl = await fetch(`${service.baseUrl}/?Action=ListSites&SiteName=${encodeURIComponent(chain.key)}${'a'.repeat(100_000)}`);
+      assert.ok([414, 431].includes(longUrl.status), `status ${longUrl.status}`);
+      const garbled = await sendRaw(
+        service.baseUrl,
+        `POST /v2/${t.projectId}/apigw/certificates?k=${encodeURIComponent(strayKey)} HTTP/1.1\r\nHost: x\r\nX-Auth-Token: ${t.token}\r\nBad Header: 1\r\n\r\n`,
+      );
+      assert.match(garbled, /^HTTP\/1\.1 400 /);
       service.server.log.info({ req: { method: 'GET', url: '/', headers: stray }, request: { headers: stray, query: { Signature: signatures['signature 0'] } } }, 'stray');
 
       const log = service.logs().join('');
@@ -73,6 +99,7 @@ for (const engine of ENGINES) {
       assert.ok(requestLines.some((r) => r?.method === 'POST' && r.path === '/' && r.action === 'UploadUserCertificate'));
       assert.ok(requestLines.some((r) => r?.method === 'POST' && r.path === `/v2/${t.projectId}/apigw/certificates`));
       assert.ok(log.includes('APIG.2101'), 'the rejected upload is logged');
+      assert.equal(lines.filter((l) => l.msg === 'request refused by the HTTP parser').length, 2, 'both refusals are logged');
       const strayLine = lines.find((l) => l.msg === 'stray') as unknown as Record<string, unknown>;
       assert.deepEqual(strayLine.req, { method: 'GET', path: '/' }, 'a request object shows no headers');
       const redacted = { authorization: '[redacted]', 'x-auth-token': '[redacted]' };

@@ -15,8 +15,12 @@ export function pemBody(pem: string): string {
   return pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
 }
 
-/** The log with JSON escapes and percent-encoding undone and whitespace removed. */
+/** The log with JSON escapes and percent-encoding undone, serialised Buffers decoded, and whitespace removed. */
 function normalise(log: string): string {
+  const buffers = [...log.matchAll(/"type":"Buffer","data":\[([\d,]*)\]/g)].map((m) =>
+    Buffer.from(m[1]!.split(',').filter(Boolean).map(Number)).toString('latin1'),
+  );
+  log = [log, ...buffers].join('\n');
   const unescaped = log.replace(/\\[nrt]/g, ' ').replace(/\\\//g, '/').replace(/\\u([0-9a-fA-F]{4})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
   const decoded = unescaped.replace(/%([0-9a-fA-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
   return `${unescaped}\n${decoded}`.replace(/[ \t\r\n]+/g, '');
