@@ -67,7 +67,12 @@ function modulus(bits: number): Buffer {
 
 /** A PKCS#1 'RSA PRIVATE KEY' with a `bits`-bit modulus and small stand-ins for the other fields. */
 export function rsaPrivateKeyOfSize(bits: number): string {
-  const small = () => integer(randomBytes(16));
+  // A leading byte that is never zero: DER integers are minimal, and the reader refuses any other.
+  const small = () => {
+    const value = randomBytes(16);
+    value[0]! |= 0x40;
+    return integer(value);
+  };
   const fields = [integer(Buffer.from([0])), integer(modulus(bits)), integer(Buffer.from([1, 0, 1])), ...Array.from({ length: 6 }, small)];
   return pem('RSA PRIVATE KEY', tlv(0x30, Buffer.concat(fields)));
 }
