@@ -53,7 +53,7 @@ function responseFor(dialect: Dialect | undefined, err: AppError, requestId: str
   return { status: rpc.status, code: `${rpc.code}|${apig.code}`, body: { ...rpc.body, ...apig.body } };
 }
 
-/** fastify's `clientErrorHandler`: answers once in the request's dialect, logs no byte of the request. */
+/** fastify's `clientErrorHandler`: one JSON answer (see above for its dialect), and not one byte of the request in the log. */
 export function clientErrorHandler(maxHeaderBytes: number, log: FastifyBaseLogger) {
   return function handle(err: ClientError, socket: Socket): void {
     if (err.code === 'ECONNRESET' || socket.destroyed) return;

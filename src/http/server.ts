@@ -13,7 +13,7 @@ import { errors } from '../kernel/errors.js';
  * chains in the query string (a three-certificate RSA-4096 chain and its key make ≈ 10 KB; a long
  * tag filter more than 64 KB).
  */
-export const MAX_HEADER_BYTES = 96 * 1024;
+const MAX_HEADER_BYTES = 96 * 1024;
 
 /** A client's own request id is kept only when it is short and plain: it goes into logs and headers. */
 const PLAIN_REQUEST_ID = /^[\w.-]{1,64}$/;

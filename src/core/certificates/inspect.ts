@@ -42,7 +42,7 @@ export interface InspectContext {
   issuers?: IssuerCache | undefined;
 }
 
-/** The limits the PKI toolkit checks itself, before the parsing and arithmetic they bound. */
+/** What inspecting one pair needs: the time, the issuer cache, and the bounds the PKI toolkit checks itself. */
 interface PairContext {
   now: Date;
   pki: PkiLimits;

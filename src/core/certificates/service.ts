@@ -98,6 +98,25 @@ export class CertificatesService {
     return bindings;
   }
 
+  async detachDomains(accountId: string, id: string, domains: string[]): Promise<void> {
+    this.checkDomainCount(domains.length);
+    await this.require(accountId, id);
+    domains = domains.map(parseBindableDomain);
+    const removed = await this.deps.store.unbindDomains(accountId, id, domains);
+    const missing = domains.find((d) => !removed.includes(d));
+    if (missing !== undefined) throw errors.domainNotBound(missing);
+  }
+
+  async listDomains(
+    accountId: string,
+    id: string,
+    domainLike: string | undefined,
+    page: Page,
+  ): Promise<{ total: number; items: DomainBinding[] }> {
+    await this.require(accountId, id);
+    return this.deps.store.listDomains(accountId, id, domainLike, page);
+  }
+
   private async refuseBoundElsewhere(accountId: string, id: string, domains: string[]): Promise<void> {
     const elsewhere = await this.deps.store.domainsBoundElsewhere(accountId, id, domains);
     if (elsewhere.length > 0) throw errors.domainBoundElsewhere(elsewhere[0]!);
@@ -118,25 +137,6 @@ export class CertificatesService {
         if (attempt === 2) throw errors.domainBoundElsewhere(bindings[0]!.domain);
       }
     }
-  }
-
-  async detachDomains(accountId: string, id: string, domains: string[]): Promise<void> {
-    this.checkDomainCount(domains.length);
-    await this.require(accountId, id);
-    domains = domains.map(parseBindableDomain);
-    const removed = await this.deps.store.unbindDomains(accountId, id, domains);
-    const missing = domains.find((d) => !removed.includes(d));
-    if (missing !== undefined) throw errors.domainNotBound(missing);
-  }
-
-  async listDomains(
-    accountId: string,
-    id: string,
-    domainLike: string | undefined,
-    page: Page,
-  ): Promise<{ total: number; items: DomainBinding[] }> {
-    await this.require(accountId, id);
-    return this.deps.store.listDomains(accountId, id, domainLike, page);
   }
 
   private inspectContext() {
