@@ -20,6 +20,7 @@ import { SitesService } from './core/sites/service.js';
 import { AccountsService } from './core/accounts/service.js';
 import { CertificatesService } from './core/certificates/service.js';
 import { systemClock, type Clock } from './kernel/clock.js';
+import { REDACTED, REDACTED_PATHS } from './kernel/logger.js';
 import type { Sealer } from './kernel/sealer.js';
 import { IssuerCache } from './pki/index.js';
 import { randomIds, type IdGenerator } from './kernel/ids.js';
@@ -50,7 +51,9 @@ export interface ComposeOptions {
 
 /** The composition root: config → adapters → services. Migrations are applied before anything runs. */
 export async function compose(config: Config, options: ComposeOptions = {}): Promise<App> {
-  const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'certplane' } });
+  const logger =
+    options.logger ??
+    pino({ level: config.logLevel, base: { service: 'certplane' }, redact: { paths: [...REDACTED_PATHS], censor: REDACTED } });
   const clock = options.clock ?? systemClock;
   const ids = options.ids ?? randomIds;
   const sealer = new AesGcmSealer(loadMasterKeys(config.masterKeys, config.dataDir));
@@ -64,7 +67,13 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     userExists: async (accountId, userId) => (await identityStore.findUser(accountId, userId)) !== undefined,
   });
   const requireAccount = (accountId: string) => accounts.requireAccount(accountId);
-  const identity = new IdentityService({ store: identityStore, clock, ids, requireAccount });
+  const identity = new IdentityService({
+    store: identityStore,
+    clock,
+    ids,
+    requireAccount,
+    maxPolicyCharacters: config.limits.policyDocumentCharacters,
+  });
   const plans = new PlansService({ store: new SqlPlanStore(database.db), catalogue: config.plans, clock, ids, requireAccount });
   const sites = new SitesService({
     store: new SqlSiteStore(database.db),
@@ -85,6 +94,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     clock,
     ids,
     sealer,
+    limits: config.limits,
   });
   return {
     config,

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import type { Limits } from '../kernel/limits.js';
 
 /**
  * The one typed configuration object. Sources, later ones winning: built-in defaults,
@@ -36,6 +37,38 @@ export const DEFAULT_PLANS: Record<string, PlanDefinition> = {
     clientCertificates: true,
   },
 };
+
+/** Input limits and their defaults; README's settings table documents each one. */
+export const DEFAULT_LIMITS: Limits = {
+  chainCertificates: 10,
+  // Public CAs issue nothing below 2048 bits; above 8192 an RSA key only costs CPU.
+  rsaMinBits: 2048,
+  rsaMaxBits: 8192,
+  pemCharacters: 65_536,
+  domains: 100,
+  // RAM's own limit on a policy document.
+  policyDocumentCharacters: 6_144,
+};
+
+/** One limit: an integer within bounds, named in its own message (the problem line names only `limits`). */
+const limit = (name: keyof Limits, min: number, max: number) => {
+  const error = `${name} must be an integer from ${min} to ${max}`;
+  return z.number({ error }).int({ error }).min(min, { error }).max(max, { error }).optional();
+};
+
+const limitsSchema = z
+  .object({
+    chainCertificates: limit('chainCertificates', 1, 100),
+    rsaMinBits: limit('rsaMinBits', 1024, 16_384),
+    rsaMaxBits: limit('rsaMaxBits', 1024, 16_384),
+    pemCharacters: limit('pemCharacters', 1024, 16 * 1024 * 1024),
+    domains: limit('domains', 1, 10_000),
+    policyDocumentCharacters: limit('policyDocumentCharacters', 256, 1024 * 1024),
+  })
+  .strict()
+  .refine((l) => (l.rsaMinBits ?? DEFAULT_LIMITS.rsaMinBits) <= (l.rsaMaxBits ?? DEFAULT_LIMITS.rsaMaxBits), {
+    error: 'rsaMinBits must not exceed rsaMaxBits',
+  });
 
 const hostName = z.string().regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'must be a lower-case host name');
 
@@ -78,6 +111,7 @@ const fileSchema = z
     signatureMaxSkewSeconds: z.number().int().min(1).max(86_400).optional(),
     issuerCacheSize: z.coerce.number().int().min(0).max(100_000).optional(),
     sqliteSynchronous: z.enum(['normal', 'full']).optional(),
+    limits: limitsSchema.optional(),
   })
   .strict();
 
@@ -109,6 +143,8 @@ export interface Config {
   signatureMaxSkewMs: number;
   /** Parsed intermediate certificates kept for reuse across uploads; 0 turns the cache off. */
   issuerCacheSize: number;
+  /** Bounds on one request's inputs; every key has a default. */
+  limits: Limits;
 }
 
 export class ConfigError extends Error {
@@ -212,6 +248,7 @@ export function loadConfig(sources: ConfigSources = { env: process.env }): Confi
     dnsResolver: raw.dnsResolver,
     signatureMaxSkewMs: (raw.signatureMaxSkewSeconds ?? 900) * 1000,
     issuerCacheSize: raw.issuerCacheSize ?? 256,
+    limits: { ...DEFAULT_LIMITS, ...raw.limits },
   };
 }
 

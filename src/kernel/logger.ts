@@ -14,3 +14,26 @@ export const silentLogger: Logger = {
   debug: () => undefined,
   child: () => silentLogger,
 };
+
+/**
+ * Credential fields, wherever a logged object holds them: at the top, one level down, or in the
+ * headers or query of a logged request (pino `redact` paths). A signature nonce is no secret and stays.
+ */
+export const REDACTED_PATHS: readonly string[] = [
+  'authorization',
+  '["x-auth-token"]',
+  'Signature',
+  'signature',
+  '*.authorization',
+  '*["x-auth-token"]',
+  '*.Signature',
+  '*.signature',
+  'headers.authorization',
+  'headers["x-auth-token"]',
+  '*.headers.authorization',
+  '*.headers["x-auth-token"]',
+  'query.Signature',
+  '*.query.Signature',
+];
+
+export const REDACTED = '[redacted]';

@@ -11,11 +11,12 @@ import { PkiError, wrapPki } from './errors.js';
 import { readExtensions, type ExtensionInternals } from './extensions.js';
 import { nameAttributes, nameToText, readName, type ParsedName } from './names.js';
 import type { IssuerCache } from './issuer-cache.js';
+import { checkCertificateCount, checkRsaBits } from './limits.js';
 import { decodeBlock, encodePem, explainNonPem, findPemBlocks, normaliseInput } from './pem.js';
 import { signatureAlgorithmName } from './signature-names.js';
 import { readSpki, type PublicKeyMaterial } from './spki.js';
 import { readTime } from './time.js';
-import type { ParsedCertificate } from './types.js';
+import type { ParsedCertificate, PkiLimits } from './types.js';
 
 /** What chain checks need beyond the public fields; kept off the plain-data object. */
 export interface CertificateInternals {
@@ -50,18 +51,23 @@ const CERT_LABELS = new Set(['CERTIFICATE', 'X509 CERTIFICATE']);
 /**
  * PEM text with one or more CERTIFICATE blocks, leaf first; other text and blocks are ignored.
  * With `issuers`, certificates after the leaf are taken from (and added to) that cache.
+ * With `limits`, the blocks are counted before any is decoded.
  */
-export function parseCertificateChain(input: string | Uint8Array, options: { issuers?: IssuerCache } = {}): ParsedCertificate[] {
+export function parseCertificateChain(
+  input: string | Uint8Array,
+  options: { issuers?: IssuerCache; limits?: PkiLimits } = {},
+): ParsedCertificate[] {
   const text = wrapPki('pem.invalid', 'unreadable input', () => normaliseInput(input));
   const blocks = findPemBlocks(text);
   const certBlocks = blocks.filter((b) => CERT_LABELS.has(b.label));
   if (certBlocks.length === 0) explainNonPem(text, 'CERTIFICATE', blocks);
-  const { issuers } = options;
+  const { issuers, limits = {} } = options;
+  checkCertificateCount(certBlocks.length, limits);
   return certBlocks.map((block, index) => {
     const cached = index > 0 ? issuers?.get(block.base64) : undefined;
     if (cached) return cached;
     const der = wrapPki('pem.invalid', 'bad PEM', () => decodeBlock(block), index);
-    const cert = parseCertificateDer(der, index);
+    const cert = parseCertificateDer(der, index, limits);
     if (index > 0) issuers?.set(block.base64, cert);
     return cert;
   });
@@ -76,13 +82,14 @@ export function parseCertificate(input: string | Uint8Array): ParsedCertificate 
   return chain[0]!;
 }
 
-/** Parse one DER certificate; `index` is reported in errors. */
-export function parseCertificateDer(der: Buffer, index?: number): ParsedCertificate {
+/** Parse one DER certificate; `index` is reported in errors. RSA key size is checked before OpenSSL sees it. */
+export function parseCertificateDer(der: Buffer, index?: number, limits: PkiLimits = {}): ParsedCertificate {
   return wrapPki(
     'certificate.invalid',
     'certificate does not parse',
     () => {
       const { cert, inner } = readCertificate(der);
+      if (cert.publicKey.algorithm === 'RSA') checkRsaBits(cert.publicKey.bits ?? 0, limits, `certificate ${index ?? 0}`, index);
       const x509 = new X509Certificate(der);
       cert.fingerprintSha256 = x509.fingerprint256.replace(/:/g, '').toLowerCase();
       attach(cert, { ...inner, x509 });

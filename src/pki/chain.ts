@@ -28,18 +28,25 @@ export function verifiesWith(cert: ParsedCertificate, issuer: ParsedCertificate)
 
 /** Throws PkiError('chain.order', index i) at the first chain[i] not issued by chain[i+1]. */
 export function checkChainOrder(chain: ParsedCertificate[]): void {
-  for (let i = 0; i + 1 < chain.length; i++) {
-    const cert = chain[i]!;
-    const next = chain[i + 1]!;
-    if (!namesMatch(certificateInternals(cert).issuer, certificateInternals(next).subject)) {
-      throw new PkiError(
-        'chain.order',
-        `certificate ${i} ("${cert.subjectText}") is issued by "${cert.issuerText}", but certificate ${i + 1} is "${next.subjectText}"`,
-        i,
-      );
-    }
-    if (!verifiesWith(cert, next)) {
-      throw new PkiError('chain.order', `the signature of certificate ${i} ("${cert.subjectText}") does not verify with the key of certificate ${i + 1}`, i);
-    }
+  for (let i = 0; i + 1 < chain.length; i++) checkChainLink(chain, i);
+}
+
+/**
+ * One link: chain[i] names chain[i+1] as its issuer and carries its signature; throws
+ * PkiError('chain.order', i) otherwise. Separate so a caller can let other work run between
+ * links (an SM2 signature check is pure JS and takes milliseconds).
+ */
+export function checkChainLink(chain: ParsedCertificate[], i: number): void {
+  const cert = chain[i]!;
+  const next = chain[i + 1]!;
+  if (!namesMatch(certificateInternals(cert).issuer, certificateInternals(next).subject)) {
+    throw new PkiError(
+      'chain.order',
+      `certificate ${i} ("${cert.subjectText}") is issued by "${cert.issuerText}", but certificate ${i + 1} is "${next.subjectText}"`,
+      i,
+    );
+  }
+  if (!verifiesWith(cert, next)) {
+    throw new PkiError('chain.order', `the signature of certificate ${i} ("${cert.subjectText}") does not verify with the key of certificate ${i + 1}`, i);
   }
 }

@@ -1,3 +1,5 @@
+import type { PkiLimits } from './types.js';
+
 /**
  * Failure codes are part of the public contract: the HTTP layer maps them to
  * user-facing error codes, so they must stay stable and coarse. The message
@@ -13,18 +15,22 @@ export type PkiFailure =
   | 'chain.order' // cert[i] was not issued by cert[i+1]
   | 'csr.invalid' // a PKCS#10 request we refuse: not a CSR, bad signature, unsupported key, too large
   | 'ocsp.invalid' // an OCSPRequest that does not parse or that we refuse (answer: malformedRequest)
-  | 'build.invalid'; // inputs a builder cannot encode (empty subject, zero serial, bad dates): a caller's bug
+  | 'build.invalid' // inputs a builder cannot encode (empty subject, zero serial, bad dates): a caller's bug
+  | 'limit'; // over one of the PkiLimits, named in `limit`
 
 export class PkiError extends Error {
   override readonly name = 'PkiError';
   readonly failure: PkiFailure;
   /** Position of the offending certificate in the chain, when one applies. */
   readonly index?: number;
+  /** The bound that was exceeded, for failure 'limit'. */
+  readonly limit?: keyof PkiLimits;
 
-  constructor(failure: PkiFailure, message: string, index?: number) {
+  constructor(failure: PkiFailure, message: string, index?: number, limit?: keyof PkiLimits) {
     super(message);
     this.failure = failure;
     if (index !== undefined) this.index = index;
+    if (limit !== undefined) this.limit = limit;
   }
 }
 
@@ -42,7 +48,7 @@ export function wrapPki<T>(failure: PkiFailure, what: string, fn: () => T, index
     return fn();
   } catch (err) {
     if (err instanceof PkiError) {
-      if (index !== undefined && err.index === undefined) throw new PkiError(err.failure, err.message, index);
+      if (index !== undefined && err.index === undefined) throw new PkiError(err.failure, err.message, index, err.limit);
       throw err;
     }
     const detail = err instanceof Error ? err.message : String(err);

@@ -8,9 +8,10 @@ import { bitLength, ctx, DerReader, TAG } from './der.js';
 import { PkiError, wrapPki } from './errors.js';
 import { ecPublicPoint, ed25519PublicKey, rsaPublicKey, samePoint, type DerivedPublicKey } from './key-material.js';
 import { OID } from './oids.js';
+import { checkRsaBits } from './limits.js';
 import { decodeBlock, explainNonPem, findPemBlocks, normaliseInput, type PemBlock } from './pem.js';
 import { ecCurve, namedCurveParam } from './spki.js';
-import type { ParsedPrivateKey } from './types.js';
+import type { ParsedPrivateKey, PkiLimits } from './types.js';
 
 /** Derived public key, carried under a non-enumerable symbol (see certificate.ts for why). */
 const DERIVED = Symbol('certplane.pki.derivedPublicKey');
@@ -23,7 +24,8 @@ function attach(key: ParsedPrivateKey, pub: DerivedPublicKey): void {
 type Format = ParsedPrivateKey['format'];
 type Parsed = { key: Omit<ParsedPrivateKey, 'pem' | 'format'>; pub: DerivedPublicKey };
 
-export function parsePrivateKey(input: string | Uint8Array): ParsedPrivateKey {
+/** With `limits`, an RSA key's size is checked before its components are. */
+export function parsePrivateKey(input: string | Uint8Array, limits: PkiLimits = {}): ParsedPrivateKey {
   const text = wrapPki('pem.invalid', 'unreadable input', () => normaliseInput(input));
   const blocks = findPemBlocks(text);
   // Skip companions such as the 'EC PARAMETERS' block `openssl ecparam -genkey` emits first.
@@ -31,7 +33,7 @@ export function parsePrivateKey(input: string | Uint8Array): ParsedPrivateKey {
   if (!block) return explainNonPem(text, 'PRIVATE KEY', blocks);
   const format = formatOf(block);
   const der = decodeBlock(block);
-  const { key, pub } = wrapPki('key.invalid', 'private key does not parse', () => readKey(format, der));
+  const { key, pub } = wrapPki('key.invalid', 'private key does not parse', () => readKey(format, der, limits));
   const parsed: ParsedPrivateKey = { ...key, format, pem: block.text };
   attach(parsed, pub);
   return parsed;
@@ -64,20 +66,21 @@ function formatOf(block: PemBlock): Format {
   }
 }
 
-function readKey(format: Format, der: Buffer): Parsed {
+function readKey(format: Format, der: Buffer, limits: PkiLimits): Parsed {
   const r = new DerReader(der, 'key.invalid');
   const seq = r.enter(TAG.SEQUENCE, 'private key');
   r.finish('private key');
-  if (format === 'pkcs1') return readPkcs1(seq);
+  if (format === 'pkcs1') return readPkcs1(seq, limits);
   if (format === 'sec1') return readSec1(seq, undefined);
-  return readPkcs8(seq, der);
+  return readPkcs8(seq, der, limits);
 }
 
-function readPkcs1(r: DerReader): Parsed {
+function readPkcs1(r: DerReader, limits: PkiLimits): Parsed {
   const version = r.smallInt();
   if (version !== 0) throw new PkiError('key.unsupported', 'multi-prime RSA keys are not supported');
   const [n, e, d, p, q, dp, dq, qi] = Array.from({ length: 8 }, () => r.unsigned()) as Buffer[] as [Buffer, Buffer, Buffer, Buffer, Buffer, Buffer, Buffer, Buffer];
   r.finish('RSAPrivateKey');
+  checkRsaBits(bitLength(n), limits, 'the private key');
   const pub = rsaPublicKey({ n, e, d, p, q, dp, dq, qi });
   return { key: { algorithm: 'RSA', bits: bitLength(n) }, pub };
 }
@@ -104,7 +107,7 @@ function readSec1(r: DerReader, curveOid: string | undefined): Parsed {
   return { key: { algorithm, curve: curve.name, bits: curve.bits }, pub: { kind: 'EC', curve, point } };
 }
 
-function readPkcs8(r: DerReader, der: Buffer): Parsed {
+function readPkcs8(r: DerReader, der: Buffer, limits: PkiLimits): Parsed {
   // EncryptedPrivateKeyInfo starts with a SEQUENCE; PrivateKeyInfo with its version INTEGER.
   if (r.peekTag() === TAG.SEQUENCE) throw new PkiError('key.encrypted', 'private key is encrypted (PKCS#8)');
   if (r.smallInt() > 1) r.fail('unknown PKCS#8 version');
@@ -114,7 +117,7 @@ function readPkcs8(r: DerReader, der: Buffer): Parsed {
   r.optional(ctx(0, true)); // attributes
   const pubTlv = r.optional(ctx(1, false)); // OneAsymmetricKey publicKey (RFC 5958)
   r.finish('PrivateKeyInfo');
-  if (oid === OID.rsaEncryption || oid === OID.rsassaPss) return readPkcs1(inner.enter(TAG.SEQUENCE, 'RSAPrivateKey'));
+  if (oid === OID.rsaEncryption || oid === OID.rsassaPss) return readPkcs1(inner.enter(TAG.SEQUENCE, 'RSAPrivateKey'), limits);
   if (oid === OID.ecPublicKey || oid === OID.sm2Curve) {
     const curveOid = oid === OID.sm2Curve ? OID.sm2Curve : namedCurveParam(alg);
     return readSec1(inner.enter(TAG.SEQUENCE, 'ECPrivateKey'), curveOid);

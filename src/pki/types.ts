@@ -64,3 +64,15 @@ export interface ParsedPrivateKey {
   /** The private key PEM block as given, with \n line endings. Secret: never log. */
   pem: string;
 }
+
+/**
+ * Bounds the toolkit checks before the work they bound: certificates are counted before any is
+ * decoded, an RSA modulus is measured before any RSA arithmetic or OpenSSL parsing. Unset = no bound.
+ */
+export interface PkiLimits {
+  /** Certificates in one chain. */
+  maxCertificates?: number;
+  /** RSA modulus bits, for keys and certificates alike. */
+  rsaMinBits?: number;
+  rsaMaxBits?: number;
+}

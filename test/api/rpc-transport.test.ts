@@ -16,6 +16,7 @@ for (const engine of ENGINES) {
     let host: string;
     before(async () => {
       service = await startService(engine, {
+        logLevel: 'info',
         dns: {
           description: 'a resolver that throws',
           resolveNs: async () => {
@@ -98,8 +99,15 @@ for (const engine of ENGINES) {
       });
       const res = await call({ method: 'POST', action: 'VerifySite', query: { SiteId: String(created.json.SiteId) } });
       assert.deepEqual([res.status, res.json.Code, res.json.Message], [500, 'InternalError', INTERNAL_MESSAGE]);
-      assert.ok(!res.body.includes('exploded'), 'the cause stays in the log');
+      assert.ok(!res.body.includes('exploded'), 'the cause is not in the answer');
       assert.equal(typeof res.json.RequestId, 'string');
+      const logged = service
+        .logs()
+        .map((line) => JSON.parse(line) as { requestId?: string; msg?: string; err?: { message?: string; stack?: string } })
+        .find((line) => line.requestId === res.json.RequestId && line.msg === 'internal error');
+      assert.ok(logged, 'the internal error is logged under the request id the caller got');
+      assert.match(String(logged.err?.message), /resolver exploded/, 'the cause is in the log');
+      assert.ok(logged.err?.stack, 'with its stack');
     });
   });
 }

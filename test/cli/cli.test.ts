@@ -2,9 +2,12 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { loadConfig } from '../../src/config/config.js';
 import { compose } from '../../src/main.js';
 import { cli, serve } from '../support/cli.js';
+import { leakedSecrets, pemBody } from '../support/leaks.js';
 import { makeChain } from '../support/openssl.js';
 import { ENGINES, createTestDatabase, type TestDatabase } from '../support/databases.js';
 
@@ -82,6 +85,26 @@ for (const engine of ENGINES) {
       const audit = cli(['audit', 'list', '--account', accountId], env);
       assert.equal(audit.status, 0, audit.stderr);
       assert.deepEqual(audit.json, { events: [] });
+    });
+
+    it('refuses a policy document over limits.policyDocumentCharacters, naming it, and takes the limit from --config', () => {
+      const accountId = String(cli(['account', 'create', '--name', 'big-policy'], env).json!.accountId);
+      const documentOf = (length: number) => {
+        const shell = JSON.stringify({ Version: '1', Statement: [{ Effect: 'Allow', Action: 'esa:Get*', Resource: 'acs:esa:*:1:site/' }] });
+        const padding = '1'.repeat(length - shell.length);
+        return JSON.stringify({ Version: '1', Statement: [{ Effect: 'Allow', Action: 'esa:Get*', Resource: `acs:esa:*:1:site/${padding}` }] });
+      };
+      const atLimit = cli(['policy', 'create', '--account', accountId, '--name', 'at-limit', '--document', documentOf(6144)], env);
+      assert.equal(atLimit.status, 0, atLimit.stderr);
+      const over = cli(['policy', 'create', '--account', accountId, '--name', 'over', '--document', documentOf(7000)], env);
+      assert.equal(over.status, 1);
+      const error = (JSON.parse(over.stderr) as { error: { code: string; message: string } }).error;
+      assert.equal(error.code, 'request.invalid_parameter');
+      assert.match(error.message, /7000 characters long, more than the 6144 accepted \(limits\.policyDocumentCharacters\)/);
+      const configFile = join(db.dataDir, 'limits.json');
+      writeFileSync(configFile, JSON.stringify({ limits: { policyDocumentCharacters: 8000 } }));
+      const raised = cli(['--config', configFile, 'policy', 'create', '--account', accountId, '--name', 'over', '--document', documentOf(7000)], env);
+      assert.equal(raised.status, 0, raised.stderr);
     });
 
     it('answers an unknown account and a bad ttl with a JSON error and a non-zero exit', () => {
@@ -166,17 +189,20 @@ describe('master key rotation', () => {
         body: JSON.stringify({ name: 'rotated_cert', cert_content: chain.chainPem, private_key: chain.key }),
       });
       assert.equal(res.status, 200);
+      const otherKey = makeChain('rsa').key;
       const bad = await fetch(`${proc.baseUrl}/v2/${String(account.projectId)}/apigw/certificates`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-auth-token': token },
-        body: JSON.stringify({ name: 'mismatched', cert_content: chain.chainPem, private_key: makeChain('rsa').key }),
+        body: JSON.stringify({ name: 'mismatched', cert_content: chain.chainPem, private_key: otherKey }),
       });
       assert.equal(bad.status, 400);
       proc.kill('SIGTERM');
       await proc.exited;
       const logs = proc.logs().join('\n');
       assert.ok(logs.includes('APIG.2101'), 'the rejected upload was logged');
-      assert.ok(!logs.includes('PRIVATE KEY') && !logs.includes(String(key.accessKeySecret)), 'no key or secret in the logs');
+      assert.ok(logs.includes('/apigw/certificates'), 'both uploads are on request lines');
+      // What the server was sent: the token on both requests, a private key in each body.
+      assert.deepEqual(leakedSecrets(logs, { token, 'uploaded key': pemBody(chain.key), 'rejected key': pemBody(otherKey) }), []);
 
       const rotated = cli(['master-key', 'reseal'], withKeys(`${newKey},${oldKey}`));
       assert.equal(rotated.status, 0, rotated.stderr);

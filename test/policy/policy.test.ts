@@ -114,9 +114,18 @@ describe('parsePolicyDocument', () => {
     );
   });
 
-  it('refuses documents longer than RAM allows', () => {
+  it('refuses documents longer than RAM allows, naming the setting', () => {
     const long = { Version: '1', Statement: [{ ...statement, Resource: `acs:esa:*:1:site/${'1'.repeat(MAX_POLICY_LENGTH)}` }] };
-    assert.match(issuesOf(long)[0]?.message ?? '', /longer than/);
-    assert.match(issuesOf(JSON.stringify(long))[0]?.message ?? '', /longer than/);
+    const named = /more than the 6144 accepted \(limits\.policyDocumentCharacters\)/;
+    assert.match(issuesOf(long)[0]?.message ?? '', named);
+    assert.match(issuesOf(JSON.stringify(long))[0]?.message ?? '', named);
+  });
+
+  it('takes a lower or higher limit from its caller', () => {
+    const text = JSON.stringify({ Version: '1', Statement: [statement] });
+    assert.throws(() => parsePolicyDocument(text, text.length - 1), /more than the \d+ accepted/);
+    assert.equal(parsePolicyDocument(text, text.length).Statement.length, 1);
+    const long = JSON.stringify({ Version: '1', Statement: [{ ...statement, Resource: `acs:esa:*:1:site/${'1'.repeat(MAX_POLICY_LENGTH)}` }] });
+    assert.equal(parsePolicyDocument(long, long.length).Version, '1');
   });
 });

@@ -14,6 +14,8 @@ export interface TestService {
   server: FastifyInstance;
   baseUrl: string;
   testDb: TestDatabase;
+  /** Every log line the service wrote, when started with `logLevel`; [] otherwise. */
+  logs(): string[];
   stop(): Promise<void>;
 }
 
@@ -34,14 +36,18 @@ export interface ServiceOptions {
   dns?: DnsResolver;
   /** Run on this database instead of a fresh one (a second server sharing the first one's data). */
   testDb?: TestDatabase;
+  /** Keep every log line at this level and above (e.g. 'trace'); the default logs nothing. */
+  logLevel?: 'trace' | 'debug' | 'info';
 }
 
 export async function startService(engine: Engine, options: ServiceOptions = {}): Promise<TestService> {
   const testDb = options.testDb ?? (await createTestDatabase(engine));
   const ownsDb = options.testDb === undefined;
   const config = testConfig(testDb, options.config);
+  const lines: string[] = [];
+  const logger = options.logLevel ? pino({ level: options.logLevel }, { write: (line: string) => lines.push(line) }) : pino({ level: 'silent' });
   const app = await compose(config, {
-    logger: pino({ level: 'silent' }),
+    logger,
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.dns ? { dns: options.dns } : {}),
   });
@@ -55,6 +61,7 @@ export async function startService(engine: Engine, options: ServiceOptions = {})
     server,
     baseUrl: `http://127.0.0.1:${address.port}`,
     testDb,
+    logs: () => lines,
     stop: async () => {
       await server.close();
       await app.close();

@@ -8,7 +8,7 @@ import type {
   Page,
 } from '../../core/certificates/model.js';
 import type { AuditEvent } from '../../core/audit/ports.js';
-import { NameTaken, type CertificateStore, type SealedKey } from '../../core/certificates/ports.js';
+import { DomainTaken, NameTaken, type CertificateStore, type SealedKey } from '../../core/certificates/ports.js';
 import type { NameAttributes } from '../../pki/index.js';
 import { auditRow } from './audit-log.js';
 import { CompiledQueries } from './compiled.js';
@@ -108,6 +108,13 @@ export class SqlCertificateStore implements CertificateStore {
   }
 
   async bindDomains(accountId: string, bindings: DomainBinding[], audit: AuditEvent): Promise<void> {
+    await this.translateUnique(
+      () => this.insertBindings(accountId, bindings, audit),
+      (cause) => new DomainTaken('domain already bound', { cause }),
+    );
+  }
+
+  private async insertBindings(accountId: string, bindings: DomainBinding[], audit: AuditEvent): Promise<void> {
     await this.db.transaction().execute(async (tx) => {
       for (const b of bindings) {
         const values = {
@@ -187,14 +194,18 @@ export class SqlCertificateStore implements CertificateStore {
     return rows.map((r) => r.domain);
   }
 
-  private async translateUnique(write: () => Promise<void>): Promise<void> {
+  /** The unique indexes decide races; their violation becomes the port's own error. */
+  private async translateUnique(write: () => Promise<void>, as: (cause: unknown) => Error = nameTaken): Promise<void> {
     try {
       await write();
     } catch (err) {
-      if (isUniqueViolation(err)) throw new NameTaken('certificate name already used', { cause: err });
-      throw err;
+      throw isUniqueViolation(err) ? as(err) : err;
     }
   }
+}
+
+function nameTaken(cause: unknown): Error {
+  return new NameTaken('certificate name already used', { cause });
 }
 
 function keyRows(accountId: string, keys: { main: SealedKey; sign: SealedKey | null }, at: Date) {

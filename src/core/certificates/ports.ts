@@ -22,6 +22,7 @@ export interface CertificateStore {
   /** Deletes the certificate and its keys unless it has domain bindings (then nothing changes). */
   deleteIfUnbound(accountId: string, id: string, audit: AuditEvent): Promise<'deleted' | 'bound' | 'missing'>;
 
+  /** Binds atomically; throws DomainTaken when a concurrent write bound one of the domains first. */
   bindDomains(accountId: string, bindings: DomainBinding[], audit: AuditEvent): Promise<void>;
   /** Detaches every domain, or none when one of them is not bound to the certificate. */
   unbindDomains(
@@ -43,6 +44,11 @@ export interface CertificateStore {
 /** Raised by stores when a unique name is already used in the account. */
 export class NameTaken extends Error {
   override readonly name = 'NameTaken';
+}
+
+/** Raised by stores when the unique (account, domain) index refuses a binding. */
+export class DomainTaken extends Error {
+  override readonly name = 'DomainTaken';
 }
 
 /** What the certificates context needs from the accounts context. */

@@ -1,7 +1,8 @@
 import type { Clock } from '../../kernel/clock.js';
-import type { AuditStamp } from '../audit/ports.js';
+import type { AuditEvent, AuditStamp } from '../audit/ports.js';
 import { errors } from '../../kernel/errors.js';
 import type { IdGenerator } from '../../kernel/ids.js';
+import { limitExceeded, type Limits } from '../../kernel/limits.js';
 import type { Sealer } from '../../kernel/sealer.js';
 import { coversDomain, parseBindableDomain } from './domains.js';
 import type { IssuerCache } from '../../pki/index.js';
@@ -13,7 +14,7 @@ import type {
   DomainBinding,
   Page,
 } from './model.js';
-import { NameTaken, type CertificateStore, type InstanceDirectory, type SealedKey } from './ports.js';
+import { DomainTaken, NameTaken, type CertificateStore, type InstanceDirectory, type SealedKey } from './ports.js';
 
 export interface CertificatesDeps {
   store: CertificateStore;
@@ -23,6 +24,7 @@ export interface CertificatesDeps {
   sealer: Sealer;
   /** Parsed intermediates shared by uploads; none when omitted. */
   issuers?: IssuerCache;
+  limits: Limits;
 }
 
 export interface DomainBindingRequest {
@@ -42,7 +44,7 @@ export class CertificatesService {
 
   async upload(accountId: string, upload: CertificateUpload, audit: AuditStamp): Promise<Certificate> {
     await this.checkScope(accountId, upload);
-    const inspected = inspectUpload(upload, this.deps.clock.now(), this.deps.issuers);
+    const inspected = await inspectUpload(upload, this.inspectContext());
     const now = this.deps.clock.now();
     const certificate = this.toCertificate(this.deps.ids.hex32(), accountId, upload, inspected, now, now);
     const event = audit.eventAt(now, certificate.id);
@@ -60,7 +62,7 @@ export class CertificatesService {
     if (upload.scopeGiven && upload.scope !== existing.scope) throw errors.immutableScope('scope');
     if (upload.instanceId && upload.instanceId !== existing.instanceId) throw errors.immutableScope('instanceId');
     const merged: CertificateUpload = { ...upload, scope: existing.scope, instanceId: existing.instanceId ?? undefined };
-    const inspected = inspectUpload(merged, this.deps.clock.now(), this.deps.issuers);
+    const inspected = await inspectUpload(merged, this.inspectContext());
     const certificate = this.toCertificate(id, accountId, merged, inspected, existing.createdAt, this.deps.clock.now());
     const event = audit.eventAt(certificate.updatedAt);
     await this.persist(() => this.deps.store.replace(certificate, this.sealKeys(inspected), event), upload.name);
@@ -87,12 +89,12 @@ export class CertificatesService {
     requests: DomainBindingRequest[],
     audit: AuditStamp,
   ): Promise<DomainBinding[]> {
+    this.checkDomainCount(requests.length);
     const certificate = await this.require(accountId, id);
     const domains = requests.map((r) => parseBindableDomain(r.domain));
     const uncovered = domains.find((d) => !coversDomain(certificate.san, d));
     if (uncovered !== undefined) throw errors.domainMismatch(uncovered);
-    const elsewhere = await this.deps.store.domainsBoundElsewhere(accountId, id, domains);
-    if (elsewhere.length > 0) throw errors.domainBoundElsewhere(elsewhere[0]!);
+    await this.refuseBoundElsewhere(accountId, id, domains);
     for (const request of requests) {
       for (const instanceId of request.instanceIds) await this.deps.instances.requireInstance(accountId, instanceId);
     }
@@ -105,11 +107,12 @@ export class CertificatesService {
       verifiedClientCertificateEnabled: r.verifiedClientCertificateEnabled ?? certificate.trustedRootCa !== null,
       createdAt: now,
     }));
-    await this.deps.store.bindDomains(accountId, bindings, audit.eventAt(now));
+    await this.bind(accountId, id, bindings, audit.eventAt(now));
     return bindings;
   }
 
   async detachDomains(accountId: string, id: string, domains: string[], audit: AuditStamp): Promise<void> {
+    this.checkDomainCount(domains.length);
     await this.require(accountId, id);
     const parsed = [...new Set(domains.map(parseBindableDomain))];
     const outcome = await this.deps.store.unbindDomains(accountId, id, parsed, audit.eventAt(this.deps.clock.now()));
@@ -124,6 +127,37 @@ export class CertificatesService {
   ): Promise<{ total: number; items: DomainBinding[] }> {
     await this.require(accountId, id);
     return this.deps.store.listDomains(accountId, id, domainLike, page);
+  }
+
+  private async refuseBoundElsewhere(accountId: string, id: string, domains: string[]): Promise<void> {
+    const elsewhere = await this.deps.store.domainsBoundElsewhere(accountId, id, domains);
+    if (elsewhere.length > 0) throw errors.domainBoundElsewhere(elsewhere[0]!);
+  }
+
+  /**
+   * The unique (account, domain) index decides a race between two attaches: the loser is told which
+   * domain another certificate took. When the winner bound the same certificate (PostgreSQL reports
+   * that as the same violation), binding again simply updates the row it wrote.
+   */
+  private async bind(accountId: string, id: string, bindings: DomainBinding[], audit: AuditEvent): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.deps.store.bindDomains(accountId, bindings, audit);
+      } catch (err) {
+        if (!(err instanceof DomainTaken)) throw err;
+        await this.refuseBoundElsewhere(accountId, id, bindings.map((b) => b.domain));
+        if (attempt === 2) throw errors.domainBoundElsewhere(bindings[0]!.domain);
+      }
+    }
+  }
+
+  private inspectContext() {
+    return { now: this.deps.clock.now(), limits: this.deps.limits, issuers: this.deps.issuers };
+  }
+
+  private checkDomainCount(count: number): void {
+    const max = this.deps.limits.domains;
+    if (count > max) throw limitExceeded('domains', `holds ${count} entries, more than the ${max} accepted`, 'domains');
   }
 
   private async require(accountId: string, id: string): Promise<Certificate> {

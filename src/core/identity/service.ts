@@ -12,6 +12,8 @@ export interface IdentityDeps {
   ids: IdGenerator;
   /** Confirms the account exists (from the accounts context). */
   requireAccount(accountId: string): Promise<unknown>;
+  /** Longest policy document accepted (`limits.policyDocumentCharacters`). */
+  maxPolicyCharacters: number;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
@@ -50,7 +52,7 @@ export class IdentityService {
       id: `p-${this.deps.ids.hex32().slice(0, 20)}`,
       accountId,
       name,
-      document: parsePolicyDocument(documentText),
+      document: parsePolicyDocument(documentText, this.deps.maxPolicyCharacters),
       createdAt: this.deps.clock.now(),
     };
     await this.unique(() => this.deps.store.insertPolicy(policy), () => errors.policyNameTaken(name));

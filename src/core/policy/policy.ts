@@ -9,6 +9,7 @@
  */
 import { z } from 'zod';
 import { AppError } from '../../kernel/errors.js';
+import { limitSetting } from '../../kernel/limits.js';
 
 export type Effect = 'Allow' | 'Deny';
 
@@ -24,7 +25,7 @@ export interface PolicyDocument {
   readonly Statement: readonly PolicyStatement[];
 }
 
-/** RAM's limit on a policy document's length. */
+/** RAM's limit on a policy document's length, the default of `limits.policyDocumentCharacters`. */
 export const MAX_POLICY_LENGTH = 6144;
 
 /** `*`, or `service:Operation` where either part may hold `*` and `?`: `esa:GetSite`, `yundun-cert:Create*`. */
@@ -88,10 +89,11 @@ export class InvalidPolicyError extends AppError {
   }
 }
 
-/** Accepts the JSON text of a document, or an already parsed value. */
-export function parsePolicyDocument(input: unknown): PolicyDocument {
+/** Accepts the JSON text of a document, or an already parsed value; the length is checked before parsing. */
+export function parsePolicyDocument(input: unknown, maxLength = MAX_POLICY_LENGTH): PolicyDocument {
+  const text = typeof input === 'string' ? input : JSON.stringify(input ?? null);
+  if (text.length > maxLength) tooLong(text.length, maxLength);
   const value = typeof input === 'string' ? parseJson(input) : input;
-  if (typeof input !== 'string' && JSON.stringify(value ?? null).length > MAX_POLICY_LENGTH) tooLong();
   const result = policyDocumentSchema.safeParse(value);
   if (result.success) return result.data;
   throw new InvalidPolicyError(
@@ -100,7 +102,6 @@ export function parsePolicyDocument(input: unknown): PolicyDocument {
 }
 
 function parseJson(text: string): unknown {
-  if (text.length > MAX_POLICY_LENGTH) tooLong();
   try {
     return JSON.parse(text);
   } catch (err) {
@@ -108,8 +109,9 @@ function parseJson(text: string): unknown {
   }
 }
 
-function tooLong(): never {
-  throw new InvalidPolicyError([{ path: '(document)', message: `is longer than ${MAX_POLICY_LENGTH} characters` }]);
+function tooLong(length: number, maxLength: number): never {
+  const message = `is ${length} characters long, more than the ${maxLength} accepted (${limitSetting('policyDocumentCharacters')})`;
+  throw new InvalidPolicyError([{ path: '(document)', message }]);
 }
 
 function formatPath(path: readonly PropertyKey[]): string {

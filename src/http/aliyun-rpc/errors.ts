@@ -20,6 +20,9 @@ const invalidCode = (e: AppError) => {
   return name ? `InvalidParameter.${name}` : 'InvalidParameter';
 };
 const detail = (e: AppError) => e.message;
+/** Shown as `HostId` in error bodies, as Alibaba's gateway names the endpoint that answered. */
+const HOST_ID = 'certplane';
+
 /** Shown for every internal error: the cause goes to the log, the caller gets the request id. */
 export const INTERNAL_MESSAGE = 'The request processing has failed due to some unknown error. Quote the RequestId when you contact support.';
 
@@ -41,6 +44,9 @@ const MAP: Record<ErrorCode, Entry> = {
   ],
   'request.malformed_body': [400, 'InvalidParameter', detail],
   'request.body_too_large': [413, 'RequestTooLarge', detail],
+  'request.uri_too_long': [414, 'RequestURITooLong', detail],
+  'request.headers_too_large': [431, 'RequestHeaderFieldsTooLarge', detail],
+  'request.timeout': [408, 'RequestTimeout', detail],
   'request.not_found': [404, 'InvalidAction.NotFound', 'Specified api is not found, please check your url and method.'],
   'account.not_found': [403, 'Unauthorized.InvalidToken', 'Token authentication failed.'],
   // Operator (CLI) codes: no RPC action raises them, but the map stays total.
@@ -86,5 +92,15 @@ export function toRpcError(err: AppError, overrides: RpcErrorOverrides = {}): Rp
     status,
     code: typeof code === 'string' ? code : code(err),
     message: typeof message === 'string' ? message : message(err),
+  };
+}
+
+/** The RPC error body, `{RequestId, HostId, Code, Message, Recommend}`, with its status. */
+export function rpcErrorResponse(err: AppError, requestId: string, overrides: RpcErrorOverrides = {}) {
+  const rpc = toRpcError(err, overrides);
+  return {
+    status: rpc.status,
+    code: rpc.code,
+    body: { RequestId: requestId, HostId: HOST_ID, Code: rpc.code, Message: rpc.message, Recommend: '' },
   };
 }

@@ -4,15 +4,12 @@ import { AuditStamp, actorOf } from '../../core/audit/ports.js';
 import { AppError, errors } from '../../kernel/errors.js';
 import type { App } from '../../main.js';
 import type { RpcAction, RpcRequestContext } from './action.js';
-import { toRpcError, type RpcErrorOverrides } from './errors.js';
+import { fromFramework, replyWithError } from '../failures.js';
 import { RpcParams } from './params.js';
 import { parseRpcParams } from './decode-params.js';
 import { RPC_V1_PROTOCOL_PARAMS, SignatureError, verifyRequest, type Verified } from './signature.js';
 import { findAction } from './table.js';
 import { recordAlone } from '../audit.js';
-
-/** Shown as `HostId` in error bodies, as Alibaba's gateway names the endpoint that answered. */
-const HOST_ID = 'certplane';
 
 /**
  * The Alibaba Cloud RPC dialect: `GET`/`POST /` routed on (`x-acs-version`, `x-acs-action`),
@@ -25,15 +22,9 @@ export function aliyunRpc(app: App) {
     server.removeAllContentTypeParsers();
     server.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
-    server.setErrorHandler((error: FastifyError, request, reply) => {
-      const err =
-        error instanceof AppError
-          ? error
-          : error.statusCode === 413
-            ? errors.bodyTooLarge(app.config.bodyLimitBytes)
-            : errors.internal(error);
-      return sendError(err, request, reply);
-    });
+    server.setErrorHandler((error: FastifyError, request, reply) =>
+      replyWithError(fromFramework(error, 'rpc', app.config.bodyLimitBytes), request, reply, 'rpc', routeOf(request)?.errors),
+    );
 
     const handler = async (request: FastifyRequest, reply: FastifyReply) => {
       const action = routeOf(request);
@@ -52,20 +43,6 @@ export function aliyunRpc(app: App) {
     };
     server.get('/', handler);
     server.post('/', handler);
-
-    function sendError(err: AppError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-      const overrides: RpcErrorOverrides = routeOf(request)?.errors ?? {};
-      const rpc = toRpcError(err, overrides);
-      if (err.code === 'internal') request.log.error({ err: err.cause }, 'internal error');
-      else request.log.info({ code: err.code, rpcCode: rpc.code }, err.message);
-      return reply.code(rpc.status).send({
-        RequestId: request.id,
-        HostId: HOST_ID,
-        Code: rpc.code,
-        Message: rpc.message,
-        Recommend: '',
-      });
-    }
   };
 }
 

@@ -27,7 +27,8 @@ const domainEntry = z.object({
   instance_ids: z.array(z.string().max(64)).max(50).optional(),
   verified_client_certificate_enabled: z.boolean().optional(),
 });
-export const domainsForm = z.object({ domains: z.array(domainEntry).min(1).max(100) });
+/** How many entries a list may hold is `limits.domains`, checked by the core. */
+export const domainsForm = z.object({ domains: z.array(domainEntry).min(1) });
 export type DomainsForm = z.infer<typeof domainsForm>;
 
 /**

@@ -19,6 +19,7 @@ const PARAMETER_NAMES: Record<string, string> = {
   instanceId: 'instance_id',
   scope: 'type',
   domain: 'domain',
+  domains: 'domains',
 };
 
 export function apigParameterName(coreName: string | undefined): string {
@@ -48,6 +49,9 @@ const MAP: Record<ErrorCode, Entry> = {
   ],
   'request.malformed_body': [400, 'APIG.2000', (e) => `Parameter error: ${e.message}`],
   'request.body_too_large': [413, 'APIG.2000', (e) => `Parameter error: ${e.message}`],
+  'request.uri_too_long': [414, 'APIG.2000', (e) => `Parameter error: ${e.message}`],
+  'request.headers_too_large': [431, 'APIG.2000', (e) => `Parameter error: ${e.message}`],
+  'request.timeout': [408, 'APIG.2000', (e) => `Parameter error: ${e.message}`],
   'request.not_found': [404, 'APIG.0101', 'The API does not exist or has not been published in the environment'],
   'account.not_found': [401, 'APIG.1003', 'Incorrect IAM authentication information: the project does not exist'],
   'instance.not_found': [404, 'APIG.3030', (e) => `The instance does not exist;id:${e.details.id ?? ''}`],
@@ -97,4 +101,10 @@ const MAP: Record<ErrorCode, Entry> = {
 export function toApigError(err: AppError): ApigError {
   const [status, code, message] = MAP[err.code];
   return { status, code, message: typeof message === 'string' ? message : message(err) };
+}
+
+/** The APIG error body, `{error_code, error_msg, request_id}`, with its status. */
+export function apigErrorResponse(err: AppError, requestId: string) {
+  const apig = toApigError(err);
+  return { status: apig.status, code: apig.code, body: { error_code: apig.code, error_msg: apig.message, request_id: requestId } };
 }

@@ -1,11 +1,11 @@
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import type { Principal } from '../../core/accounts/model.js';
 import { AuditStamp, actorOf } from '../../core/audit/ports.js';
 import { apigCertificateResource } from '../../core/policy/index.js';
-import { AppError, errors } from '../../kernel/errors.js';
+import { errors, type AppError } from '../../kernel/errors.js';
 import type { App } from '../../main.js';
+import { fromFramework, replyWithError } from '../failures.js';
 import { certificateRoutes } from './certificates.js';
-import { toApigError } from './errors.js';
 import { recordAlone } from '../audit.js';
 
 declare module 'fastify' {
@@ -28,12 +28,14 @@ const WRITE_METHODS = new Set(['POST', 'PUT', 'DELETE', 'PATCH']);
  */
 export function huaweiRest(app: App) {
   return async function plugin(server: FastifyInstance): Promise<void> {
+    // JSON only: without the text/plain parser every other type is refused by name.
+    server.removeContentTypeParser('text/plain');
     server.setErrorHandler(async (error: FastifyError, request, reply) => {
-      const err = asAppError(error, app.config.bodyLimitBytes);
+      const err = fromFramework(error, 'apig', app.config.bodyLimitBytes);
       await recordFailure(app, request, err);
-      return sendError(err, request, reply);
+      return replyWithError(err, request, reply, 'apig');
     });
-    server.setNotFoundHandler((request, reply) => sendError(errors.routeNotFound(), request, reply));
+    server.setNotFoundHandler((request, reply) => replyWithError(errors.routeNotFound(), request, reply, 'apig'));
 
     server.addHook('preHandler', async (request) => {
       if (request.is404) return;
@@ -77,23 +79,4 @@ async function recordFailure(app: App, request: FastifyRequest, err: AppError): 
   if (!stamp) return;
   request.audit = undefined;
   await recordAlone(app, request.log, stamp.outcomeAt(app.clock.now(), err.code));
-}
-
-/** Errors from fastify itself (body limits, bad JSON) join the catalogue; anything else is internal. */
-function asAppError(error: FastifyError | AppError, bodyLimit: number): AppError {
-  if (error instanceof AppError) return error;
-  if (error.statusCode === 413) return errors.bodyTooLarge(bodyLimit);
-  if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return errors.malformedBody('Content-Type must be application/json');
-  if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 && error.code?.startsWith('FST_')) {
-    return errors.malformedBody(error.message);
-  }
-  if (error instanceof SyntaxError) return errors.malformedBody('the request body is not valid JSON');
-  return errors.internal(error);
-}
-
-function sendError(err: AppError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const apig = toApigError(err);
-  if (err.code === 'internal') request.log.error({ err: err.cause }, 'internal error');
-  else request.log.info({ code: err.code, apigCode: apig.code }, err.message);
-  return reply.code(apig.status).send({ error_code: apig.code, error_msg: apig.message, request_id: request.id });
 }
