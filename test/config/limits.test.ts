@@ -40,10 +40,10 @@ describe('the limits setting', () => {
   });
 
   it('names the key of a bad value, an unknown key, and a minimum over the maximum', () => {
-    assert.match(problemsOf({ limits: { chainCertificates: 0 } }), /limits: chainCertificates must be an integer from 1 to 100/);
-    assert.match(problemsOf({ limits: { domains: 'many' } }), /limits: domains must be an integer/);
+    assert.match(problemsOf({ limits: { chainCertificates: 0 } }), /limits in --config \S+: chainCertificates must be an integer from 1 to 100/);
+    assert.match(problemsOf({ limits: { domains: 'many' } }), /limits in --config \S+: domains must be an integer/);
     assert.match(problemsOf({ limits: { rsaMaxBits: 100_000 } }), /rsaMaxBits must be an integer from 1024 to 16384/);
-    assert.match(problemsOf({ limits: { chains: 3 } }), /limits: .*chains/);
+    assert.match(problemsOf({ limits: { chains: 3 } }), /limits in --config \S+: .*chains/);
     assert.match(problemsOf({ limits: { rsaMinBits: 4096, rsaMaxBits: 3072 } }), /rsaMinBits must not exceed rsaMaxBits/);
   });
 });

@@ -44,7 +44,7 @@ describe('the nameServers pool', () => {
     for (const [nameServers, why] of cases) {
       const found = problems(withFile({ nameServers }));
       assert.equal(found.length, 1, found.join('\n'));
-      assert.match(found[0]!, /^nameServers: /);
+      assert.match(found[0]!, /^nameServers in --config \S+: /);
       assert.match(found[0]!, why);
     }
   });

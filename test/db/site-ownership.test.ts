@@ -56,7 +56,10 @@ for (const engine of ENGINES) {
       await sites.insertInto('sites').values(legacyRow('2', 'NS', 'active', '2025-01-01T02:00:00.000Z', '2025-01-02T00:00:00.000Z')).execute();
       await sites.insertInto('sites').values(legacyRow('3', 'NS', 'active', '2025-01-01T03:00:00.000Z', '2025-01-03T00:00:00.000Z')).execute();
       await sites.insertInto('sites').values(legacyRow('4', 'CNAME', 'active', '2025-01-01T04:00:00.000Z', '2025-01-01T05:00:00.000Z')).execute();
-      assert.deepEqual(await migrate(database.db), ['003-site-ownership']);
+      const upgrade = await new Migrator({ db: database.db, provider: migrationProvider }).migrateTo('003-site-ownership');
+      if (upgrade.error) throw upgrade.error;
+      assert.deepEqual(upgrade.results?.map((r) => [r.migrationName, r.status]), [['003-site-ownership', 'Success']]);
+      await migrate(database.db);
     });
     after(async () => {
       await database.close();
