@@ -10,6 +10,9 @@ import { SqlAuditLog } from './adapters/db/audit-log.js';
 import { SqlIdentityStore } from './adapters/db/identity-store.js';
 import { SqlPlanStore } from './adapters/db/plan-store.js';
 import { SqlSiteStore } from './adapters/db/site-store.js';
+import { SqlPrivateCaStore } from './adapters/db/private-ca-store.js';
+import { NodeCaSigner } from './adapters/ca/node-signer.js';
+import { nodeKeyPairs } from './adapters/crypto/key-pairs.js';
 import { NodeDnsResolver } from './adapters/dns/resolver.js';
 import { ConfigError, type Config } from './config/config.js';
 import type { AuditLog } from './core/audit/ports.js';
@@ -19,6 +22,7 @@ import type { DnsResolver } from './core/sites/ports.js';
 import { SitesService } from './core/sites/service.js';
 import { AccountsService } from './core/accounts/service.js';
 import { CertificatesService } from './core/certificates/service.js';
+import { PrivateCaService } from './core/private-ca/service.js';
 import { systemClock, type Clock } from './kernel/clock.js';
 import { REDACTED, REDACTED_PATHS } from './kernel/logger.js';
 import type { Sealer } from './kernel/sealer.js';
@@ -38,6 +42,7 @@ export interface App {
   sites: SitesService;
   audit: AuditLog;
   certificates: CertificatesService;
+  privateCa: PrivateCaService;
   close(): Promise<void>;
 }
 
@@ -96,6 +101,21 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     sealer,
     limits: config.limits,
   });
+  const privateCaStore = new SqlPrivateCaStore(database);
+  const privateCa = new PrivateCaService({
+    store: privateCaStore,
+    signer: new NodeCaSigner({ sealer, source: privateCaStore, publicUrl: config.publicUrl }),
+    keys: nodeKeyPairs,
+    sites,
+    plans,
+    sealer,
+    clock,
+    ids,
+    logger,
+    settings: config.clientCa,
+    limits: config.limits,
+    regionId: config.regionId,
+  });
   return {
     config,
     logger,
@@ -108,6 +128,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     sites,
     audit,
     certificates,
+    privateCa,
     close: () => database.close(),
   };
 }

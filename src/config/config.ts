@@ -87,6 +87,65 @@ const nameServerPool = z
   .max(MAX_NAME_SERVERS, `must list at most ${MAX_NAME_SERVERS} host names`)
   .refine((names) => new Set(names).size === names.length, 'must not list a host name twice');
 
+/**
+ * The base of every URL certplane writes into a certificate (CRL, OCSP, CA): once issued, those URLs
+ * cannot change, so the value is checked strictly. A path is allowed (a proxy in front); a query, a
+ * fragment or credentials are not.
+ */
+const publicUrlSchema = z.string().superRefine((text, ctx) => {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'must be an absolute http:// or https:// URL' });
+    return;
+  }
+  const problem =
+    url.protocol !== 'http:' && url.protocol !== 'https:'
+      ? 'must be an http:// or https:// URL'
+      : url.search !== '' || text.includes('?')
+        ? 'must not have a query'
+        : url.hash !== '' || text.includes('#')
+          ? 'must not have a fragment'
+          : url.username !== '' || url.password !== ''
+            ? 'must not hold credentials'
+            : undefined;
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+/** Largest CA lifetime a setting may ask for: 100 years. */
+const MAX_CA_DAYS = 36_525;
+
+/** The managed client CA made for each site on first use. `{site}` and `{siteId}` in the names are the site's. */
+const clientCaSchema = z
+  .object({
+    keyType: z.enum(['EC', 'RSA']).optional(),
+    organization: z.string().min(1).max(64).optional(),
+    organizationalUnit: z.string().min(1).max(200).optional(),
+    commonName: z.string().min(1).max(200).optional(),
+    validityDays: z.number().int().min(1).max(MAX_CA_DAYS).optional(),
+  })
+  .strict();
+
+export interface ClientCaSettings {
+  /** `EC`: ECDSA P-256 (ecdsa-with-SHA256); `RSA`: 2048 bits (sha256WithRSAEncryption). */
+  keyType: 'EC' | 'RSA';
+  organization: string;
+  organizationalUnit: string;
+  commonName: string;
+  /** Lifetime of a new managed CA certificate, in days. */
+  validityDays: number;
+}
+
+export const DEFAULT_CLIENT_CA: ClientCaSettings = {
+  keyType: 'EC',
+  organization: 'certplane',
+  organizationalUnit: 'site {siteId}',
+  commonName: 'certplane client CA {site}',
+  // Twenty years: longer than any client certificate it may sign (ValidityDays ≤ 3650).
+  validityDays: 7305,
+};
+
 const fileSchema = z
   .object({
     port: portSchema.optional(),
@@ -112,6 +171,8 @@ const fileSchema = z
     issuerCacheSize: z.coerce.number().int().min(0).max(100_000).optional(),
     sqliteSynchronous: z.enum(['normal', 'full']).optional(),
     limits: limitsSchema.optional(),
+    publicUrl: publicUrlSchema.optional(),
+    clientCa: clientCaSchema.optional(),
   })
   .strict();
 
@@ -145,6 +206,12 @@ export interface Config {
   issuerCacheSize: number;
   /** Bounds on one request's inputs; every key has a default. */
   limits: Limits;
+  /**
+   * Base URL (no trailing slash) under which this server is reached by clients and relying parties:
+   * CRL, OCSP and CA URLs in certificates are made from it.
+   */
+  publicUrl: string;
+  clientCa: ClientCaSettings;
 }
 
 export class ConfigError extends Error {
@@ -172,6 +239,7 @@ const ENV_KEYS = {
   CERTPLANE_REGION: 'regionId',
   CERTPLANE_ISSUER_CACHE_SIZE: 'issuerCacheSize',
   CERTPLANE_SQLITE_SYNCHRONOUS: 'sqliteSynchronous',
+  CERTPLANE_PUBLIC_URL: 'publicUrl',
 } as const;
 
 export interface ConfigSources {
@@ -232,9 +300,11 @@ export function loadConfig(sources: ConfigSources = { env: process.env }): Confi
   if (problems.length > 0 || !parsed.success || !found) throw new ConfigError(problems);
   const raw = parsed.data;
   const database = found.kind === 'sqlite' && raw.sqliteSynchronous ? { ...found, synchronous: raw.sqliteSynchronous } : found;
+  const port = raw.port ?? 8080;
+  const host = raw.host ?? '127.0.0.1';
   return {
-    port: raw.port ?? 8080,
-    host: raw.host ?? '127.0.0.1',
+    port,
+    host,
     dataDir,
     database,
     masterKeys,
@@ -249,7 +319,14 @@ export function loadConfig(sources: ConfigSources = { env: process.env }): Confi
     signatureMaxSkewMs: (raw.signatureMaxSkewSeconds ?? 900) * 1000,
     issuerCacheSize: raw.issuerCacheSize ?? 256,
     limits: { ...DEFAULT_LIMITS, ...raw.limits },
+    publicUrl: (raw.publicUrl ?? defaultPublicUrl(host, port)).replace(/\/+$/, ''),
+    clientCa: { ...DEFAULT_CLIENT_CA, ...raw.clientCa },
   };
+}
+
+/** `http://{host}:{port}`, with an IPv6 address in brackets. */
+function defaultPublicUrl(host: string, port: number): string {
+  return `http://${isIP(host) === 6 ? `[${host}]` : host}:${port}`;
 }
 
 /** A master key is 32 bytes, written as 64 hex characters or as base64. */

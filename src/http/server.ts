@@ -5,6 +5,7 @@ import { aliyunRpc } from './aliyun-rpc/plugin.js';
 import { clientErrorHandler } from './client-errors.js';
 import { dialectOf, fromFramework, replyWithError } from './failures.js';
 import { huaweiRest } from './huawei-rest/plugin.js';
+import { pki } from './pki/plugin.js';
 import { httpLoggerOptions, RequestLogController } from './request-log.js';
 import { errors } from '../kernel/errors.js';
 
@@ -59,5 +60,6 @@ export function buildServer(app: App): FastifyInstance {
 
   server.register(huaweiRest(app), { prefix: '/v2' });
   server.register(aliyunRpc(app));
+  server.register(pki(app));
   return server;
 }

@@ -48,6 +48,9 @@ export const ERROR_CODES = [
   'certificate.domain_mismatch',
   'domain.not_bound',
   'domain.bound_elsewhere',
+  'plan.feature_unavailable',
+  'client_certificate.status_conflict',
+  'client_ca.in_use',
   'internal',
 ] as const;
 
@@ -134,5 +137,15 @@ export const errors = {
     new AppError('domain.not_bound', `domain ${domain} is not bound to this certificate`),
   domainBoundElsewhere: (domain: string) =>
     new AppError('domain.bound_elsewhere', `domain ${domain} is already bound to another certificate`),
+  featureUnavailable: (feature: string) =>
+    new AppError('plan.feature_unavailable', `the site's plan does not include ${feature}`),
+  clientCertificateStatusConflict: (id: string, why: string) =>
+    new AppError('client_certificate.status_conflict', `client certificate ${id} ${why}`, { id }),
+  clientCaInUse: (id: string, active: number) =>
+    new AppError(
+      'client_ca.in_use',
+      `CA certificate ${id} has ${active} active client certificate${active === 1 ? '' : 's'}; revoke them before deleting it`,
+      { id },
+    ),
   internal: (cause: unknown) => new AppError('internal', 'internal error', {}, { cause }),
 };

@@ -27,6 +27,11 @@ export class CompiledQueries {
 
   /** Runs a query built by `build` with `parameters` bound in place of the ones it was built with. */
   async run<R>(db: Db, key: string, build: () => Compilable<R>, parameters: readonly unknown[]): Promise<QueryResult<R>> {
+    return db.executeQuery<R>(this.query(key, build, parameters));
+  }
+
+  /** The query `build` makes, with `parameters` bound in place of its own, without running it (for `writeAll`). */
+  query<R>(key: string, build: () => Compilable<R>, parameters: readonly unknown[]): CompiledQuery<R> {
     let text = this.texts.get(key);
     if (text === undefined) {
       const compiled = build().compile();
@@ -34,6 +39,6 @@ export class CompiledQueries {
       text = compiled.sql;
       this.texts.set(key, text);
     }
-    return db.executeQuery<R>(CompiledQuery.raw(text, [...parameters]));
+    return CompiledQuery.raw(text, [...parameters]);
   }
 }

@@ -1,6 +1,7 @@
 import { secretContext } from '../../core/accounts/service.js';
 import { privateKeyContext } from '../../core/certificates/service.js';
 import { AesGcmSealer } from '../crypto/aes-gcm-sealer.js';
+import { caKeyContext } from '../ca/node-signer.js';
 import type { Sealer } from '../../kernel/sealer.js';
 import type { Db } from './database.js';
 
@@ -8,8 +9,8 @@ import type { Db } from './database.js';
  * Proof at start-up that the master keyring opens what the database already holds, so a wrong
  * `CERTPLANE_MASTER_KEY` stops the process instead of failing every signed request later.
  * A canary value sealed once (under the key of the day) is opened, plus one stored access-key
- * secret and one private key: a database from before the canary existed is checked through its
- * own rows, then gets its canary. Three small reads, whatever the size of the database.
+ * secret, one private key and one client CA key: a database from before the canary existed is checked through its
+ * own rows, then gets its canary. A few small reads, whatever the size of the database.
  */
 const CANARY = 'master_key_canary';
 const CANARY_CONTEXT = `service_fact:${CANARY}`;
@@ -25,10 +26,12 @@ export async function checkMasterKey(db: Db, sealer: Sealer, now: Date): Promise
   const canary = await db.selectFrom('service_facts').select('value').where('name', '=', CANARY).executeTakeFirst();
   const secret = await db.selectFrom('access_keys').select(['id', 'secret_sealed']).limit(1).executeTakeFirst();
   const key = await db.selectFrom('private_keys').select(['id', 'sealed']).limit(1).executeTakeFirst();
+  const caKey = await db.selectFrom('client_cas').select(['id', 'key_sealed']).where('key_sealed', 'is not', null).limit(1).executeTakeFirst();
   const samples: Array<[what: string, sealed: string, context: string]> = [];
   if (canary) samples.push(['the master-key canary', canary.value, CANARY_CONTEXT]);
   if (secret) samples.push([`the secret of access key ${secret.id}`, secret.secret_sealed, secretContext(secret.id)]);
   if (key) samples.push([`private key ${key.id}`, key.sealed, privateKeyContext(key.id)]);
+  if (caKey?.key_sealed) samples.push([`the key of client CA ${caKey.id}`, caKey.key_sealed, caKeyContext(caKey.id)]);
   for (const [what, sealed, context] of samples) {
     try {
       sealer.open(sealed, context);

@@ -1,5 +1,7 @@
 import { secretContext } from '../../core/accounts/service.js';
 import { privateKeyContext } from '../../core/certificates/service.js';
+import { clientKeyContext } from '../../core/private-ca/model.js';
+import { caKeyContext } from '../ca/node-signer.js';
 import type { Sealer } from '../../kernel/sealer.js';
 import type { Db } from './database.js';
 import { writeCanary } from './master-key-check.js';
@@ -36,6 +38,17 @@ export async function resealAll(db: Db, sealer: Sealer, now: Date): Promise<{ re
       .where('secret_sealed', '=', row.secret_sealed)
       .execute();
     resealed += 1;
+  }
+  for (const table of ['client_cas', 'client_certificates'] as const) {
+    const context = table === 'client_cas' ? caKeyContext : clientKeyContext;
+    const rows = await db.selectFrom(table).select(['id', 'key_sealed']).where('key_sealed', 'is not', null).execute();
+    for (const row of rows) {
+      total += 1;
+      if (row.key_sealed!.startsWith(current)) continue;
+      const sealed = sealer.seal(sealer.open(row.key_sealed!, context(row.id)), context(row.id));
+      await db.updateTable(table).set({ key_sealed: sealed }).where('id', '=', row.id).where('key_sealed', '=', row.key_sealed).execute();
+      resealed += 1;
+    }
   }
   await writeCanary(db, sealer, now, true);
   return { resealed, total };

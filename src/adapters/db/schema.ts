@@ -147,6 +147,70 @@ export interface SitesTable {
   verified_at: string | null;
 }
 
+/** Client CAs of ESA sites: the managed CA of each site (key sealed) and uploaded CAs (no key). */
+export interface ClientCasTable {
+  id: string;
+  account_id: string;
+  site_id: string;
+  /** `managed` (certplane's own CA for the site; at most one per site) or `uploaded`. */
+  kind: string;
+  name: string;
+  certificate_pem: string;
+  /** Managed CAs: the key, sealed by the signer with context `client_ca_key:{id}`; null for uploaded CAs. */
+  key_sealed: string | null;
+  common_name: string;
+  issuer: string;
+  serial_number: string;
+  fingerprint_sha256: string;
+  signature_algorithm: string;
+  public_key_algorithm: string;
+  san: string;
+  not_before: string;
+  not_after: string;
+  /** JSON list of the hostnames where the CA is enforced. */
+  hostnames: ColumnType<string, string | undefined, string>;
+  /** Number of the latest CRL issued (0: none yet); the next CRL takes crl_number + 1. */
+  crl_number: ColumnType<number, number | undefined, number>;
+  /** DER of the latest CRL, with its validity; null until the first is issued. */
+  crl_der: ColumnType<Buffer | null, Buffer | null | undefined, Buffer | null>;
+  crl_this_update: ColumnType<string | null, string | null | undefined, string | null>;
+  crl_next_update: ColumnType<string | null, string | null | undefined, string | null>;
+  created_at: string;
+  updated_at: string;
+}
+
+/**
+ * Client certificates issued by managed CAs, recorded before they are signed. `status` is
+ * `issuing`, `active`, `revoked` or `void`; `deleted_at` hides a row from the API while its serial
+ * and revocation stay on record. Unique per (ca_id, serial_number).
+ */
+export interface ClientCertificatesTable {
+  id: string;
+  account_id: string;
+  site_id: string;
+  ca_id: string;
+  /** Lower-case hex, 32 digits. */
+  serial_number: string;
+  status: string;
+  common_name: string;
+  issuer: string;
+  /** `RSA` or `ECC`. */
+  public_key_algorithm: string;
+  key_generated: number;
+  /** A key certplane generated, sealed with context `client_certificate_key:{id}`; null for a CSR. */
+  key_sealed: string | null;
+  certificate_pem: string | null;
+  fingerprint_sha256: string | null;
+  signature_algorithm: string | null;
+  not_before: string;
+  not_after: string;
+  validity_days: number;
+  revoked_at: string | null;
+  deleted_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
 /** Facts about the installation itself (the master-key canary). */
 export interface ServiceFactsTable {
   name: string;
@@ -170,4 +234,6 @@ export interface Schema {
   plan_instances: PlanInstancesTable;
   sites: SitesTable;
   service_facts: ServiceFactsTable;
+  client_cas: ClientCasTable;
+  client_certificates: ClientCertificatesTable;
 }

@@ -16,6 +16,8 @@ export function registerServe(program: Command, _out: CliOutput): void {
     .action(async (_opts: unknown, command: Command) => {
       const config = configOf(command);
       const app = await compose(config);
+      // Issuances a crash cut short (recorded, never completed) are voided before serving.
+      await app.privateCa.certificates.voidAbandoned();
       const server = buildServer(app);
       try {
         await server.listen({ port: config.port, host: config.host });

@@ -80,6 +80,13 @@ const MAP: Record<ErrorCode, Entry> = {
   'certificate.domain_mismatch': [400, 'InvalidParameter.Domain', detail],
   'domain.not_bound': [404, 'DomainNotBound', detail],
   'domain.bound_elsewhere': [400, 'DomainBoundElsewhere', detail],
+  'plan.feature_unavailable': [
+    400,
+    'QuotaCheckFailed.Function',
+    (e) => `The feature is unavailable in your plan. Upgrade the plan or contact your account manager to request the feature (${e.message}).`,
+  ],
+  'client_certificate.status_conflict': [400, 'ClientCertificateStatusConflict', detail],
+  'client_ca.in_use': [400, 'ClientCaCertificateInUse', detail],
   internal: [500, 'InternalError', INTERNAL_MESSAGE],
 };
 

@@ -95,6 +95,9 @@ const MAP: Record<ErrorCode, Entry> = {
   'site.quota_exceeded': [403, 'APIG.3100', 'Number of resources exceeds the maximum allowed limit'],
   'site.name_servers_exhausted': [409, 'APIG.3001', (e) => e.message],
   'dependency.unavailable': [503, 'APIG.9999', 'System error'],
+  'plan.feature_unavailable': [403, 'APIG.3001', (e) => e.message],
+  'client_certificate.status_conflict': [409, 'APIG.3001', (e) => e.message],
+  'client_ca.in_use': [409, 'APIG.3001', (e) => e.message],
   internal: [500, 'APIG.9999', 'System error'],
 };
 

@@ -3,6 +3,7 @@ import * as foundation from './001-foundation.js';
 import * as identitySites from './002-identity-sites.js';
 import * as siteOwnership from './003-site-ownership.js';
 import * as credentials from './004-credentials.js';
+import * as privateCa from './005-private-ca.js';
 
 /** Versioned migrations, applied in name order at start-up on both engines. */
 const migrations: Record<string, Migration> = {
@@ -10,6 +11,7 @@ const migrations: Record<string, Migration> = {
   '002-identity-sites': identitySites,
   '003-site-ownership': siteOwnership,
   '004-credentials': credentials,
+  '005-private-ca': privateCa,
 };
 
 export const migrationProvider: MigrationProvider = {

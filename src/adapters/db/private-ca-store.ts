@@ -1,0 +1,261 @@
+import { sql, type Transaction } from 'kysely';
+import type { AuditEvent } from '../../core/audit/ports.js';
+import type { ClientCa, ClientCertificate, ClientCertificateStatus, Page } from '../../core/private-ca/model.js';
+import { ManagedCaExists, UnknownCa, type DeleteCaOutcome, type PrivateCaStore, type SignedRecord } from '../../core/private-ca/ports.js';
+import type { CaKeySource } from '../ca/node-signer.js';
+import { auditRow } from './audit-log.js';
+import { CompiledQueries } from './compiled.js';
+import { isUniqueViolation, type Database, type Db } from './database.js';
+import { CA_COLUMNS, CERTIFICATE_COLUMNS, caFromRow, caToRow, certificateFromRow, certificateToRow } from './private-ca-rows.js';
+import type { Schema } from './schema.js';
+
+/** Statuses that keep a CA from being deleted: certificates in use, or about to be. */
+const LIVE: ClientCertificateStatus[] = ['active', 'issuing'];
+
+export class SqlPrivateCaStore implements PrivateCaStore, CaKeySource {
+  private readonly compiled = new CompiledQueries();
+  private readonly db: Db;
+
+  constructor(private readonly database: Database) {
+    this.db = database.db;
+  }
+
+  async findCa(accountId: string, siteId: string, id: string): Promise<ClientCa | undefined> {
+    const row = await this.cas(accountId, siteId).where('id', '=', id).executeTakeFirst();
+    return row && caFromRow(row);
+  }
+
+  async findManagedCa(siteId: string): Promise<ClientCa | undefined> {
+    const row = await this.db.selectFrom('client_cas').select(CA_COLUMNS).where('site_id', '=', siteId).where('kind', '=', 'managed').executeTakeFirst();
+    return row && caFromRow(row);
+  }
+
+  async managedCaCertificate(id: string): Promise<string | undefined> {
+    const row = await this.db.selectFrom('client_cas').select('certificate_pem').where('id', '=', id).where('kind', '=', 'managed').executeTakeFirst();
+    return row?.certificate_pem;
+  }
+
+  /** For the signer only: the one read of a sealed CA key. */
+  async caKey(caId: string): Promise<{ certificatePem: string; sealedKey: string } | undefined> {
+    const row = await this.db.selectFrom('client_cas').select(['certificate_pem', 'key_sealed']).where('id', '=', caId).where('kind', '=', 'managed').executeTakeFirst();
+    return row?.key_sealed ? { certificatePem: row.certificate_pem, sealedKey: row.key_sealed } : undefined;
+  }
+
+  async insertManagedCa(ca: ClientCa, sealedKey: string, audit: AuditEvent): Promise<void> {
+    try {
+      await this.db.transaction().execute(async (tx) => {
+        await tx.insertInto('client_cas').values(caToRow(ca, sealedKey)).execute();
+        await tx.insertInto('audit_events').values(auditRow(audit)).execute();
+      });
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new ManagedCaExists(`site ${ca.siteId} has a managed CA already`, { cause: err });
+      throw err;
+    }
+  }
+
+  async insertUploadedCa(ca: ClientCa, audit: AuditEvent): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      await tx.insertInto('client_cas').values(caToRow(ca, null)).execute();
+      await tx.insertInto('audit_events').values(auditRow(audit)).execute();
+    });
+  }
+
+  async listCas(accountId: string, siteId: string, page: Page): Promise<{ total: number; items: ClientCa[] }> {
+    const counted = await this.db
+      .selectFrom('client_cas')
+      .select((eb) => eb.fn.countAll<string | number>().as('n'))
+      .where('account_id', '=', accountId)
+      .where('site_id', '=', siteId)
+      .executeTakeFirstOrThrow();
+    const rows = await this.cas(accountId, siteId).orderBy('created_at', 'desc').orderBy('id').limit(page.size).offset((page.number - 1) * page.size).execute();
+    return { total: Number(counted.n), items: rows.map(caFromRow) };
+  }
+
+  async deleteCa(accountId: string, siteId: string, id: string, audit: AuditEvent): Promise<DeleteCaOutcome | undefined> {
+    return this.db.transaction().execute(async (tx) => {
+      if (!(await this.lockCa(tx, accountId, siteId, id))) return undefined;
+      const live = await tx
+        .selectFrom('client_certificates')
+        .select((eb) => eb.fn.countAll<string | number>().as('n'))
+        .where('ca_id', '=', id)
+        .where('status', 'in', LIVE)
+        .executeTakeFirstOrThrow();
+      if (Number(live.n) > 0) return { deleted: false, active: Number(live.n) };
+      // The certificates' records go with their CA (cascade): without it, no CRL or OCSP answer exists for them.
+      await tx.deleteFrom('client_cas').where('id', '=', id).execute();
+      await tx.insertInto('audit_events').values(auditRow(audit)).execute();
+      return { deleted: true };
+    });
+  }
+
+  async setHostnames(accountId: string, siteId: string, id: string, hostnames: string[], at: Date, audit: AuditEvent): Promise<boolean> {
+    return this.db.transaction().execute(async (tx) => {
+      const result = await tx
+        .updateTable('client_cas')
+        .set({ hostnames: JSON.stringify(hostnames), updated_at: at.toISOString() })
+        .where('account_id', '=', accountId)
+        .where('site_id', '=', siteId)
+        .where('id', '=', id)
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) === 0) return false;
+      await tx.insertInto('audit_events').values(auditRow(audit)).execute();
+      return true;
+    });
+  }
+
+  async reserve(certificate: ClientCertificate): Promise<void> {
+    try {
+      await this.db.executeQuery(this.compiled.insert(this.db, 'client_certificates', { ...certificateToRow(certificate) }));
+    } catch (err) {
+      if (isForeignKeyViolation(err)) throw new UnknownCa(`CA ${certificate.caId} no longer exists`, { cause: err });
+      throw err;
+    }
+  }
+
+  async complete(id: string, signed: SignedRecord, audit: AuditEvent): Promise<void> {
+    const at = signed.at.toISOString();
+    const update = this.compiled.query(
+      'complete',
+      () =>
+        this.db
+          .updateTable('client_certificates')
+          .set({ status: '', certificate_pem: '', fingerprint_sha256: '', signature_algorithm: '', key_sealed: '', updated_at: '' })
+          .where('id', '=', ''),
+      ['active', signed.certificatePem, signed.fingerprintSha256, signed.signatureAlgorithm, signed.sealedKey, at, id],
+    );
+    await this.database.writeAll([update, this.compiled.insert(this.db, 'audit_events', { ...auditRow(audit) })]);
+  }
+
+  async voidIssuing(id: string, at: Date): Promise<boolean> {
+    const result = await this.db
+      .updateTable('client_certificates')
+      .set({ status: 'void', updated_at: at.toISOString() })
+      .where('id', '=', id)
+      .where('status', '=', 'issuing')
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  async voidAbandoned(before: Date, at: Date, siteId?: string): Promise<number> {
+    let query = this.db
+      .updateTable('client_certificates')
+      .set({ status: 'void', updated_at: at.toISOString() })
+      .where('status', '=', 'issuing')
+      .where('created_at', '<', before.toISOString());
+    if (siteId !== undefined) query = query.where('site_id', '=', siteId);
+    const result = await query.executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  async findCertificate(accountId: string, siteId: string, id: string): Promise<ClientCertificate | undefined> {
+    const row = await this.certificates(accountId, siteId).where('id', '=', id).executeTakeFirst();
+    return row && certificateFromRow(row);
+  }
+
+  async listCertificates(accountId: string, siteId: string, page: Page): Promise<{ total: number; items: ClientCertificate[] }> {
+    const counted = await this.db
+      .selectFrom('client_certificates')
+      .select((eb) => eb.fn.countAll<string | number>().as('n'))
+      .where('account_id', '=', accountId)
+      .where('site_id', '=', siteId)
+      .where('deleted_at', 'is', null)
+      .executeTakeFirstOrThrow();
+    const rows = await this.certificates(accountId, siteId)
+      .orderBy('created_at', 'desc')
+      .orderBy('id')
+      .limit(page.size)
+      .offset((page.number - 1) * page.size)
+      .execute();
+    return { total: Number(counted.n), items: rows.map(certificateFromRow) };
+  }
+
+  async changeStatus(
+    accountId: string,
+    siteId: string,
+    id: string,
+    change: { from: ClientCertificateStatus; to: ClientCertificateStatus; at: Date },
+    audit: AuditEvent,
+  ): Promise<boolean> {
+    const at = change.at.toISOString();
+    return this.changeOne(audit, (tx) =>
+      tx
+        .updateTable('client_certificates')
+        .set({ status: change.to, revoked_at: change.to === 'revoked' ? at : null, updated_at: at })
+        .where('account_id', '=', accountId)
+        .where('site_id', '=', siteId)
+        .where('id', '=', id)
+        .where('status', '=', change.from)
+        .where('deleted_at', 'is', null)
+        .executeTakeFirst(),
+    );
+  }
+
+  async deleteCertificate(accountId: string, siteId: string, id: string, at: Date, audit: AuditEvent): Promise<boolean> {
+    // The generated key goes (nobody can fetch it any more); serial, status and revocation time stay.
+    return this.changeOne(audit, (tx) =>
+      tx
+        .updateTable('client_certificates')
+        .set({ deleted_at: at.toISOString(), key_sealed: null, updated_at: at.toISOString() })
+        .where('account_id', '=', accountId)
+        .where('site_id', '=', siteId)
+        .where('id', '=', id)
+        .where('status', 'not in', LIVE)
+        .where('deleted_at', 'is', null)
+        .executeTakeFirst(),
+    );
+  }
+
+  /** Runs one update and, when it changed a row, the audit row, in one transaction. */
+  private changeOne(audit: AuditEvent, update: (tx: Transaction<Schema>) => Promise<{ numUpdatedRows: bigint }>): Promise<boolean> {
+    return this.db.transaction().execute(async (tx) => {
+      if (Number((await update(tx)).numUpdatedRows) === 0) return false;
+      await tx.insertInto('audit_events').values(auditRow(audit)).execute();
+      return true;
+    });
+  }
+
+  /**
+   * Holds the CA row until the transaction ends, so no certificate can be reserved under it
+   * meanwhile: FOR UPDATE on PostgreSQL (a reservation's foreign-key check waits for it), the
+   * database's write lock on SQLite. False when there is no such CA.
+   */
+  private async lockCa(tx: Transaction<Schema>, accountId: string, siteId: string, id: string): Promise<boolean> {
+    if (this.database.kind === 'postgres') {
+      const row = await tx
+        .selectFrom('client_cas')
+        .select('id')
+        .where('account_id', '=', accountId)
+        .where('site_id', '=', siteId)
+        .where('id', '=', id)
+        .forUpdate()
+        .executeTakeFirst();
+      return row !== undefined;
+    }
+    const touched = await tx
+      .updateTable('client_cas')
+      .set({ id: sql`id` })
+      .where('account_id', '=', accountId)
+      .where('site_id', '=', siteId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return Number(touched.numUpdatedRows) > 0;
+  }
+
+  private cas(accountId: string, siteId: string) {
+    return this.db.selectFrom('client_cas').select(CA_COLUMNS).where('account_id', '=', accountId).where('site_id', '=', siteId);
+  }
+
+  private certificates(accountId: string, siteId: string) {
+    return this.db
+      .selectFrom('client_certificates')
+      .select(CERTIFICATE_COLUMNS)
+      .where('account_id', '=', accountId)
+      .where('site_id', '=', siteId)
+      .where('deleted_at', 'is', null);
+  }
+}
+
+function isForeignKeyViolation(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === '23503' || code === 'SQLITE_CONSTRAINT_FOREIGNKEY';
+}

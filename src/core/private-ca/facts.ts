@@ -1,0 +1,24 @@
+import type { KeyAlgorithm, ParsedCertificate } from '../../pki/index.js';
+import type { ClientCa, PublicKeyAlgorithm } from './model.js';
+
+/** ESA's names for key algorithms. */
+export function publicKeyAlgorithmOf(algorithm: KeyAlgorithm): PublicKeyAlgorithm {
+  return algorithm === 'EC' ? 'ECC' : algorithm;
+}
+
+/** What the API shows of a CA certificate, read from the certificate itself. `name` defaults to its CN. */
+export function caFacts(cert: ParsedCertificate): Omit<ClientCa, 'id' | 'accountId' | 'siteId' | 'kind' | 'hostnames' | 'createdAt' | 'updatedAt'> {
+  return {
+    name: cert.commonName || cert.subjectText,
+    certificatePem: cert.pem,
+    commonName: cert.commonName,
+    issuer: cert.issuer.commonName[0] ?? cert.issuerText,
+    serialNumber: cert.serialNumber.hex,
+    fingerprintSha256: cert.fingerprintSha256,
+    signatureAlgorithm: cert.signatureAlgorithm,
+    publicKeyAlgorithm: publicKeyAlgorithmOf(cert.publicKey.algorithm),
+    san: cert.dnsNames.join(','),
+    notBefore: cert.notBefore,
+    notAfter: cert.notAfter,
+  };
+}
