@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { ConfigError, DEFAULT_CLIENT_CA, loadConfig } from '../../src/config/config.js';
+
+function problems(env: Record<string, string>, configFile?: string): string[] {
+  try {
+    loadConfig({ env, configFile });
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, String(err));
+    return err.problems;
+  }
+  assert.fail('expected a ConfigError');
+}
+
+function file(content: unknown): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'certplane-config-')), 'config.json');
+  writeFileSync(path, JSON.stringify(content));
+  return path;
+}
+
+describe('private CA settings', () => {
+  it('defaults publicUrl to the listening address, brackets for IPv6', () => {
+    assert.equal(loadConfig({ env: {} }).publicUrl, 'http://127.0.0.1:8080');
+    assert.equal(loadConfig({ env: { CERTPLANE_HOST: 'ca.internal', CERTPLANE_PORT: '9000' } }).publicUrl, 'http://ca.internal:9000');
+    assert.equal(loadConfig({ env: { CERTPLANE_HOST: '::1' } }).publicUrl, 'http://[::1]:8080');
+  });
+
+  it('takes CERTPLANE_PUBLIC_URL over the file, without its trailing slash', () => {
+    assert.equal(loadConfig({ env: { CERTPLANE_PUBLIC_URL: 'https://pki.example.com/' } }).publicUrl, 'https://pki.example.com');
+    assert.equal(loadConfig({ env: { CERTPLANE_PUBLIC_URL: 'https://example.com/certplane//' } }).publicUrl, 'https://example.com/certplane');
+    const path = file({ publicUrl: 'https://from-file.example' });
+    assert.equal(loadConfig({ env: {}, configFile: path }).publicUrl, 'https://from-file.example');
+    assert.equal(loadConfig({ env: { CERTPLANE_PUBLIC_URL: 'http://env.example' }, configFile: path }).publicUrl, 'http://env.example');
+  });
+
+  it('refuses a publicUrl certificates could not carry, naming the setting and why', () => {
+    const cases: Array<[string, RegExp]> = [
+      ['pki.example.com', /must be an absolute http:\/\/ or https:\/\/ URL/],
+      ['ftp://pki.example.com', /must be an http:\/\/ or https:\/\/ URL/],
+      ['https://pki.example.com/?x=1', /must not have a query/],
+      ['https://pki.example.com/?', /must not have a query/],
+      ['https://pki.example.com/#top', /must not have a fragment/],
+      ['https://user:pw@pki.example.com', /must not hold credentials/],
+    ];
+    for (const [value, why] of cases) {
+      const [problem, ...rest] = problems({ CERTPLANE_PUBLIC_URL: value });
+      assert.deepEqual(rest, [], value);
+      assert.match(problem!, /^CERTPLANE_PUBLIC_URL: /, value);
+      assert.match(problem!, why, value);
+    }
+    const [fromFile] = problems({}, file({ publicUrl: 'nope' }));
+    assert.match(fromFile!, /^publicUrl in --config .*: must be an absolute/);
+  });
+
+  it('reads clientCa from the file over its defaults, and refuses unknown or bad keys', () => {
+    assert.deepEqual(loadConfig({ env: {} }).clientCa, DEFAULT_CLIENT_CA);
+    assert.deepEqual(DEFAULT_CLIENT_CA, {
+      keyType: 'EC',
+      organization: 'certplane',
+      organizationalUnit: 'site {siteId}',
+      commonName: 'certplane client CA {site}',
+      validityDays: 7305,
+    });
+    const config = loadConfig({ env: {}, configFile: file({ clientCa: { keyType: 'RSA', commonName: 'Example mTLS CA {site}' } }) });
+    assert.deepEqual(config.clientCa, { ...DEFAULT_CLIENT_CA, keyType: 'RSA', commonName: 'Example mTLS CA {site}' });
+    for (const clientCa of [{ keyType: 'DSA' }, { validityDays: 0 }, { validityDays: 36_526 }, { organization: '' }, { colour: 'blue' }]) {
+      const [problem] = problems({}, file({ clientCa }));
+      assert.match(problem!, /^clientCa in --config /, JSON.stringify(clientCa));
+    }
+  });
+});
