@@ -73,6 +73,11 @@ export function openDatabase(settings: Config['database'], onError: (err: Error)
   return {
     ...common(db, 'postgres'),
     writeAll: async (statements) => {
+      // One statement is atomic on its own: no BEGIN and COMMIT round trips around it.
+      if (statements.length === 1) {
+        await db.executeQuery(statements[0]!);
+        return;
+      }
       const single = asOneStatement(statements);
       if (single) {
         await db.executeQuery(single);

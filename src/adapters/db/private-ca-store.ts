@@ -105,7 +105,8 @@ export class SqlPrivateCaStore implements PrivateCaStore, CaKeySource {
 
   async reserve(certificate: ClientCertificate): Promise<void> {
     try {
-      await this.db.executeQuery(this.compiled.insert(this.db, 'client_certificates', { ...certificateToRow(certificate) }));
+      // Through writeAll: on SQLite it runs synchronously on the connection, sparing the async driver path.
+      await this.database.writeAll([this.compiled.insert(this.db, 'client_certificates', { ...certificateToRow(certificate) })]);
     } catch (err) {
       if (isForeignKeyViolation(err)) throw new UnknownCa(`CA ${certificate.caId} no longer exists`, { cause: err });
       throw err;

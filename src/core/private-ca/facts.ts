@@ -13,7 +13,7 @@ export function caFacts(cert: ParsedCertificate): Omit<ClientCa, 'id' | 'account
     certificatePem: cert.pem,
     commonName: cert.commonName,
     issuer: cert.issuer.commonName[0] ?? cert.issuerText,
-    serialNumber: cert.serialNumber.hex,
+    serialNumber: serialHex(cert.serialNumber.hex),
     fingerprintSha256: cert.fingerprintSha256,
     signatureAlgorithm: cert.signatureAlgorithm,
     publicKeyAlgorithm: publicKeyAlgorithmOf(cert.publicKey.algorithm),
@@ -21,4 +21,9 @@ export function caFacts(cert: ParsedCertificate): Omit<ClientCa, 'id' | 'account
     notBefore: cert.notBefore,
     notAfter: cert.notAfter,
   };
+}
+
+/** Lower-case hex of the serial's octets, as `openssl x509 -serial` shows it (an even number of digits). */
+function serialHex(hex: string): string {
+  return hex.length % 2 === 1 ? `0${hex}` : hex;
 }

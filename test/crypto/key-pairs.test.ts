@@ -1,0 +1,31 @@
+import assert from 'node:assert/strict';
+import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { nodeKeyPairs, p256Encodings } from '../../src/adapters/crypto/key-pairs.js';
+import { runOpenssl, scratch } from '../support/pki.js';
+
+describe('generated client keys', () => {
+  it('writes a P-256 key exactly as OpenSSL encodes it', () => {
+    for (let i = 0; i < 50; i++) {
+      const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const { pkcs8, spki } = p256Encodings(privateKey);
+      assert.deepEqual(pkcs8, privateKey.export({ type: 'pkcs8', format: 'der' }));
+      assert.deepEqual(spki, publicKey.export({ type: 'spki', format: 'der' }));
+    }
+  });
+
+  for (const type of ['ECC', 'RSA'] as const) {
+    it(`gives a ${type} key as PKCS#8 PEM that openssl reads, with its own public key`, async () => {
+      const { privateKeyPem, spki } = await nodeKeyPairs.generate(type);
+      assert.match(privateKeyPem, /^-----BEGIN PRIVATE KEY-----\n([A-Za-z0-9+/=]{64}\n)*[A-Za-z0-9+/=]{1,64}\n-----END PRIVATE KEY-----\n$/);
+      const key = createPrivateKey(privateKeyPem);
+      assert.equal(key.export({ type: 'pkcs8', format: 'pem' }), privateKeyPem);
+      assert.deepEqual(createPublicKey(key).export({ type: 'spki', format: 'der' }), spki);
+      const check = runOpenssl(['pkey', '-in', scratch('key.pem', privateKeyPem), '-check', '-noout']);
+      assert.equal(check.status, 0, check.output);
+      assert.match(check.output, /valid/i);
+      assert.equal(key.asymmetricKeyType, type === 'ECC' ? 'ec' : 'rsa');
+      assert.equal(type === 'ECC' ? key.asymmetricKeyDetails?.namedCurve : key.asymmetricKeyDetails?.modulusLength, type === 'ECC' ? 'prime256v1' : 2048);
+    });
+  }
+});
