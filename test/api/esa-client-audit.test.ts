@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { sdkError } from '../support/alibaba.js';
+import { esaClient, sdkError } from '../support/alibaba.js';
 import { auditOfRequest, refuseAuditOf } from '../support/audit.js';
 import { Esa, tenantOf, type Tenant } from '../support/client-certs.js';
 import { ENGINES } from '../support/databases.js';
@@ -60,6 +60,38 @@ for (const engine of ENGINES) {
         (await esa.getClientCertificateHostnames(new Esa.GetClientCertificateHostnamesRequest({ siteId }))).body!.requestId,
       ];
       for (const requestId of reads) assert.deepEqual(await events(requestId), [], 'reads are not audited');
+    });
+
+    it('authorizes every action on its site, and records a denial', async () => {
+      const allowed = await tenant.site();
+      const other = await tenant.site();
+      const issued = (await issue(allowed.siteId)).body!;
+      const user = await service.app.identity.createUser(tenant.accountId, `reader${allowed.siteId}`);
+      const document = JSON.stringify({
+        Version: '1',
+        Statement: [{ Effect: 'Allow', Action: ['esa:GetClientCertificate', 'esa:ListClientCertificates'], Resource: `acs:esa:*:${tenant.accountId}:site/${allowed.siteId}` }],
+      });
+      const policy = await service.app.identity.createPolicy(tenant.accountId, `client-cert-reader-${allowed.siteId}`, document);
+      await service.app.identity.attachPolicy(tenant.accountId, user.id, policy.id);
+      const { key, secret } = await service.app.accounts.createAccessKey(tenant.accountId, user.id);
+      const reader = esaClient(service.baseUrl.replace('http://', ''), { accessKeyId: key.id, accessKeySecret: secret });
+
+      const got = (await reader.getClientCertificate(new Esa.GetClientCertificateRequest({ siteId: allowed.siteId, id: issued.id }))).body!;
+      assert.equal(got.status, 'active');
+      const denied: Array<[string, () => Promise<unknown>]> = [
+        ['esa:RevokeClientCertificate', () => reader.revokeClientCertificate(new Esa.RevokeClientCertificateRequest({ siteId: allowed.siteId, id: issued.id }))],
+        ['esa:CreateClientCertificate', () => reader.createClientCertificate(new Esa.CreateClientCertificateRequest({ siteId: allowed.siteId, pkeyType: 'ECC', validityDays: 1 }))],
+        ['esa:ListClientCertificates', () => reader.listClientCertificates(new Esa.ListClientCertificatesRequest({ siteId: other.siteId }))],
+        ['esa:GetClientCaCertificate', () => reader.getClientCaCertificate(new Esa.GetClientCaCertificateRequest({ siteId: allowed.siteId, id: issued.CACertificateId }))],
+      ];
+      for (const [action, call] of denied) {
+        const err = await sdkError(call());
+        assert.deepEqual([err.code, err.statusCode], ['NoPermission', 403], action);
+        assert.match(String(err.data?.Message), new RegExp(action));
+      }
+      const [revokeDenial] = await auditOfRequest(service, tenant.accountId, String((await sdkError(denied[0]![1]())).data?.RequestId));
+      assert.deepEqual([revokeDenial?.action, revokeDenial?.outcome, revokeDenial?.actor], ['esa:RevokeClientCertificate', 'denied', `user:${user.id}`]);
+      assert.equal((await esa.getClientCertificate(new Esa.GetClientCertificateRequest({ siteId: allowed.siteId, id: issued.id }))).body!.status, 'active');
     });
 
     it('records a refused write with its error code', async () => {
