@@ -168,6 +168,12 @@ for (const engine of ENGINES) {
       assert.equal((await sdkError(esa.getClientCertificate(new Esa.GetClientCertificateRequest({ siteId, id: issued.id })))).code, 'NotFoundCertificate');
       const next = (await create({ siteId, pkeyType: 'ECC', validityDays: 30 })).body!;
       assert.notEqual(next.CACertificateId, caId, 'a new CA with a new key');
+
+      // Deleting the site takes its CA and certificates with it.
+      await esa.deleteSite(new Esa.DeleteSiteRequest({ siteId }));
+      assert.equal((await fetch(`${service.baseUrl}/pki/ca/${next.CACertificateId}.pem`)).status, 404);
+      const left = await service.app.database.db.selectFrom('client_certificates').select('id').where('site_id', '=', String(siteId)).execute();
+      assert.deepEqual(left, []);
     });
   });
 }

@@ -113,6 +113,10 @@ export class SqlPrivateCaStore implements PrivateCaStore, CaKeySource {
     }
   }
 
+  /**
+   * Not conditional on `issuing`: were a record voided as abandoned while its issuance was in fact
+   * still running, the certificate it releases makes it active, which is what it then is.
+   */
   async complete(id: string, signed: SignedRecord, audit: AuditEvent): Promise<void> {
     const at = signed.at.toISOString();
     const update = this.compiled.query(
