@@ -8,29 +8,20 @@
  * the workers of the old configuration have exited and nginx answers with the new number: an old
  * worker still draining after SIGHUP would otherwise answer with the old CRL.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, closeSync, constants, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import net from 'node:net';
-import { tmpdir, userInfo } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { curlRequest, type ClientCredentials, type ClientOutcome } from './nginx-client.js';
+import { crlPem, GENERATION_HEADER, HOST, makeServerCertificate, nginxConf, type Revocation } from './nginx-config.js';
 
 export type { ClientCredentials, ClientOutcome } from './nginx-client.js';
+export type { Revocation } from './nginx-config.js';
 
 export const NGINX = '/usr/sbin/nginx';
-const HOST = '127.0.0.1';
 const WAIT_MS = 10_000;
-const GENERATION_HEADER = 'x-harness-generation';
-
-/** How nginx checks that a client certificate is not revoked. */
-export type Revocation =
-  /** `ssl_crl`: the CRL (PEM, or DER as buildCrl makes it) is written to a file nginx reads at start and on reload. */
-  | { mode: 'crl'; crl: string | Buffer }
-  /** `ssl_ocsp on` with `ssl_ocsp_responder URL` and no OCSP cache: every full handshake asks the responder. */
-  | { mode: 'ocsp'; responderUrl: string }
-  /** Chain and validity only. */
-  | { mode: 'none' };
 
 export interface StartNginxOptions {
   /** PEM of the CA certificate(s) whose clients are accepted (`ssl_client_certificate`). */
@@ -245,64 +236,6 @@ class Nginx implements NginxServer {
     killGroup(this.child.pid, 'SIGKILL');
     rmSync(this.dir, { recursive: true, force: true });
   }
-}
-
-function nginxConf(dir: string, port: number, generation: number, revocation: Revocation, crlPath: string | undefined): string {
-  const checks = {
-    crl: [`ssl_crl ${crlPath};`],
-    // No ssl_ocsp_cache (its default is off): nothing is remembered, each handshake asks anew.
-    ocsp: revocation.mode === 'ocsp' ? ['ssl_ocsp on;', `ssl_ocsp_responder ${revocation.responderUrl};`] : [],
-    none: [],
-  }[revocation.mode];
-  // As root, nginx would switch its workers to `nobody`, who cannot enter the temp dir: keep our user.
-  const user = process.getuid?.() === 0 ? `user ${userInfo().username};` : '';
-  return `daemon off;
-worker_processes 1;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log info;
-${user}
-events { worker_connections 256; }
-http {
-  access_log ${dir}/access.log;
-  client_body_temp_path ${dir}/client_body_temp;
-  proxy_temp_path ${dir}/proxy_temp;
-  fastcgi_temp_path ${dir}/fastcgi_temp;
-  uwsgi_temp_path ${dir}/uwsgi_temp;
-  scgi_temp_path ${dir}/scgi_temp;
-  default_type text/plain;
-  server {
-    listen ${HOST}:${port} ssl;
-    ssl_certificate ${dir}/server.pem;
-    ssl_certificate_key ${dir}/server.key;
-    ssl_client_certificate ${dir}/client-ca.pem;
-    ssl_verify_client on;
-    # A resumed session would skip the client certificate checks: every request is a full handshake.
-    ssl_session_cache off;
-    ssl_session_tickets off;
-    ${checks.join('\n    ')}
-    # On every response, nginx's own 400s included: which configuration answered.
-    add_header X-Harness-Generation ${generation} always;
-    location / { return 200 "serial=$ssl_client_serial\\nsubject=$ssl_client_s_dn\\n"; }
-  }
-}
-`;
-}
-
-/** PEM for ssl_crl (nginx reads CRL files as PEM only). */
-function crlPem(crl: string | Buffer): string {
-  if (typeof crl === 'string') return crl;
-  const lines = crl.toString('base64').match(/.{1,64}/g) ?? [];
-  return `-----BEGIN X509 CRL-----\n${lines.join('\n')}\n-----END X509 CRL-----\n`;
-}
-
-/** A throwaway self-signed P-256 server certificate for 127.0.0.1, written as server.pem and server.key. */
-function makeServerCertificate(dir: string): string {
-  execFileSync('/usr/bin/openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2',
-    '-subj', `/CN=${HOST}`, '-addext', `subjectAltName=IP:${HOST}`,
-    '-keyout', join(dir, 'server.key'), '-out', join(dir, 'server.pem'),
-  ], { stdio: 'pipe' });
-  return readFileSync(join(dir, 'server.pem'), 'utf8');
 }
 
 /** The generation header of a request without a client certificate (nginx answers it with a 400). */
