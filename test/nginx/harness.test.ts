@@ -109,6 +109,17 @@ describe('nginx harness, CRL mode (ssl_crl + reload)', () => {
     assertRevoked(await nginx.request(ecc), ecc);
   });
 
+  it('tells a refused handshake apart from nginx\'s 400s', async () => {
+    // The server's key is ECDSA: a TLS 1.2 client offering only RSA-authenticated suites shares no cipher with it.
+    const result = await nginx.request(rsa, { curlArgs: ['--tls-max', '1.2', '--ciphers', 'ECDHE-RSA-AES128-GCM-SHA256'] });
+    assert.equal(result.outcome, 'handshake-failed', JSON.stringify(result));
+    if (result.outcome === 'handshake-failed') {
+      assert.equal(result.curlExit, 35);
+      assert.match(result.message, /handshake failure/);
+    }
+    assertAccepted(await nginx.request(rsa, { curlArgs: ['--tls-max', '1.2'] }), rsa);
+  });
+
   it('stop() leaves no process and no listener behind', async () => {
     const { master, workers } = nginx.processes();
     assert.ok(workers.length > 0);

@@ -27,7 +27,10 @@ export type ClientOutcome =
   | { outcome: 'certificate-error'; status: 400; reason: string | undefined; log: string[] }
   /** nginx's 400 "No required SSL certificate was sent". */
   | { outcome: 'no-certificate'; status: 400 }
-  /** The TLS handshake failed (or the server ended the connection with a TLS alert); curl's exit code and message. */
+  /**
+   * TLS failed: the server refused the handshake or ended the connection with an alert (curl exit 35,
+   * 56), or curl could not use the certificate and key it was given (58); curl's exit code and message.
+   */
   | { outcome: 'handshake-failed'; curlExit: number; message: string }
   /** Any other HTTP answer. */
   | { outcome: 'other'; status: number; body: string };
@@ -37,6 +40,8 @@ export interface CurlRequest {
   /** Trusted as the server's certificate (--cacert). */
   serverCertPem: string;
   credentials: ClientCredentials | undefined;
+  /** Added to curl's command line before the URL. */
+  curlArgs: string[];
   /** Where the certificate, key and CA files are written for curl (removed after the request). */
   dir: string;
   /** nginx's error log so far; what it adds during the request names a refusal's reason. */
@@ -59,7 +64,7 @@ export async function curlRequest(req: CurlRequest): Promise<ClientOutcome> {
   }
   const logFrom = req.errorLog().length;
   try {
-    const { code, stdout, stderr } = await run('/usr/bin/curl', [...args, req.url]);
+    const { code, stdout, stderr } = await run('/usr/bin/curl', [...args, ...req.curlArgs, req.url]);
     if (code !== 0) {
       const message = stderr.trim();
       if (code === 56 && !/SSL|alert|TLS/i.test(message)) throw new Error(`curl ${req.url} failed (exit ${code}): ${message}`);

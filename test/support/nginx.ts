@@ -47,8 +47,11 @@ export interface NginxServer {
    * nginx rejects the new configuration (it then keeps serving the old one).
    */
   reload(options?: { crl?: string | Buffer }): Promise<void>;
-  /** One GET through curl with this client certificate (none: no certificate is offered). */
-  request(credentials?: ClientCredentials, path?: string): Promise<ClientOutcome>;
+  /**
+   * One GET of `path` (default '/') through curl with this client certificate (none: no certificate
+   * is offered); `curlArgs` are added to curl's command line (e.g. ['--tls-max', '1.2']).
+   */
+  request(credentials?: ClientCredentials, options?: { path?: string; curlArgs?: string[] }): Promise<ClientOutcome>;
   /** The master's pid and its workers' pids right now. */
   processes(): { master: number; workers: number[] };
   /** nginx's error log so far (level info: it names why a client certificate was refused). */
@@ -148,9 +151,10 @@ class Nginx implements NginxServer {
     });
   }
 
-  request(credentials?: ClientCredentials, path = '/'): Promise<ClientOutcome> {
+  request(credentials?: ClientCredentials, options: { path?: string; curlArgs?: string[] } = {}): Promise<ClientOutcome> {
     return curlRequest({
-      url: new URL(path, this.url).toString(),
+      url: new URL(options.path ?? '/', this.url).toString(),
+      curlArgs: options.curlArgs ?? [],
       serverCertPem: this.serverCertPem,
       credentials,
       dir: this.dir,
