@@ -1,11 +1,11 @@
 /**
  * What every bench shares: its command line, the database and environment of a `certplane serve`
- * child, the load generator (bench/_load.ts) run as a third process with the server's and the
- * machine's CPU sampled over its measured window, clean-up on exit and on SIGINT/SIGTERM, and the
- * number formats of the printed tables.
+ * child, reference servers (peers such as cfssl) run beside it, the load generator (bench/_load.ts)
+ * run as a third process with the server's and the machine's CPU sampled over its measured window,
+ * clean-up on exit and on SIGINT/SIGTERM, and the number formats of the printed tables.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cli, serve, type ServeProcess } from '../test/support/cli.js';
@@ -56,6 +56,7 @@ export function parseOptions(bench: string, argv: string[]): Options {
 let server: ServeProcess | undefined;
 let database: TestDatabase | undefined;
 const loads = new Set<ChildProcess>();
+const peers = new Set<ChildProcess>();
 
 export interface BenchEnv {
   /** For CLI commands: the database, data directory and quiet logs. */
@@ -128,8 +129,35 @@ export async function stopServer(): Promise<void> {
   }
 }
 
+// ---------------------------------------------------------------- peers
+
+/**
+ * Starts a reference server the bench compares certplane with (e.g. `cfssl serve`), its output
+ * appended to `logFile`; stopped by stopPeer() or cleanup(), killed if the bench exits without them.
+ */
+export function spawnPeer(file: string, args: string[], logFile: string): ChildProcess {
+  const log = openSync(logFile, 'a');
+  const child = spawn(file, args, { stdio: ['ignore', log, log] });
+  closeSync(log);
+  child.once('error', () => undefined); // seen by the caller's readiness check as an exited peer
+  peers.add(child);
+  child.once('exit', () => peers.delete(child));
+  return child;
+}
+
+export async function stopPeer(child: ChildProcess): Promise<void> {
+  peers.delete(child);
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const force = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  await exited;
+  clearTimeout(force);
+}
+
 export async function cleanup(): Promise<void> {
   for (const child of loads) child.kill('SIGKILL');
+  await Promise.all([...peers].map(stopPeer));
   await stopServer();
   const db = database;
   database = undefined;
@@ -146,13 +174,14 @@ export function runBench(name: string, main: () => Promise<number>): void {
   for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
     process.once(signal, () => {
       interrupted = true;
-      process.stderr.write(`\n${signal}: stopping the server and the load\n`);
+      process.stderr.write(`\n${signal}: stopping the servers and the load\n`);
       cleanup().finally(() => process.exit(code));
     });
   }
   process.on('exit', () => {
     // Last resort if something above threw past cleanup().
     for (const child of loads) child.kill('SIGKILL');
+    for (const child of peers) child.kill('SIGKILL');
     server?.kill('SIGKILL');
   });
   main().then(
@@ -175,7 +204,8 @@ export function serverPid(): number | undefined {
       const children = readFileSync(`/proc/self/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
       for (const pid of children) {
         const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-        if (argv.includes('serve')) return Number(pid);
+        // `certplane serve`, not a peer such as `cfssl serve`.
+        if (argv.includes('serve') && argv.some((arg) => arg.endsWith('certplane.js'))) return Number(pid);
       }
     }
   } catch {

@@ -1,8 +1,8 @@
 /**
  * Load generator for the benches, run as its own process so the load costs no CPU time in the
  * server's process: `node dist/bench/_load.js` reads one JSON `LoadConfig` on stdin, sends requests
- * of the kind it names (bench/_requests.ts: `upload`, `getsite`, `healthz`) from `concurrency` loops
- * over a keep-alive agent, and prints one JSON `LoadResult` line on stdout.
+ * of the kind it names (bench/_requests.ts: `upload`, `getsite`, `healthz`, `cfssl-sign`) from
+ * `concurrency` loops over a keep-alive agent, and prints one JSON `LoadResult` line on stdout.
  *
  * Bounded: it stops starting requests when warm-up + duration is over, gives up on a request after
  * `requestTimeoutMs`, and a watchdog exits the process (code 3) if it is somehow still alive long
@@ -145,6 +145,9 @@ async function main(): Promise<void> {
   await Promise.all(Array.from({ length: config.concurrency }, (_, i) => worker(i)));
   clearTimeout(startTimer);
   clearTimeout(endTimer);
+  // The last workers can finish a hair before the end timer fires (a fast server, the timer made
+  // after t0): the window has ended either way, so sample now rather than report no CPU at all.
+  cpuAtEnd ??= process.cpuUsage();
   agent.destroy();
 
   const cpu = cpuAtStart && cpuAtEnd ? cpuAtEnd.user + cpuAtEnd.system - cpuAtStart.user - cpuAtStart.system : Number.NaN;

@@ -4,7 +4,9 @@
  *   turn, every certificate with a unique name;
  * - `getsite`: GetSite (Alibaba RPC dialect), every request signed anew by the independent
  *   ACS3-HMAC-SHA256 signer of the tests, with a fresh nonce and the current date;
- * - `healthz`: `GET /healthz`, unauthenticated.
+ * - `healthz`: `GET /healthz`, unauthenticated;
+ * - `cfssl-sign`: POST /api/v1/cfssl/sign to Debian's `cfssl serve` (the reference signer of the
+ *   client-cert bench), the same CSR every time: cfssl signs each with a fresh serial.
  */
 import { signAcs3 } from '../test/support/acs3.js';
 
@@ -29,7 +31,13 @@ export interface HealthzLoad {
   kind: 'healthz';
 }
 
-export type LoadKind = UploadLoad | GetSiteLoad | HealthzLoad;
+export interface CfsslSignLoad {
+  kind: 'cfssl-sign';
+  /** PKCS#10 CSR, PEM. */
+  csrPem: string;
+}
+
+export type LoadKind = UploadLoad | GetSiteLoad | HealthzLoad | CfsslSignLoad;
 
 export interface OutgoingRequest {
   method: 'GET' | 'POST';
@@ -53,8 +61,10 @@ export function requestMaker(load: LoadKind, port: number, concurrency: number):
       return getSite(load, port);
     case 'healthz':
       return () => ({ method: 'GET', path: '/healthz', headers: {}, body: undefined });
+    case 'cfssl-sign':
+      return cfsslSign(load);
     default:
-      throw new Error(`kind: one of upload, getsite, healthz, not ${JSON.stringify((load as { kind: unknown }).kind)}`);
+      throw new Error(`kind: one of upload, getsite, healthz, cfssl-sign, not ${JSON.stringify((load as { kind: unknown }).kind)}`);
   }
 }
 
@@ -88,4 +98,11 @@ function getSite(load: GetSiteLoad, port: number): RequestMaker {
     const signed = signAcs3({ method: 'GET', host, action: 'GetSite', version: ESA_VERSION, query }, credentials);
     return { method: signed.method, path: signed.url, headers: signed.headers, body: undefined };
   };
+}
+
+function cfsslSign(load: CfsslSignLoad): RequestMaker {
+  if (typeof load.csrPem !== 'string' || !load.csrPem.includes('CERTIFICATE REQUEST')) throw new Error('csrPem: a PEM CSR');
+  const body = JSON.stringify({ certificate_request: load.csrPem });
+  const headers = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
+  return () => ({ method: 'POST', path: '/api/v1/cfssl/sign', headers, body });
 }

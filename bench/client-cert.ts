@@ -1,0 +1,163 @@
+/**
+ * `npm run bench -- client-cert [--duration S] [--concurrency N] [--postgres] [--cpu-prof DIR]`
+ *
+ * Client certificates signed per second, all in one run, all from the same ECDSA P-256 CSR:
+ * - certplane: CreateClientCertificate over signed RPC (stored, audited), with the CSR and with a
+ *   generated ECC key (rows still to be measured: see CERTPLANE ROWS below);
+ * - the reference: Debian's `cfssl serve` with an ECDSA P-256 CA, `POST /api/v1/cfssl/sign`;
+ * - the ceiling: `openssl speed ecdsap256` signatures per second, on one core and on every core.
+ * The HTTP loads come from their own process (bench/_load.ts) at the same concurrency. Target:
+ * certplane at or above cfssl, authentication and storage included.
+ *
+ * Exits 1 when any request failed or a judged row misses the target, else 0.
+ */
+import { execFileSync } from 'node:child_process';
+import { cpus } from 'node:os';
+import { makeCsr, testKey } from '../test/support/pki.js';
+import { requireCfssl, startCfssl } from './_cfssl.js';
+import { WARMUP_MS, cleanup, describeFailures, fmt, parseOptions, pct, runBench, runLoad, type Measured, type Options } from './_harness.js';
+
+const CSR_SUBJECT = '/O=Example/CN=bench-client.example';
+/** A process at or above this share of one core (or the machine at this share of all) is taken as saturated. */
+const SATURATED = 0.9;
+
+// ---------------------------------------------------------------- rows
+
+/** One line of the table: an HTTP load against a signer, a signature ceiling, or a row not measured yet. */
+interface Row {
+  label: string;
+  /** What exactly was measured, printed under the table. */
+  how: string;
+  signsPerSecond: number | undefined;
+  /** The signer's CPU time per signed certificate, microseconds. */
+  cpuUsPerSign: number | undefined;
+  load?: Measured;
+  /** The signer's last log lines, for the failure report. */
+  logs?: string[];
+  /** Judged against the target (≥ cfssl, no failed request). */
+  judged: boolean;
+  kind: 'load' | 'ceiling' | 'placeholder';
+}
+
+/** A measured HTTP load; `judged` rows must reach cfssl's rate. */
+function loadRow(label: string, how: string, load: Measured, options: { judged?: boolean; logs?: string[] } = {}): Row {
+  const cpuUsPerSign = (load.serverCpu / load.perSecond) * 1e6;
+  return { label, how, signsPerSecond: load.perSecond, cpuUsPerSign, load, logs: options.logs, judged: options.judged ?? false, kind: 'load' };
+}
+
+/** openssl speed's rate is per second of CPU time of each of its `processes`. */
+function ceilingRow(label: string, how: string, signsPerSecond: number, processes: number): Row {
+  return { label, how, signsPerSecond, cpuUsPerSign: (processes / signsPerSecond) * 1e6, judged: false, kind: 'ceiling' };
+}
+
+function placeholderRow(label: string, how: string): Row {
+  return { label, how, signsPerSecond: undefined, cpuUsPerSign: undefined, judged: false, kind: 'placeholder' };
+}
+
+// ---------------------------------------------------------------- ceiling
+
+/** `openssl speed -seconds S [-multi N] ecdsap256`: ECDSA P-256 signs per second (the sum over the N processes). */
+function opensslSpeed(seconds: number, processes = 1): number {
+  const multi = processes > 1 ? ['-multi', String(processes)] : [];
+  const out = execFileSync('openssl', ['speed', '-seconds', String(seconds), ...multi, 'ecdsap256'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  // "                              sign    verify    sign/s verify/s"
+  // " 256 bits ecdsa (nistp256)   0.0000s   0.0001s  43082.8  13812.0"
+  const match = /^\s*256 bits ecdsa \(nistp256\)\s+[\d.]+s\s+[\d.]+s\s+([\d.]+)\s+[\d.]+\s*$/m.exec(out);
+  if (!match) throw new Error(`openssl speed printed no ecdsap256 result:\n${out}`);
+  return Number(match[1]);
+}
+
+// ---------------------------------------------------------------- table
+
+const COLUMNS: Array<[string, number]> = [
+  ['signer', 27], ['signs/s', 8], ['p50 ms', 6], ['p99 ms', 6], ['errors', 6], ['signer CPU', 10], ['load CPU', 8], ['machine', 7], ['CPU µs/sign', 11], ['vs cfssl', 8], ['of ceiling', 10], ['', 0],
+];
+
+function line(texts: string[]): string {
+  return texts.map((text, i) => (i === 0 ? text.padEnd(COLUMNS[i]![1]) : text.padStart(COLUMNS[i]![1]))).join('  ').trimEnd();
+}
+
+function tableRow(row: Row, cfssl: number, ceiling: number): string {
+  if (row.kind === 'placeholder') return `${row.label.padEnd(COLUMNS[0]![1])}  not yet measured`;
+  const rate = row.signsPerSecond ?? Number.NaN;
+  const l = row.load;
+  const verdict = row.judged ? (rate >= cfssl && l?.errors === 0 ? 'PASS' : 'FAIL') : row.kind === 'ceiling' ? 'ceiling' : 'reference';
+  return line([
+    row.label, fmt(rate), l ? fmt(l.p50Ms, 1) : '-', l ? fmt(l.p99Ms, 1) : '-', l ? String(l.errors) : '-',
+    l ? pct(l.serverCpu) : '-', l ? pct(l.clientCpu) : '-', l ? pct(l.machineCpu) : '-', fmt(row.cpuUsPerSign ?? Number.NaN), pct(rate / cfssl), pct(rate / ceiling), verdict,
+  ]);
+}
+
+/** Why a figure may say more about the load process or the machine than about the signer. */
+function bottlenecks(row: Row): string[] {
+  const r = row.load;
+  if (!r) return [];
+  const notes: string[] = [];
+  if (r.clientCpu >= SATURATED && r.clientCpu >= r.serverCpu) {
+    notes.push(`note: for ${row.label} the load process saturated its core (${pct(r.clientCpu)}) before the signer did (${pct(r.serverCpu)}): the rate is the client's limit, a floor for the signer's.`);
+  }
+  if (r.machineCpu >= SATURATED) {
+    notes.push(`note: for ${row.label} the machine was ${pct(r.machineCpu)} busy: signer, load (and any other process) shared its ${cpus().length} cores.`);
+  }
+  return notes;
+}
+
+function report(options: Options, rows: Row[], cfssl: number, ceiling: number, speedSeconds: number): { lines: string[]; failed: boolean } {
+  const lines = [
+    `client-cert: client certificates signed per second, HTTP loads at concurrency ${options.concurrency} from their own process, ${options.durationS} s each after ${WARMUP_MS / 1000} s warm-up; openssl speed ${speedSeconds} s`,
+    `every signer: an ECDSA P-256 CA and the same P-256 CSR (${CSR_SUBJECT})`,
+    '',
+    line(COLUMNS.map(([header]) => header)),
+    ...rows.map((row) => tableRow(row, cfssl, ceiling)),
+    '',
+    ...rows.map((row) => `${row.label}: ${row.how}`),
+    '',
+    `signer CPU and load CPU over the measured window, as a share of one core; machine = all ${cpus().length} cores busy, other processes included; ` +
+      'CPU µs/sign = the signer\'s CPU time per certificate (less sensitive than signs/s to what else the machine runs).',
+    'openssl speed divides by its CPU time, not wall time; vs cfssl = signs/s relative to cfssl serve; of ceiling = relative to openssl speed on every core.',
+    ...rows.flatMap(bottlenecks),
+  ];
+  const failures = rows.flatMap((row) => (row.load ? describeFailures(row.label, row.load, row.logs ?? []) : []));
+  const missed = rows.filter((row) => row.judged && !((row.signsPerSecond ?? 0) >= cfssl));
+  if (failures.length > 0) lines.push('', 'FAILED REQUESTS (any non-200 fails the bench):', ...failures);
+  if (missed.length > 0) lines.push('', `BELOW TARGET (cfssl's ${fmt(cfssl)} signs/s): ${missed.map((row) => row.label).join(', ')}`);
+  return { lines, failed: failures.length > 0 || missed.length > 0 };
+}
+
+// ---------------------------------------------------------------- main
+
+async function main(): Promise<number> {
+  const options = parseOptions('client-cert', process.argv.slice(2));
+  requireCfssl(); // before minutes of measuring
+  const csrPem = makeCsr(testKey('p256'), { subject: CSR_SUBJECT });
+  const timing = { concurrency: options.concurrency, warmupMs: WARMUP_MS, durationMs: options.durationS * 1000 };
+
+  // The ceilings first, before the signers and the load compete for the cores.
+  // openssl speed runs S seconds of signing, then S of verifying: keep it short, it counts CPU time anyway.
+  const speedSeconds = Math.min(options.durationS, 3);
+  const cores = cpus().length;
+  const oneCore = opensslSpeed(speedSeconds);
+  const allCores = opensslSpeed(speedSeconds, cores);
+
+  const cfssl = await startCfssl(csrPem);
+  const cfsslLoad = await runLoad({ kind: 'cfssl-sign', csrPem, port: cfssl.port, ...timing }, cfssl.pid);
+  const cfsslLogs = cfssl.logs();
+  await cfssl.stop();
+
+  // CERTPLANE ROWS: each becomes one loadRow(label, how, await runLoad({ kind: …, port, ...timing }, serverPid()),
+  // { judged: true }) once CreateClientCertificate exists, against `certplane serve` (setUpDatabase, startServer).
+  const rows: Row[] = [
+    placeholderRow('certplane (CSR)', 'CreateClientCertificate with the CSR over signed RPC (ACS3-HMAC-SHA256), stored and audited'),
+    placeholderRow('certplane (generated ECC)', 'CreateClientCertificate with PkeyType ECC (P-256 key made by certplane) over signed RPC, stored and audited'),
+    loadRow('cfssl serve', `Debian golang-cfssl, POST /api/v1/cfssl/sign {certificate_request}, P-256 CA, profile digitalSignature + clientAuth + CRL/OCSP URLs, 30 days`, cfsslLoad, { logs: cfsslLogs }),
+    ceilingRow('openssl speed, 1 core', 'openssl speed ecdsap256: one process (openssl speed is single-threaded), signatures only, no certificate', oneCore, 1),
+    ceilingRow(`openssl speed, ${cores} cores`, `openssl speed -multi ${cores} ecdsap256: ${cores} processes, signs/s summed`, allCores, cores),
+  ];
+  await cleanup();
+
+  const { lines, failed } = report(options, rows, cfsslLoad.perSecond, allCores, speedSeconds);
+  process.stdout.write(`${lines.join('\n')}\n`);
+  return failed ? 1 : 0;
+}
+
+runBench('client-cert', main);
