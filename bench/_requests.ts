@@ -7,6 +7,8 @@
  * - `healthz`: `GET /healthz`, unauthenticated;
  * - `cfssl-sign`: POST /api/v1/cfssl/sign to Debian's `cfssl serve` (the reference signer of the
  *   client-cert bench), the same CSR every time: cfssl signs each with a fresh serial.
+ * - `client-cert`: CreateClientCertificate (Alibaba RPC dialect, POST with a form body, signed anew
+ *   each time), with the same CSR every time or with `PkeyType=ECC` (certplane makes the key).
  */
 import { signAcs3 } from '../test/support/acs3.js';
 
@@ -37,7 +39,17 @@ export interface CfsslSignLoad {
   csrPem: string;
 }
 
-export type LoadKind = UploadLoad | GetSiteLoad | HealthzLoad | CfsslSignLoad;
+export interface ClientCertLoad {
+  kind: 'client-cert';
+  siteId: number;
+  accessKeyId: string;
+  accessKeySecret: string;
+  /** PKCS#10 CSR, PEM; absent → `PkeyType=ECC`. */
+  csrPem?: string;
+  validityDays: number;
+}
+
+export type LoadKind = UploadLoad | GetSiteLoad | HealthzLoad | CfsslSignLoad | ClientCertLoad;
 
 export interface OutgoingRequest {
   method: 'GET' | 'POST';
@@ -63,8 +75,10 @@ export function requestMaker(load: LoadKind, port: number, concurrency: number):
       return () => ({ method: 'GET', path: '/healthz', headers: {}, body: undefined });
     case 'cfssl-sign':
       return cfsslSign(load);
+    case 'client-cert':
+      return clientCert(load, port);
     default:
-      throw new Error(`kind: one of upload, getsite, healthz, cfssl-sign, not ${JSON.stringify((load as { kind: unknown }).kind)}`);
+      throw new Error(`kind: one of upload, getsite, healthz, cfssl-sign, client-cert, not ${JSON.stringify((load as { kind: unknown }).kind)}`);
   }
 }
 
@@ -105,4 +119,18 @@ function cfsslSign(load: CfsslSignLoad): RequestMaker {
   const body = JSON.stringify({ certificate_request: load.csrPem });
   const headers = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
   return () => ({ method: 'POST', path: '/api/v1/cfssl/sign', headers, body });
+}
+
+function clientCert(load: ClientCertLoad, port: number): RequestMaker {
+  if (!Number.isSafeInteger(load.siteId) || load.siteId <= 0) throw new Error('siteId: a positive integer');
+  if (typeof load.accessKeyId !== 'string' || typeof load.accessKeySecret !== 'string') throw new Error('accessKeyId, accessKeySecret: required');
+  if (load.csrPem !== undefined && !load.csrPem.includes('CERTIFICATE REQUEST')) throw new Error('csrPem: a PEM CSR');
+  const credentials = { accessKeyId: load.accessKeyId, accessKeySecret: load.accessKeySecret };
+  const form: Record<string, string> = { ValidityDays: String(load.validityDays), ...(load.csrPem ? { CSR: load.csrPem } : { PkeyType: 'ECC' }) };
+  const query = { SiteId: String(load.siteId) };
+  const host = `127.0.0.1:${port}`;
+  return () => {
+    const signed = signAcs3({ method: 'POST', host, action: 'CreateClientCertificate', version: ESA_VERSION, query, form }, credentials);
+    return { method: signed.method, path: signed.url, headers: { ...signed.headers, 'content-length': signed.body.length }, body: signed.body };
+  };
 }

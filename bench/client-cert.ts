@@ -3,7 +3,7 @@
  *
  * Client certificates signed per second, all in one run, all from the same ECDSA P-256 CSR:
  * - certplane: CreateClientCertificate over signed RPC (stored, audited), with the CSR and with a
- *   generated ECC key (rows still to be measured: see CERTPLANE ROWS below);
+ *   generated ECC key;
  * - the reference: Debian's `cfssl serve` with an ECDSA P-256 CA, `POST /api/v1/cfssl/sign`;
  * - the ceiling: `openssl speed ecdsap256` signatures per second, on one core and on every core.
  * The HTTP loads come from their own process (bench/_load.ts) at the same concurrency. Target:
@@ -13,9 +13,26 @@
  */
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
+import { X509Certificate } from 'node:crypto';
+import { Esa, esaClient } from '../test/support/alibaba.js';
 import { makeCsr, testKey } from '../test/support/pki.js';
 import { requireCfssl, startCfssl } from './_cfssl.js';
-import { WARMUP_MS, cleanup, describeFailures, fmt, parseOptions, pct, runBench, runLoad, type Measured, type Options } from './_harness.js';
+import {
+  WARMUP_MS,
+  cleanup,
+  cliFields,
+  describeFailures,
+  fmt,
+  parseOptions,
+  pct,
+  runBench,
+  runLoad,
+  serverPid,
+  setUpDatabase,
+  startServer,
+  type Measured,
+  type Options,
+} from './_harness.js';
 
 const CSR_SUBJECT = '/O=Example/CN=bench-client.example';
 /** A process at or above this share of one core (or the machine at this share of all) is taken as saturated. */
@@ -23,7 +40,7 @@ const SATURATED = 0.9;
 
 // ---------------------------------------------------------------- rows
 
-/** One line of the table: an HTTP load against a signer, a signature ceiling, or a row not measured yet. */
+/** One line of the table: an HTTP load against a signer, or a signature ceiling. */
 interface Row {
   label: string;
   /** What exactly was measured, printed under the table. */
@@ -36,7 +53,7 @@ interface Row {
   logs?: string[];
   /** Judged against the target (≥ cfssl, no failed request). */
   judged: boolean;
-  kind: 'load' | 'ceiling' | 'placeholder';
+  kind: 'load' | 'ceiling';
 }
 
 /** A measured HTTP load; `judged` rows must reach cfssl's rate. */
@@ -50,8 +67,37 @@ function ceilingRow(label: string, how: string, signsPerSecond: number, processe
   return { label, how, signsPerSecond, cpuUsPerSign: (processes / signsPerSecond) * 1e6, judged: false, kind: 'ceiling' };
 }
 
-function placeholderRow(label: string, how: string): Row {
-  return { label, how, signsPerSecond: undefined, cpuUsPerSign: undefined, judged: false, kind: 'placeholder' };
+
+// ---------------------------------------------------------------- certplane
+
+interface Signer {
+  port: number;
+  siteId: number;
+  accessKeyId: string;
+  accessKeySecret: string;
+  logs(): string[];
+}
+
+/**
+ * `certplane serve` with an account, its access key, an enterprise plan and a site, made as an
+ * operator and a user would (CLI, official SDK); one certificate is issued through the SDK first and
+ * checked to chain to the site's CA, so the load measures a path that works.
+ */
+async function startCertplane(options: Options, csrPem: string): Promise<Signer> {
+  const { env, serveEnv } = await setUpDatabase(options);
+  const { server, port } = await startServer(serveEnv);
+  const { accountId } = cliFields(['account', 'create', '--name', 'bench'], env, 'accountId');
+  const key = cliFields(['key', 'create', '--account', accountId], env, 'accessKeyId', 'accessKeySecret');
+  const { instanceId } = cliFields(['plan', 'grant', '--account', accountId, '--plan', 'enterprise'], env, 'instanceId');
+  const esa = esaClient(`127.0.0.1:${port}`, key);
+  const site = await esa.createSite(new Esa.CreateSiteRequest({ siteName: 'bench-client.example', accessType: 'CNAME', coverage: 'global', instanceId }));
+  const siteId = site.body?.siteId;
+  if (typeof siteId !== 'number') throw new Error(`CreateSite answered no SiteId: ${JSON.stringify(site.body)}`);
+  const issued = await esa.createClientCertificate(new Esa.CreateClientCertificateRequest({ siteId, CSR: csrPem, validityDays: 30 }));
+  const ca = await esa.getClientCaCertificate(new Esa.GetClientCaCertificateRequest({ siteId, id: issued.body?.CACertificateId }));
+  const leaf = new X509Certificate(issued.body?.certificate ?? '');
+  if (!leaf.verify(new X509Certificate(ca.body?.certificate ?? '').publicKey)) throw new Error('the check certificate does not chain to the site CA');
+  return { port, siteId, ...key, logs: () => server.logs() };
 }
 
 // ---------------------------------------------------------------- ceiling
@@ -78,7 +124,6 @@ function line(texts: string[]): string {
 }
 
 function tableRow(row: Row, cfssl: number, ceiling: number): string {
-  if (row.kind === 'placeholder') return `${row.label.padEnd(COLUMNS[0]![1])}  not yet measured`;
   const rate = row.signsPerSecond ?? Number.NaN;
   const l = row.load;
   const verdict = row.judged ? (rate >= cfssl && l?.errors === 0 ? 'PASS' : 'FAIL') : row.kind === 'ceiling' ? 'ceiling' : 'reference';
@@ -144,11 +189,15 @@ async function main(): Promise<number> {
   const cfsslLogs = cfssl.logs();
   await cfssl.stop();
 
-  // CERTPLANE ROWS: each becomes one loadRow(label, how, await runLoad({ kind: …, port, ...timing }, serverPid()),
-  // { judged: true }) once CreateClientCertificate exists, against `certplane serve` (setUpDatabase, startServer).
+  const signer = await startCertplane(options, csrPem);
+  const rpc = { siteId: signer.siteId, accessKeyId: signer.accessKeyId, accessKeySecret: signer.accessKeySecret, validityDays: 30 };
+  const withCsr = await runLoad({ kind: 'client-cert', ...rpc, csrPem, port: signer.port, ...timing }, serverPid());
+  const generated = await runLoad({ kind: 'client-cert', ...rpc, port: signer.port, ...timing }, serverPid());
+  const signerLogs = signer.logs();
+
   const rows: Row[] = [
-    placeholderRow('certplane (CSR)', 'CreateClientCertificate with the CSR over signed RPC (ACS3-HMAC-SHA256), stored and audited'),
-    placeholderRow('certplane (generated ECC)', 'CreateClientCertificate with PkeyType ECC (P-256 key made by certplane) over signed RPC, stored and audited'),
+    loadRow('certplane (CSR)', 'CreateClientCertificate with the CSR over signed RPC (ACS3-HMAC-SHA256, a fresh signature and nonce per request), stored and audited', withCsr, { judged: true, logs: signerLogs }),
+    loadRow('certplane (generated ECC)', 'CreateClientCertificate with PkeyType ECC (a P-256 key made and sealed by certplane, returned once) over signed RPC, stored and audited', generated, { judged: true, logs: signerLogs }),
     loadRow('cfssl serve', `Debian golang-cfssl, POST /api/v1/cfssl/sign {certificate_request}, P-256 CA, profile digitalSignature + clientAuth + CRL/OCSP URLs, 30 days`, cfsslLoad, { logs: cfsslLogs }),
     ceilingRow('openssl speed, 1 core', 'openssl speed ecdsap256: one process (openssl speed is single-threaded), signatures only, no certificate', oneCore, 1),
     ceilingRow(`openssl speed, ${cores} cores`, `openssl speed -multi ${cores} ecdsap256: ${cores} processes, signs/s summed`, allCores, cores),
