@@ -7,10 +7,12 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { DEFAULT_CLIENT_CA } from '../../src/config/config.js';
 import { Esa, tenantOf, type Tenant } from '../support/client-certs.js';
 import { ENGINES } from '../support/databases.js';
+import { fixedClock } from '../../src/kernel/clock.js';
 import { makeCsr, runOpenssl, scratch, testKey } from '../support/pki.js';
-import { crlView, opensslDate, type CrlView } from '../support/revocation.js';
+import { crlView, opensslDate, recordSerial, type CrlView } from '../support/revocation.js';
 import { startService, type TestService } from '../support/service.js';
 
 const DAY = 86_400_000;
@@ -137,32 +139,8 @@ for (const engine of ENGINES) {
       // An issuance that died after its serial was recorded: an old `issuing` record, voided at start-up.
       const reservedAt = new Date(Date.now() - 3_600_000);
       const serial = `5${'0'.repeat(30)}1`;
-      await service.app.database.db
-        .insertInto('client_certificates')
-        .values({
-          id: 'e'.repeat(32),
-          account_id: tenant.accountId,
-          site_id: String(siteId),
-          ca_id: caId,
-          serial_number: serial,
-          status: 'issuing',
-          common_name: 'lost',
-          issuer: a.issuer!,
-          public_key_algorithm: 'ECC',
-          key_generated: 1,
-          key_sealed: null,
-          certificate_pem: null,
-          fingerprint_sha256: null,
-          signature_algorithm: null,
-          not_before: reservedAt.toISOString(),
-          not_after: new Date(reservedAt.getTime() + DAY).toISOString(),
-          validity_days: 1,
-          revoked_at: null,
-          deleted_at: null,
-          created_at: reservedAt.toISOString(),
-          updated_at: reservedAt.toISOString(),
-        })
-        .execute();
+      const where = { accountId: tenant.accountId, siteId, caId, issuer: a.issuer! };
+      await recordSerial(service, where, { id: 'e'.repeat(32), serial, status: 'issuing', reservedAt });
       assert.equal(await service.app.privateCa.certificates.voidAbandoned(), 1);
       const view = await crlView(await fetchCrl(caId), await caPem(siteId, caId));
       assert.ok(view.number > before, 'reissued when served: the void moved the CA past its CRL');
@@ -181,6 +159,50 @@ for (const engine of ENGINES) {
         const body = (await response.json()) as { error: { code: string; message: string } };
         assert.equal(body.error.code, 'certificate.not_found', path);
       }
+    });
+  });
+}
+
+for (const engine of ENGINES) {
+  describe(`client CA CRLs over time on ${engine}`, () => {
+    const clock = fixedClock(new Date(Math.floor(Date.now() / 1000) * 1000));
+    let service: TestService;
+    let tenant: Tenant;
+
+    before(async () => {
+      service = await startService(engine, { clock, config: { clientCa: { ...DEFAULT_CLIENT_CA, crlValidityHours: 24 } } });
+      tenant = await tenantOf(service, 'crl-time');
+    });
+    after(async () => {
+      await service.stop();
+    });
+
+    it('holds crlValidityHours, and is reissued when served with less than half of it left, or none', async () => {
+      const { siteId } = await tenant.site();
+      const issued = (await tenant.esa.createClientCertificate(new Esa.CreateClientCertificateRequest({ siteId, validityDays: 30, pkeyType: 'ECC' }))).body!;
+      const caId = issued.CACertificateId!;
+      const ca = (await tenant.esa.getClientCaCertificate(new Esa.GetClientCaCertificateRequest({ siteId, id: caId }))).body!.certificate!;
+      const view = async () => {
+        const response = await fetch(`${service.baseUrl}/pki/crl/${caId}.crl`);
+        return crlView(Buffer.from(await response.arrayBuffer()), ca);
+      };
+      const start = clock.now().getTime();
+      const first = await view();
+      assert.deepEqual([first.lastUpdate.getTime(), first.nextUpdate.getTime()], [start, start + DAY], 'thisUpdate now, nextUpdate 24 hours on');
+
+      clock.set(new Date(start + 11 * 3_600_000));
+      const halfLeft = await view();
+      assert.equal(halfLeft.number, first.number, 'more than half of its validity left: the same CRL');
+
+      clock.set(new Date(start + 13 * 3_600_000));
+      const refreshed = await view();
+      assert.equal(refreshed.number, first.number + 1, 'less than half left: a new one');
+      assert.deepEqual([refreshed.lastUpdate.getTime(), refreshed.nextUpdate.getTime()], [start + 13 * 3_600_000, start + 37 * 3_600_000]);
+
+      clock.set(new Date(start + 40 * 3_600_000));
+      const expired = await view();
+      assert.equal(expired.number, refreshed.number + 1, 'past its nextUpdate: a new one');
+      assert.ok(expired.nextUpdate.getTime() > clock.now().getTime());
     });
   });
 }

@@ -5,6 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { scratch } from './pki.js';
+import type { TestService } from './service.js';
 
 export interface OpensslOutcome {
   status: number;
@@ -87,4 +88,42 @@ export async function ocspAsk(baseUrl: string, caPem: string, targets: Array<str
 /** The status lines of `openssl ocsp` output, in request order: 'good', 'revoked', 'unknown'. */
 export function ocspStatuses(output: string): string[] {
   return [...output.matchAll(/^\S+: (good|revoked|unknown)$/gm)].map((m) => m[1]!);
+}
+
+/**
+ * A client certificate record written straight into the database, as an issuance that died
+ * leaves one (`issuing`, then `void` once settled): no certificate was released for it.
+ */
+export async function recordSerial(
+  service: TestService,
+  at: { accountId: string; siteId: number; caId: string; issuer: string },
+  record: { id: string; serial: string; status: 'issuing' | 'void'; reservedAt: Date },
+): Promise<void> {
+  const reserved = record.reservedAt.toISOString();
+  await service.app.database.db
+    .insertInto('client_certificates')
+    .values({
+      id: record.id,
+      account_id: at.accountId,
+      site_id: String(at.siteId),
+      ca_id: at.caId,
+      serial_number: record.serial,
+      status: record.status,
+      common_name: 'lost',
+      issuer: at.issuer,
+      public_key_algorithm: 'ECC',
+      key_generated: 1,
+      key_sealed: null,
+      certificate_pem: null,
+      fingerprint_sha256: null,
+      signature_algorithm: null,
+      not_before: reserved,
+      not_after: new Date(record.reservedAt.getTime() + 86_400_000).toISOString(),
+      validity_days: 1,
+      revoked_at: null,
+      deleted_at: null,
+      created_at: reserved,
+      updated_at: reserved,
+    })
+    .execute();
 }
