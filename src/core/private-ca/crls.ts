@@ -24,7 +24,7 @@ export interface CrlIssuerDeps {
 }
 
 /** Rounds of read → sign → conditional store before giving up on a CA other processes keep changing. */
-const ATTEMPTS = 5;
+const ATTEMPTS = 8;
 
 export class CrlIssuer implements RevocationListener {
   /** One issuance per CA at a time in this process: concurrent fetches of a stale CRL share it. */
@@ -32,16 +32,21 @@ export class CrlIssuer implements RevocationListener {
 
   constructor(private readonly deps: CrlIssuerDeps) {}
 
-  /** The CA's current CRL (DER), issued first when needed; undefined when no managed CA has this id. */
+  /**
+   * The CA's CRL (DER), issued first when needed, listing at least every change committed before
+   * this call; undefined when no managed CA has this id. Changes committed meanwhile are for their
+   * own reissue (or the next fetch) to publish: chasing them too could go on for ever.
+   */
   async current(caId: string): Promise<Buffer | undefined> {
     if (!HEX_ID.test(caId)) return undefined;
-    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-      const state = await this.deps.store.crlState(caId);
-      if (!state) return undefined;
-      if (this.upToDate(state)) return state.der!;
+    let state = await this.deps.store.crlState(caId);
+    const wanted = state?.version ?? 0;
+    for (let attempt = 0; state && attempt < ATTEMPTS; attempt++) {
+      if (this.upToDate(state, wanted)) return state.der;
       await this.issueOnce(caId, state);
+      state = await this.deps.store.crlState(caId);
     }
-    return this.lastResort(caId);
+    return state && this.lastResort(caId, state);
   }
 
   async revocationChanged(change: RevocationChange): Promise<void> {
@@ -52,8 +57,8 @@ export class CrlIssuer implements RevocationListener {
     await this.current(caId);
   }
 
-  private upToDate(state: CrlState): state is CrlState & { der: Buffer; nextUpdate: Date } {
-    if (!state.der || !state.nextUpdate || state.listedVersion < state.version) return false;
+  private upToDate(state: CrlState, wanted: number): state is CrlState & { der: Buffer; nextUpdate: Date } {
+    if (!state.der || !state.nextUpdate || state.listedVersion < wanted) return false;
     const margin = this.validityMs() * CRL_REFRESH_SHARE;
     return state.nextUpdate.getTime() - this.deps.clock.now().getTime() > margin;
   }
@@ -80,9 +85,7 @@ export class CrlIssuer implements RevocationListener {
   }
 
   /** Others kept publishing: serve the latest CRL while it is still valid rather than fail the fetch. */
-  private async lastResort(caId: string): Promise<Buffer | undefined> {
-    const state = await this.deps.store.crlState(caId);
-    if (!state) return undefined;
+  private lastResort(caId: string, state: CrlState): Buffer {
     if (state.der && state.nextUpdate && state.nextUpdate.getTime() > this.deps.clock.now().getTime()) {
       this.deps.logger.warn({ caId, number: state.number }, 'the CRL could not be brought up to date; the latest one is served');
       return state.der;
