@@ -11,6 +11,7 @@ import { SqlIdentityStore } from './adapters/db/identity-store.js';
 import { SqlPlanStore } from './adapters/db/plan-store.js';
 import { SqlSiteStore } from './adapters/db/site-store.js';
 import { SqlPrivateCaStore } from './adapters/db/private-ca-store.js';
+import { SqlRevocationStore } from './adapters/db/revocation-store.js';
 import { NodeCaSigner } from './adapters/ca/node-signer.js';
 import { nodeKeyPairs } from './adapters/crypto/key-pairs.js';
 import { NodeDnsResolver } from './adapters/dns/resolver.js';
@@ -23,6 +24,8 @@ import { SitesService } from './core/sites/service.js';
 import { AccountsService } from './core/accounts/service.js';
 import { CertificatesService } from './core/certificates/service.js';
 import { PrivateCaService } from './core/private-ca/service.js';
+import { CrlIssuer } from './core/private-ca/crls.js';
+import { OcspResponder } from './core/private-ca/ocsp-responder.js';
 import { systemClock, type Clock } from './kernel/clock.js';
 import { REDACTED, REDACTED_PATHS } from './kernel/logger.js';
 import type { Sealer } from './kernel/sealer.js';
@@ -43,6 +46,10 @@ export interface App {
   audit: AuditLog;
   certificates: CertificatesService;
   privateCa: PrivateCaService;
+  /** Each managed CA's CRL (`/pki/crl/{id}.crl`), reissued as revocations change. */
+  crls: CrlIssuer;
+  /** The managed CAs' OCSP responder (`/pki/ocsp`). */
+  ocsp: OcspResponder;
   close(): Promise<void>;
 }
 
@@ -102,9 +109,13 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     limits: config.limits,
   });
   const privateCaStore = new SqlPrivateCaStore(database);
+  const signer = new NodeCaSigner({ sealer, source: privateCaStore, publicUrl: config.publicUrl });
+  const revocationStore = new SqlRevocationStore(database.db);
+  const crls = new CrlIssuer({ store: revocationStore, signer, clock, logger, settings: config.clientCa });
+  const ocsp = new OcspResponder({ store: revocationStore, signer, clock, settings: config.clientCa });
   const privateCa = new PrivateCaService({
     store: privateCaStore,
-    signer: new NodeCaSigner({ sealer, source: privateCaStore, publicUrl: config.publicUrl }),
+    signer,
     keys: nodeKeyPairs,
     sites,
     plans,
@@ -115,6 +126,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     settings: config.clientCa,
     limits: config.limits,
     regionId: config.regionId,
+    revocation: crls,
   });
   return {
     config,
@@ -129,6 +141,8 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     audit,
     certificates,
     privateCa,
+    crls,
+    ocsp,
     close: () => database.close(),
   };
 }

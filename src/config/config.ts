@@ -115,6 +115,16 @@ const publicUrlSchema = z.string().superRefine((text, ctx) => {
 
 /** Largest CA lifetime a setting may ask for: 100 years. */
 const MAX_CA_DAYS = 36_525;
+/** A CRL's nextUpdate is at most seven days out. */
+const MAX_CRL_HOURS = 168;
+/** OCSP answers are short-lived: at most a day. */
+const MAX_OCSP_MINUTES = 1440;
+
+/** A whole number of `unit` from 1 to `max`, named in its own message (the problem line names only `clientCa`). */
+const wholeNumber = (name: string, unit: string, max: number) => {
+  const error = `${name} must be a whole number of ${unit} from 1 to ${max}`;
+  return z.number({ error }).int({ error }).min(1, { error }).max(max, { error }).optional();
+};
 
 /** The managed client CA made for each site on first use. `{site}` and `{siteId}` in the names are the site's. */
 const clientCaSchema = z
@@ -124,6 +134,8 @@ const clientCaSchema = z
     organizationalUnit: z.string().min(1).max(200).optional(),
     commonName: z.string().min(1).max(200).optional(),
     validityDays: z.number().int().min(1).max(MAX_CA_DAYS).optional(),
+    crlValidityHours: wholeNumber('crlValidityHours', 'hours', MAX_CRL_HOURS),
+    ocspValidityMinutes: wholeNumber('ocspValidityMinutes', 'minutes', MAX_OCSP_MINUTES),
   })
   .strict();
 
@@ -135,6 +147,10 @@ export interface ClientCaSettings {
   commonName: string;
   /** Lifetime of a new managed CA certificate, in days. */
   validityDays: number;
+  /** From a CRL's thisUpdate to its nextUpdate (1–168); it is reissued when served with less than half left. */
+  crlValidityHours: number;
+  /** From an OCSP answer's thisUpdate to its nextUpdate: how long a relying party may cache it (1–1440). */
+  ocspValidityMinutes: number;
 }
 
 export const DEFAULT_CLIENT_CA: ClientCaSettings = {
@@ -144,6 +160,9 @@ export const DEFAULT_CLIENT_CA: ClientCaSettings = {
   commonName: 'certplane client CA {site}',
   // Twenty years: longer than any client certificate it may sign (ValidityDays ≤ 3650).
   validityDays: 7305,
+  crlValidityHours: MAX_CRL_HOURS,
+  // Revoking takes effect within this time even at a relying party that caches answers (nginx's ssl_ocsp_cache).
+  ocspValidityMinutes: 10,
 };
 
 const fileSchema = z

@@ -61,6 +61,7 @@ export { buildCrl, REVOCATION_REASONS, type BuiltCrl, type CrlInput, type Revoca
 export {
   certIdMatchesIssuer,
   ocspIssuerHashes,
+  ocspIssuerHashesOf,
   parseOcspRequest,
   type OcspCertId,
   type OcspHash,

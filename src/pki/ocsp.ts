@@ -5,10 +5,12 @@
  * issuer hashes a CertID is matched against. Responses are in ocsp-response.ts.
  */
 import { createHash } from 'node:crypto';
+import { certificateInternals } from './certificate.js';
 import { ctx, DerReader, TAG } from './der.js';
 import { PkiError } from './errors.js';
 import { OID } from './oids.js';
 import { publicKeyBits } from './signer.js';
+import type { ParsedCertificate } from './types.js';
 
 export type OcspHash = 'sha1' | 'sha256';
 
@@ -143,6 +145,11 @@ export function ocspIssuerHashes(issuer: { name: Buffer; spki: Buffer }): OcspIs
   const bits = publicKeyBits(issuer.spki);
   const both = (h: OcspHash) => ({ nameHash: createHash(h).update(issuer.name).digest(), keyHash: createHash(h).update(bits).digest() });
   return { sha1: both('sha1'), sha256: both('sha256') };
+}
+
+/** The hashes CertIDs name a CA by, from its certificate (its subject Name as encoded there, and its key). */
+export function ocspIssuerHashesOf(ca: ParsedCertificate): OcspIssuerHashes {
+  return ocspIssuerHashes({ name: certificateInternals(ca).subject.der, spki: ca.publicKey.spki });
 }
 
 /** Does the CertID name this issuer? (Both hashes must match; the serial is the caller's to look up.) */

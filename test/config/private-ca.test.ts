@@ -63,12 +63,32 @@ describe('private CA settings', () => {
       organizationalUnit: 'site {siteId}',
       commonName: 'certplane client CA {site}',
       validityDays: 7305,
+      crlValidityHours: 168,
+      ocspValidityMinutes: 10,
     });
     const config = loadConfig({ env: {}, configFile: file({ clientCa: { keyType: 'RSA', commonName: 'Example mTLS CA {site}' } }) });
     assert.deepEqual(config.clientCa, { ...DEFAULT_CLIENT_CA, keyType: 'RSA', commonName: 'Example mTLS CA {site}' });
     for (const clientCa of [{ keyType: 'DSA' }, { validityDays: 0 }, { validityDays: 36_526 }, { organization: '' }, { colour: 'blue' }]) {
       const [problem] = problems({}, file({ clientCa }));
       assert.match(problem!, /^clientCa in --config /, JSON.stringify(clientCa));
+    }
+  });
+
+  it('bounds how long CRLs (at most 7 days) and OCSP answers (at most a day) hold', () => {
+    const config = loadConfig({ env: {}, configFile: file({ clientCa: { crlValidityHours: 24, ocspValidityMinutes: 5 } }) });
+    assert.deepEqual([config.clientCa.crlValidityHours, config.clientCa.ocspValidityMinutes], [24, 5]);
+    for (const [clientCa, why] of [
+      [{ crlValidityHours: 169 }, /crlValidityHours must be a whole number of hours from 1 to 168/],
+      [{ crlValidityHours: 0 }, /crlValidityHours must be a whole number of hours from 1 to 168/],
+      [{ crlValidityHours: 1.5 }, /crlValidityHours must be a whole number of hours/],
+      [{ crlValidityHours: '24' }, /crlValidityHours must be a whole number of hours/],
+      [{ ocspValidityMinutes: 1441 }, /ocspValidityMinutes must be a whole number of minutes from 1 to 1440/],
+      [{ ocspValidityMinutes: 0 }, /ocspValidityMinutes must be a whole number of minutes from 1 to 1440/],
+    ] as const) {
+      const [problem, ...rest] = problems({}, file({ clientCa }));
+      assert.deepEqual(rest, [], JSON.stringify(clientCa));
+      assert.match(problem!, /^clientCa in --config /, JSON.stringify(clientCa));
+      assert.match(problem!, why, problem);
     }
   });
 });

@@ -48,6 +48,7 @@ describe('client certificate issuance with in-memory ports', () => {
   let service: PrivateCaService;
   let sealer: AesGcmSealer;
   let changes: RevocationChange[];
+  let created: string[];
   let next = 0;
   const sites = new Map<string, Site>();
 
@@ -63,6 +64,7 @@ describe('client certificate issuance with in-memory ports', () => {
   beforeEach(() => {
     store = new MemoryPrivateCaStore();
     changes = [];
+    created = [];
     clock = fixedClock(T0);
     sealer = new AesGcmSealer([randomBytes(32)]);
     signer = new SwitchableSigner(new NodeCaSigner({ sealer, source: store, publicUrl: 'https://ca.test' }), store);
@@ -85,7 +87,7 @@ describe('client certificate issuance with in-memory ports', () => {
       settings: DEFAULT_CLIENT_CA,
       limits: DEFAULT_LIMITS,
       regionId: 'test-region',
-      revocation: { revocationChanged: async (change) => void changes.push(change) },
+      revocation: { revocationChanged: async (change) => void changes.push(change), caCreated: async (caId) => void created.push(caId) },
     });
   });
 
@@ -253,5 +255,6 @@ describe('client certificate issuance with in-memory ports', () => {
       ],
       'each change once, none for the revocation that changed nothing',
     );
+    assert.ok(created.includes(certificate.caId), 'the listener heard of the CA when it was made');
   });
 });

@@ -1,6 +1,7 @@
 import type { AuditEvent } from '../../src/core/audit/ports.js';
 import type { ClientCa, ClientCertificate, ClientCertificateStatus, Page } from '../../src/core/private-ca/model.js';
 import { ManagedCaExists, UnknownCa, type DeleteCaOutcome, type PrivateCaStore, type SignedRecord } from '../../src/core/private-ca/ports.js';
+import type { OcspIssuerIds } from '../../src/core/private-ca/revocation.js';
 
 interface StoredCertificate extends ClientCertificate {
   sealedKey: string | null;
@@ -18,6 +19,8 @@ export class MemoryPrivateCaStore implements PrivateCaStore {
   readonly audit: AuditEvent[] = [];
   /** Every reservation, in order, as it was when reserved. */
   readonly reservations: ClientCertificate[] = [];
+  /** The OCSP issuer ids each managed CA was stored with. */
+  readonly issuerIds = new Map<string, OcspIssuerIds>();
   failComplete = false;
 
   async findCa(accountId: string, siteId: string, id: string): Promise<ClientCa | undefined> {
@@ -40,10 +43,11 @@ export class MemoryPrivateCaStore implements PrivateCaStore {
     return ca?.sealedKey ? { certificatePem: ca.certificatePem, sealedKey: ca.sealedKey } : undefined;
   }
 
-  async insertManagedCa(ca: ClientCa, sealedKey: string, audit: AuditEvent): Promise<void> {
+  async insertManagedCa(ca: ClientCa, sealedKey: string, issuerIds: OcspIssuerIds, audit: AuditEvent): Promise<void> {
     // Checked and inserted without yielding, as the unique index would.
     if ([...this.cas.values()].some((c) => c.siteId === ca.siteId && c.kind === 'managed')) throw new ManagedCaExists('managed CA exists');
     this.cas.set(ca.id, { ...structuredClone(ca), sealedKey });
+    this.issuerIds.set(ca.id, issuerIds);
     this.audit.push(audit);
   }
 

@@ -1,7 +1,8 @@
-import { sql, type Transaction } from 'kysely';
+import { sql, type Transaction, type WhereInterface } from 'kysely';
 import type { AuditEvent } from '../../core/audit/ports.js';
 import type { ClientCa, ClientCertificate, ClientCertificateStatus, Page } from '../../core/private-ca/model.js';
 import { ManagedCaExists, UnknownCa, type DeleteCaOutcome, type PrivateCaStore, type SignedRecord } from '../../core/private-ca/ports.js';
+import type { OcspIssuerIds } from '../../core/private-ca/revocation.js';
 import type { CaKeySource } from '../ca/node-signer.js';
 import { auditRow } from './audit-log.js';
 import { CompiledQueries } from './compiled.js';
@@ -41,10 +42,10 @@ export class SqlPrivateCaStore implements PrivateCaStore, CaKeySource {
     return row?.key_sealed ? { certificatePem: row.certificate_pem, sealedKey: row.key_sealed } : undefined;
   }
 
-  async insertManagedCa(ca: ClientCa, sealedKey: string, audit: AuditEvent): Promise<void> {
+  async insertManagedCa(ca: ClientCa, sealedKey: string, issuerIds: OcspIssuerIds, audit: AuditEvent): Promise<void> {
     try {
       await this.db.transaction().execute(async (tx) => {
-        await tx.insertInto('client_cas').values(caToRow(ca, sealedKey)).execute();
+        await tx.insertInto('client_cas').values({ ...caToRow(ca, sealedKey), ocsp_sha1: issuerIds.sha1, ocsp_sha256: issuerIds.sha256 }).execute();
         await tx.insertInto('audit_events').values(auditRow(audit)).execute();
       });
     } catch (err) {
@@ -131,25 +132,32 @@ export class SqlPrivateCaStore implements PrivateCaStore, CaKeySource {
     await this.database.writeAll([update, this.compiled.insert(this.db, 'audit_events', { ...auditRow(audit) })]);
   }
 
+  /** A void serial is on its CA's CRL: the CA's revocation version moves with it. */
   async voidIssuing(id: string, at: Date): Promise<boolean> {
-    const result = await this.db
-      .updateTable('client_certificates')
-      .set({ status: 'void', updated_at: at.toISOString() })
-      .where('id', '=', id)
-      .where('status', '=', 'issuing')
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) > 0;
+    return this.db.transaction().execute(async (tx) => {
+      await bumpRevocationVersion(tx, <Q extends WhereBuilder>(q: Q) => q.where('id', '=', id).where('status', '=', 'issuing') as Q);
+      const result = await tx
+        .updateTable('client_certificates')
+        .set({ status: 'void', updated_at: at.toISOString() })
+        .where('id', '=', id)
+        .where('status', '=', 'issuing')
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
+    });
   }
 
   async voidAbandoned(before: Date, at: Date, siteId?: string): Promise<number> {
-    let query = this.db
-      .updateTable('client_certificates')
-      .set({ status: 'void', updated_at: at.toISOString() })
-      .where('status', '=', 'issuing')
-      .where('created_at', '<', before.toISOString());
-    if (siteId !== undefined) query = query.where('site_id', '=', siteId);
-    const result = await query.executeTakeFirst();
-    return Number(result.numUpdatedRows);
+    const abandoned = <Q extends WhereBuilder>(q: Q): Q => {
+      const old = q.where('status', '=', 'issuing').where('created_at', '<', before.toISOString()) as Q;
+      return siteId === undefined ? old : (old.where('site_id', '=', siteId) as Q);
+    };
+    return this.db.transaction().execute(async (tx) => {
+      // Versions first (CA rows, then certificates, the order deleteCa locks in); no row can join
+      // the set in between, as only records made before `before` qualify.
+      await bumpRevocationVersion(tx, abandoned);
+      const result = await abandoned(tx.updateTable('client_certificates').set({ status: 'void', updated_at: at.toISOString() })).executeTakeFirst();
+      return Number(result.numUpdatedRows);
+    });
   }
 
   async findCertificate(accountId: string, siteId: string, id: string): Promise<ClientCertificate | undefined> {
@@ -182,32 +190,24 @@ export class SqlPrivateCaStore implements PrivateCaStore, CaKeySource {
     audit: AuditEvent,
   ): Promise<boolean> {
     const at = change.at.toISOString();
-    return this.changeOne(audit, (tx) =>
-      tx
-        .updateTable('client_certificates')
-        .set({ status: change.to, revoked_at: change.to === 'revoked' ? at : null, updated_at: at })
-        .where('account_id', '=', accountId)
-        .where('site_id', '=', siteId)
-        .where('id', '=', id)
-        .where('status', '=', change.from)
-        .where('deleted_at', 'is', null)
-        .executeTakeFirst(),
-    );
+    const target = <Q extends WhereBuilder>(q: Q): Q =>
+      q.where('account_id', '=', accountId).where('site_id', '=', siteId).where('id', '=', id).where('status', '=', change.from).where('deleted_at', 'is', null) as Q;
+    return this.changeOne(audit, async (tx) => {
+      // The CA's row first, as deleteCa locks them; a bump for a change that then loses a race only costs a reissue.
+      await bumpRevocationVersion(tx, target);
+      return target(tx.updateTable('client_certificates').set({ status: change.to, revoked_at: change.to === 'revoked' ? at : null, updated_at: at })).executeTakeFirst();
+    });
   }
 
   async deleteCertificate(accountId: string, siteId: string, id: string, at: Date, audit: AuditEvent): Promise<boolean> {
     // The generated key goes (nobody can fetch it any more); serial, status and revocation time stay.
-    return this.changeOne(audit, (tx) =>
-      tx
-        .updateTable('client_certificates')
-        .set({ deleted_at: at.toISOString(), key_sealed: null, updated_at: at.toISOString() })
-        .where('account_id', '=', accountId)
-        .where('site_id', '=', siteId)
-        .where('id', '=', id)
-        .where('status', 'not in', LIVE)
-        .where('deleted_at', 'is', null)
-        .executeTakeFirst(),
-    );
+    // The CRL's reason for it becomes permanent (revocationOf), so the CA's revocation version moves.
+    const target = <Q extends WhereBuilder>(q: Q): Q =>
+      q.where('account_id', '=', accountId).where('site_id', '=', siteId).where('id', '=', id).where('status', 'not in', LIVE).where('deleted_at', 'is', null) as Q;
+    return this.changeOne(audit, async (tx) => {
+      await bumpRevocationVersion(tx, target);
+      return target(tx.updateTable('client_certificates').set({ deleted_at: at.toISOString(), key_sealed: null, updated_at: at.toISOString() })).executeTakeFirst();
+    });
   }
 
   /** Runs one update and, when it changed a row, the audit row, in one transaction. */
@@ -258,6 +258,21 @@ export class SqlPrivateCaStore implements PrivateCaStore, CaKeySource {
       .where('site_id', '=', siteId)
       .where('deleted_at', 'is', null);
   }
+}
+
+/** What narrows a client_certificates query (select or update) to some rows. */
+type WhereBuilder = WhereInterface<Schema, 'client_certificates'>;
+
+/**
+ * Raises the revocation version of the CAs of the certificates `rows` selects, so their CRLs are
+ * known to be behind (CrlState.version) until reissued, whichever process reissues them.
+ */
+async function bumpRevocationVersion(tx: Transaction<Schema>, rows: <Q extends WhereBuilder>(q: Q) => Q): Promise<void> {
+  await tx
+    .updateTable('client_cas')
+    .set({ revocation_version: sql`revocation_version + 1` })
+    .where('id', 'in', rows(tx.selectFrom('client_certificates').select('ca_id')))
+    .execute();
 }
 
 function isForeignKeyViolation(err: unknown): boolean {

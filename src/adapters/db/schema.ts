@@ -175,6 +175,18 @@ export interface ClientCasTable {
   crl_der: ColumnType<Buffer | null, Buffer | null | undefined, Buffer | null>;
   crl_this_update: ColumnType<string | null, string | null | undefined, string | null>;
   crl_next_update: ColumnType<string | null, string | null | undefined, string | null>;
+  /**
+   * Raised in the transaction of every change of what the CA's CRL lists (revoke, activate, void);
+   * crl_revocation_version is the version the stored CRL was built from. Behind: reissue it.
+   */
+  revocation_version: ColumnType<number, number | undefined, number>;
+  crl_revocation_version: ColumnType<number, number | undefined, number>;
+  /**
+   * Managed CAs: how OCSP CertIDs name the CA, per hash (issuer name hash then key hash, hex;
+   * ocspIssuerIds); null for uploaded CAs, which certplane does not answer for.
+   */
+  ocsp_sha1: ColumnType<string | null, string | null | undefined, string | null>;
+  ocsp_sha256: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: string;
   updated_at: string;
 }

@@ -6,12 +6,14 @@
 import type { ClientCaSettings } from '../../config/config.js';
 import type { Clock } from '../../kernel/clock.js';
 import type { IdGenerator } from '../../kernel/ids.js';
+import type { Logger } from '../../kernel/logger.js';
 import { isPkiError, parseCertificate, type NameInput } from '../../pki/index.js';
 import type { AuditStamp } from '../audit/ports.js';
 import type { Site } from '../sites/model.js';
 import { caFacts } from './facts.js';
 import { BACKDATE_MS, DAY_MS, clientCaResource, wholeSeconds, type ClientCa } from './model.js';
-import { ManagedCaExists, type CaSigner, type PrivateCaStore } from './ports.js';
+import { ManagedCaExists, type CaSigner, type PrivateCaStore, type RevocationListener } from './ports.js';
+import { ocspIssuerIds } from './revocation.js';
 
 /** What issuing needs of a site's managed CA. */
 export interface ManagedCaRef {
@@ -35,6 +37,8 @@ export interface ManagedCaDeps {
   ids: IdGenerator;
   settings: ClientCaSettings;
   regionId: string;
+  logger: Logger;
+  revocation?: RevocationListener | undefined;
 }
 
 export class ManagedCas {
@@ -75,8 +79,9 @@ export class ManagedCas {
     const notBefore = wholeSeconds(new Date(now.getTime() - BACKDATE_MS));
     const notAfter = new Date(notBefore.getTime() + settings.validityDays * DAY_MS);
     const material = await signer.createCa(id, { subject: this.subject(site), keyType: settings.keyType, notBefore, notAfter });
+    const certificate = parseOwnCertificate(material.certificatePem);
     const ca: ClientCa = {
-      ...caFacts(parseOwnCertificate(material.certificatePem)),
+      ...caFacts(certificate),
       id,
       accountId: site.accountId,
       siteId: site.id,
@@ -91,7 +96,8 @@ export class ManagedCas {
       resource: clientCaResource(this.deps.regionId, site.accountId, site.id, id),
     };
     try {
-      await store.insertManagedCa(ca, material.sealedKey, event);
+      await store.insertManagedCa(ca, material.sealedKey, ocspIssuerIds(certificate), event);
+      await this.published(id);
       return ca;
     } catch (err) {
       signer.forget(id);
@@ -99,6 +105,16 @@ export class ManagedCas {
       const winner = await store.findManagedCa(site.id);
       if (!winner) throw err;
       return winner;
+    }
+  }
+
+  /** Its first CRL, issued now; a failure is logged (the CRL is issued when first fetched). */
+  private async published(caId: string): Promise<void> {
+    if (!this.deps.revocation) return;
+    try {
+      await this.deps.revocation.caCreated(caId);
+    } catch (err) {
+      this.deps.logger.error({ err, caId }, 'the new CA could not publish its first CRL');
     }
   }
 

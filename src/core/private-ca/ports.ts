@@ -1,6 +1,7 @@
-import type { BuiltCrl, CrlInput, NameInput, OcspResponseInput, SignatureName } from '../../pki/index.js';
+import type { BuiltCrl, CrlInput, NameInput, OcspHash, OcspResponseInput, SignatureName } from '../../pki/index.js';
 import type { AuditEvent } from '../audit/ports.js';
 import type { ClientCa, ClientCertificate, ClientCertificateStatus, GeneratedKeyType, Page } from './model.js';
+import type { OcspIssuerIds, SerialRecord } from './revocation.js';
 
 /**
  * The only holder of CA private keys (boulder's separation: the code that holds a CA key signs
@@ -71,10 +72,12 @@ export interface GeneratedKeyPair {
 
 /**
  * Told after a certificate's revocation status changed (RevokeClientCertificate,
- * ActivateClientCertificate) and committed: the place where the CA's CRL is reissued.
+ * ActivateClientCertificate) and committed, and after a managed CA was created: the place where
+ * the CA's CRL is (re)issued.
  */
 export interface RevocationListener {
   revocationChanged(change: RevocationChange): Promise<void>;
+  caCreated(caId: string): Promise<void>;
 }
 
 export interface RevocationChange {
@@ -104,8 +107,11 @@ export interface PrivateCaStore {
   findManagedCa(siteId: string): Promise<ClientCa | undefined>;
   /** The certificate PEM of a managed CA by id alone (it is public: `/pki/ca/{id}.pem`). */
   managedCaCertificate(id: string): Promise<string | undefined>;
-  /** Stores a managed CA and its sealed key. Throws ManagedCaExists when the site got one first. */
-  insertManagedCa(ca: ClientCa, sealedKey: string, audit: AuditEvent): Promise<void>;
+  /**
+   * Stores a managed CA, its sealed key and the ids OCSP CertIDs name it by. Throws ManagedCaExists
+   * when the site got one first.
+   */
+  insertManagedCa(ca: ClientCa, sealedKey: string, issuerIds: OcspIssuerIds, audit: AuditEvent): Promise<void>;
   insertUploadedCa(ca: ClientCa, audit: AuditEvent): Promise<void>;
   listCas(accountId: string, siteId: string, page: Page): Promise<{ total: number; items: ClientCa[] }>;
   /**
@@ -137,6 +143,57 @@ export interface PrivateCaStore {
   ): Promise<boolean>;
   /** Hides the certificate from the API for good; its record (serial, status) stays for revocation. */
   deleteCertificate(accountId: string, siteId: string, id: string, at: Date, audit: AuditEvent): Promise<boolean>;
+}
+
+/** A managed CA's latest CRL, and whether it still says what the inventory says. */
+export interface CrlState {
+  /** Number of the latest CRL (0: none issued yet); the next one takes `number + 1`. */
+  number: number;
+  /** The latest CRL; null until the first is issued. */
+  der: Buffer | null;
+  nextUpdate: Date | null;
+  /**
+   * The CA's revocation version, raised in the same transaction as every change of what its CRL
+   * lists (revoke, activate, void), and the version the latest CRL was built from.
+   */
+  version: number;
+  listedVersion: number;
+}
+
+/** A serial the CA's CRL lists: revoked or void, deleted or not. */
+export interface ListedSerial extends SerialRecord {
+  /** Lower-case hex. */
+  serialNumber: string;
+}
+
+export interface NewCrl {
+  number: number;
+  der: Buffer;
+  thisUpdate: Date;
+  nextUpdate: Date;
+  /** The CA's revocation version read before the serials were listed. */
+  listedVersion: number;
+}
+
+/** What an OCSP CertID names: a managed CA, and the record of the serial under it if there is one. */
+export interface OcspSubject {
+  caId: string;
+  record: SerialRecord | undefined;
+}
+
+/** The revocation side of the private CA's storage: CRLs and OCSP lookups of managed CAs. */
+export interface RevocationStore {
+  /** Undefined when no managed CA has this id. */
+  crlState(caId: string): Promise<CrlState | undefined>;
+  /** Every revoked or void serial of the CA, deleted certificates included. */
+  listedSerials(caId: string): Promise<ListedSerial[]>;
+  /**
+   * Stores the CA's new CRL if its CRL number is still `previous` (so two processes never publish
+   * two CRLs under one number); false when another was stored first.
+   */
+  publishCrl(caId: string, previous: number, crl: NewCrl): Promise<boolean>;
+  /** The managed CA whose OCSP issuer id under `hash` is `issuerId` (ocspIssuerIds), with the serial's record. */
+  ocspSubject(hash: OcspHash, issuerId: string, serialHex: string): Promise<OcspSubject | undefined>;
 }
 
 /** The site got its managed CA from a concurrent call first: read that one. */

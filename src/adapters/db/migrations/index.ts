@@ -4,6 +4,7 @@ import * as identitySites from './002-identity-sites.js';
 import * as siteOwnership from './003-site-ownership.js';
 import * as credentials from './004-credentials.js';
 import * as privateCa from './005-private-ca.js';
+import * as revocation from './006-revocation.js';
 
 /** Versioned migrations, applied in name order at start-up on both engines. */
 const migrations: Record<string, Migration> = {
@@ -12,6 +13,7 @@ const migrations: Record<string, Migration> = {
   '003-site-ownership': siteOwnership,
   '004-credentials': credentials,
   '005-private-ca': privateCa,
+  '006-revocation': revocation,
 };
 
 export const migrationProvider: MigrationProvider = {
