@@ -8,7 +8,7 @@ import type { AcmeHttpResponse } from 'acme-client/src/http.js';
 import type { Authorization, CertificateChain, Challenge, NewOrder, Order } from '../../core/acme/model.js';
 import type { AcmeClient, PollOptions } from '../../core/acme/ports.js';
 import { AcmeUnavailable } from '../../core/acme/problem.js';
-import { poll, pollPolicy, type PollPolicy, type Sleep } from './polling.js';
+import { poll, pollPolicy, type PollPolicy, type PollTimer } from './polling.js';
 import type { AcmeHttp } from './transport.js';
 import { challengeState, problemFrom, toAuthorization, toChain, toOrder } from './wire.js';
 
@@ -19,7 +19,7 @@ export class AccountClient implements AcmeClient {
     /** RFC 7638 thumbprint of the account key, base64url. */
     private readonly thumbprint: string,
     private readonly policy: PollPolicy,
-    private readonly sleep: Sleep,
+    private readonly timer: PollTimer,
   ) {}
 
   async newOrder(request: NewOrder): Promise<Order> {
@@ -51,12 +51,12 @@ export class AccountClient implements AcmeClient {
   }
 
   waitForAuthorization(url: string, options?: PollOptions): Promise<Authorization> {
-    return poll(() => this.getAuthorization(url), (authz) => authz.status !== 'pending', pollPolicy(this.policy, options), this.sleep);
+    return poll(() => this.getAuthorization(url), (authz) => authz.status !== 'pending', pollPolicy(this.policy, options), this.timer);
   }
 
   waitForOrder(url: string, options?: PollOptions): Promise<Order> {
     const settled = (order: Order) => order.status !== 'pending' && order.status !== 'processing';
-    return poll(() => this.getOrder(url), settled, pollPolicy(this.policy, options), this.sleep);
+    return poll(() => this.getOrder(url), settled, pollPolicy(this.policy, options), this.timer);
   }
 
   async finalize(order: Pick<Order, 'url' | 'finalize'>, csr: Uint8Array | string): Promise<Order> {

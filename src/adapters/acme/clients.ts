@@ -9,7 +9,7 @@ import type { AcmeAccount, AcmeDirectory } from '../../core/acme/model.js';
 import type { AccountRequest, AcmeClient, AcmeClients, PollOptions } from '../../core/acme/ports.js';
 import { AcmeUnavailable } from '../../core/acme/problem.js';
 import { AccountClient } from './client.js';
-import { DEFAULT_POLL_POLICY, pollPolicy, realSleep, type Sleep } from './polling.js';
+import { DEFAULT_POLL_POLICY, pollPolicy, realTimer, type PollTimer } from './polling.js';
 import { AcmeHttp, Connection, type AcmeRequestEvent } from './transport.js';
 import { problemFrom } from './wire.js';
 
@@ -20,8 +20,8 @@ export interface AcmeClientsOptions {
   requestTimeoutMs?: number;
   /** Called after every HTTP exchange with a CA (metrics, benchmarks). */
   onRequest?: (event: AcmeRequestEvent) => void;
-  /** How polling waits (tests replace it to record the waits). */
-  sleep?: Sleep;
+  /** How polling waits (tests replace it to see the waits without waiting). */
+  timer?: PollTimer;
 }
 
 type Ensured = { account: AcmeAccount; client: AcmeClient };
@@ -58,7 +58,7 @@ export class CachedAcmeClients implements AcmeClients {
     const http = new AcmeHttp(this.connection(request.directory), key, request.externalAccountBinding);
     const registered = request.url !== undefined ? { url: request.url, status: 'valid' as const, created: false } : await newAccount(http, request);
     const policy = pollPolicy(DEFAULT_POLL_POLICY, this.options.poll);
-    const client = new AccountClient(http, registered.url, thumbprint, policy, this.options.sleep ?? realSleep);
+    const client = new AccountClient(http, registered.url, thumbprint, policy, this.options.timer ?? realTimer);
     return { account: { ...registered, keyPem }, client };
   }
 

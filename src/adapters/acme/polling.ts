@@ -10,9 +10,17 @@ export type PollPolicy = Required<PollOptions>;
 
 export const DEFAULT_POLL_POLICY: PollPolicy = { minDelayMs: 50, maxDelayMs: 10_000, timeoutMs: 120_000 };
 
-export type Sleep = (ms: number) => Promise<void>;
+/** The passing of time while polling: a port, so tests can see every wait without waiting. */
+export interface PollTimer {
+  /** Milliseconds on a monotonic clock. */
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
 
-export const realSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+export const realTimer: PollTimer = {
+  now: () => performance.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
 
 export function pollPolicy(base: PollPolicy, options: PollOptions = {}): PollPolicy {
   const policy = { ...base, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
@@ -36,14 +44,14 @@ export async function poll<T extends { retryAfterMs?: number | undefined }>(
   read: () => Promise<T>,
   settled: (item: T) => boolean,
   policy: PollPolicy,
-  sleep: Sleep,
+  timer: PollTimer,
 ): Promise<T> {
-  const started = performance.now();
+  const started = timer.now();
   for (let attempt = 0; ; attempt++) {
     const item = await read();
     if (settled(item)) return item;
     const delay = nextDelay(policy, attempt, item.retryAfterMs);
-    if (performance.now() - started + delay > policy.timeoutMs) return item;
-    await sleep(delay);
+    if (timer.now() - started + delay > policy.timeoutMs) return item;
+    await timer.sleep(delay);
   }
 }

@@ -50,7 +50,8 @@ export function retryAfterMs(header: string | undefined, now = Date.now()): numb
   if (header === undefined || header.trim() === '') return undefined;
   const value = header.trim();
   if (/^\d+$/.test(value)) return Number(value) * 1000;
-  const at = Date.parse(value);
+  // Every HTTP-date form starts with a day name; Date.parse alone would take '-5' for a year.
+  const at = /^[A-Za-z]{3}/.test(value) ? Date.parse(value) : NaN;
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
