@@ -75,7 +75,9 @@ export class AccountClient implements AcmeClient {
   }
 }
 
-function csrDer(csr: Uint8Array | string): Buffer {
+function csrDer(input: Uint8Array | string): Buffer {
+  // DER starts with a SEQUENCE tag (0x30); bytes that spell a PEM header are PEM text in a Buffer.
+  const csr = typeof input !== 'string' && Buffer.from(input.subarray(0, 11)).toString('latin1') === '-----BEGIN ' ? Buffer.from(input).toString('latin1') : input;
   if (typeof csr !== 'string') return Buffer.from(csr);
   const body = /-----BEGIN (?:NEW )?CERTIFICATE REQUEST-----([\s\S]+?)-----END (?:NEW )?CERTIFICATE REQUEST-----/.exec(csr)?.[1];
   if (body === undefined) throw new TypeError('the CSR is neither DER nor a PEM CERTIFICATE REQUEST');

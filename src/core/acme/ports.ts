@@ -66,7 +66,7 @@ export interface AcmeClient {
    * honouring Retry-After: `ready` after the authorizations, `valid` after finalize, or `invalid`.
    */
   waitForOrder(url: string, options?: PollOptions): Promise<Order>;
-  /** RFC 8555 §7.4 finalize with a CSR (DER, or PEM text); returns the order (`processing` or `valid`). */
+  /** RFC 8555 §7.4 finalize with a CSR (DER, or PEM as text or bytes); returns the order (`processing` or `valid`). */
   finalize(order: Pick<Order, 'url' | 'finalize'>, csr: Uint8Array | string): Promise<Order>;
   /** RFC 8555 §7.4.2: the certificate chain of a valid order (`order.certificate`), leaf first. */
   downloadCertificate(certificateUrl: string): Promise<CertificateChain>;
