@@ -5,12 +5,18 @@
  * (AcmeProblem with the whole problem document, AcmeUnavailable when there is none).
  */
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { CachedAcmeClients } from '../../src/adapters/acme/clients.js';
 import type { PollTimer } from '../../src/adapters/acme/polling.js';
 import type { AcmeClient } from '../../src/core/acme/ports.js';
 import { AcmeProblem, AcmeUnavailable } from '../../src/core/acme/problem.js';
+import { csrFor } from '../support/acme.js';
 import { orderBody, startFakeAcme, type FakeAcme } from '../support/fake-acme.js';
+
+function testKeyPem(): string {
+  return generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+}
 
 /** A timer whose sleeps pass at once, recording each wait and moving its clock on by it. */
 function fakeTimer(): PollTimer & { waits: number[] } {
@@ -78,6 +84,43 @@ describe('ACME adapter on the wire (fake CA)', () => {
     assert.equal(read.status, 'pending');
     assert.equal(posts().length, 4);
     assert.equal(ca.requests.filter((r) => r.method === 'HEAD').length, 0);
+  });
+
+  it('keeps one client per account key: concurrent and later calls share it, and it registers once', async () => {
+    const shared = new CachedAcmeClients({ timer });
+    try {
+      const keyPem = testKeyPem();
+      const ensure = () => shared.ensureAccount({ directory: { url: ca.directoryUrl }, keyPem, termsOfServiceAgreed: true });
+      const first = await Promise.all([ensure(), ensure(), ensure()]);
+      const later = await ensure();
+      assert.equal(new Set([...first, later].map((e) => e.client)).size, 1);
+      assert.equal(ca.requests.filter((r) => r.path === '/new-account').length, 1);
+      assert.deepEqual(first.map((e) => e.account.created).sort(), [false, false, true]);
+      assert.equal(later.account.created, false);
+    } finally {
+      shared.close();
+    }
+  });
+
+  it('makes no request for an account whose URL the caller stored', async () => {
+    const restarted = new CachedAcmeClients({ timer });
+    try {
+      const { account, client: resumed } = await restarted.ensureAccount({ directory: { url: ca.directoryUrl }, keyPem: testKeyPem(), url: `${ca.baseUrl}/account/7`, termsOfServiceAgreed: true });
+      assert.deepEqual([account.url, account.created, resumed.accountUrl], [`${ca.baseUrl}/account/7`, false, `${ca.baseUrl}/account/7`]);
+      assert.equal(ca.requests.length, 0);
+      await resumed.getOrder(order());
+      assert.equal(posts()[0]?.protected?.kid, `${ca.baseUrl}/account/7`);
+    } finally {
+      restarted.close();
+    }
+  });
+
+  it('finalizes with the CSR as DER, whether it came as DER, PEM text or PEM bytes', async () => {
+    const csr = csrFor(['a.example.test']);
+    const target = { url: order(), finalize: `${ca.baseUrl}/finalize/1` };
+    for (const form of [csr.der, csr.pem, Buffer.from(csr.pem)]) assert.equal((await client.finalize(target, form)).status, 'processing');
+    assert.deepEqual(posts().map((r) => r.payload), Array(3).fill({ csr: csr.der.toString('base64url') }));
+    await assert.rejects(client.finalize(target, 'not a CSR'), TypeError);
   });
 
   it('sends profile and replaces in newOrder only when given', async () => {

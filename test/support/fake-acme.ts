@@ -57,6 +57,7 @@ export async function startFakeAcme(): Promise<FakeAcme> {
     if (path === '/new-account') return { status: 201, body: { status: 'valid' }, headers: { location: `${base}/account/1` } };
     if (path === '/new-order') return { status: 201, body: orderBody(base, 'pending'), headers: { location: `${base}/order/1` } };
     if (path === '/order/1') return { status: 200, body: orderBody(base, 'pending') };
+    if (path === '/finalize/1') return { status: 200, body: orderBody(base, 'processing') };
     return undefined;
   };
 

@@ -10,17 +10,16 @@
  * TXT record. `PEBBLE_VA_NOSLEEP=1` removes pebble's random validation delay; nonce rejection stays at
  * pebble's default (5% of good nonces answered with badNonce), so every client under test must retry.
  */
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, closeSync, constants, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { HOST, makeTlsMaterial, OPENSSL, pebbleConfig, type Ports } from './pebble-config.js';
 
 export const PEBBLE = '/usr/bin/pebble';
-const OPENSSL = '/usr/bin/openssl';
-const HOST = '127.0.0.1';
 const WAIT_MS = 10_000;
 const run = promisify(execFile);
 
@@ -97,13 +96,6 @@ export async function startPebble(options: StartPebbleOptions = {}): Promise<Peb
 }
 
 class PortTaken extends Error {}
-
-interface Ports {
-  listen: number;
-  management: number;
-  http: number;
-  tls: number;
-}
 
 /** Servers not stopped yet; killed when the test process exits without stopping them. */
 const live = new Set<Pebble>();
@@ -241,36 +233,6 @@ class Pebble implements PebbleServer {
     this.child.kill('SIGKILL');
     rmSync(this.dir, { recursive: true, force: true });
   }
-}
-
-function pebbleConfig(dir: string, ports: Ports, options: StartPebbleOptions): Record<string, unknown> {
-  const eab = options.externalAccountMacKeys;
-  return {
-    listenAddress: `${HOST}:${ports.listen}`,
-    managementListenAddress: `${HOST}:${ports.management}`,
-    certificate: join(dir, 'tls-server.pem'),
-    privateKey: join(dir, 'tls-server.key'),
-    httpPort: ports.http,
-    tlsPort: ports.tls,
-    ocspResponderURL: '',
-    externalAccountBindingRequired: eab !== undefined,
-    ...(eab !== undefined ? { externalAccountMACKeys: eab } : {}),
-  };
-}
-
-/** A throwaway root and, signed by it, pebble's server certificate; returns the root's PEM. */
-function makeTlsMaterial(dir: string): string {
-  const at = (name: string) => join(dir, name);
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
-  const openssl = (args: string[]) => execFileSync(OPENSSL, args, { stdio: 'pipe' });
-  openssl(['req', '-x509', ...ec, '-days', '2', '-subj', '/CN=certplane test pebble TLS root',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign',
-    '-keyout', at('tls-root.key'), '-out', at('tls-root.pem')]);
-  openssl(['req', ...ec, '-subj', '/CN=localhost', '-keyout', at('tls-server.key'), '-out', at('tls-server.csr')]);
-  writeFileSync(at('tls-server.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
-  openssl(['x509', '-req', '-in', at('tls-server.csr'), '-CA', at('tls-root.pem'), '-CAkey', at('tls-root.key'),
-    '-CAcreateserial', '-days', '2', '-extfile', at('tls-server.ext'), '-out', at('tls-server.pem')]);
-  return readFileSync(at('tls-root.pem'), 'utf8');
 }
 
 function get(url: string, ca: string): Promise<string> {
