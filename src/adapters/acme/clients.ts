@@ -38,7 +38,7 @@ export class CachedAcmeClients implements AcmeClients {
     const keyPem = request.keyPem ?? newAccountKey();
     const key = createPrivateKey(keyPem);
     const thumbprint = jwkThumbprint(key);
-    const cacheKey = `${request.directory.url}\n${thumbprint}`;
+    const cacheKey = `${connectionId(request.directory)}\n${thumbprint}`;
     const cached = this.clients.get(cacheKey);
     if (cached) return cached.then(({ account, client }) => ({ account: { ...account, created: false }, client }));
     const ensured = this.register(request, keyPem, key, thumbprint);
@@ -63,7 +63,7 @@ export class CachedAcmeClients implements AcmeClients {
   }
 
   private connection(directory: AcmeDirectory): Connection {
-    const id = `${directory.url}\n${directory.caBundlePem ?? ''}`;
+    const id = connectionId(directory);
     let connection = this.connections.get(id);
     if (!connection) {
       connection = new Connection(directory, { requestTimeoutMs: this.options.requestTimeoutMs ?? 30_000, onRequest: this.options.onRequest });
@@ -87,6 +87,11 @@ async function newAccount(http: AcmeHttp, request: AccountRequest): Promise<Omit
     status: status === 'deactivated' || status === 'revoked' ? status : 'valid',
     created: response.status === 201,
   };
+}
+
+/** A directory as reached: the same URL trusted through another CA bundle is another connection. */
+function connectionId(directory: AcmeDirectory): string {
+  return `${directory.url}\n${directory.caBundlePem ?? ''}`;
 }
 
 function newAccountKey(): string {
