@@ -52,9 +52,9 @@ export class AuthoritativeVisibility implements RecordVisibility {
         if (!(err instanceof DnsUnavailable || err instanceof NoNameServers)) throw err;
         problem = err.message;
       }
-      const left = deadline.getTime() - this.options.clock.now().getTime();
+      // Every round asks with the full timeout, so the last one (at the deadline) reports real answers.
       if (servers) {
-        answers = await Promise.all(servers.map((server) => this.ask(server, owner, value, Math.max(1, Math.min(this.queryTimeoutMs, left)), call.signal)));
+        answers = await Promise.all(servers.map((server) => this.ask(server, owner, value, this.queryTimeoutMs, call.signal)));
         if (answers.every((answer) => answer.visible)) return;
       }
       const remaining = deadline.getTime() - this.options.clock.now().getTime();

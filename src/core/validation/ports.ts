@@ -61,9 +61,10 @@ export class DnsProviderError extends Error {
  */
 export interface RecordVisibility {
   /**
-   * Resolves once every authoritative server answers `name` with `value` among its TXT records;
-   * throws RecordNotVisible when `deadline` passes first. `deadline` comes from the caller, so a
-   * retried job keeps the deadline it started with.
+   * Resolves once every authoritative server answers `name` with `value` among its TXT records,
+   * asking again at the configured interval; throws RecordNotVisible, with each server's answer,
+   * when a round at `deadline` still does not see it everywhere. `deadline` comes from the caller,
+   * so a retried job keeps the deadline it started with.
    */
   waitFor(name: string, value: string, deadline: Date, options?: DnsProviderCallOptions): Promise<void>;
 }
