@@ -55,6 +55,7 @@ interface Run {
   /** The worker is stopping and stopped waiting: the lease is released rather than the outcome recorded. */
   givenUp: boolean;
   done: Promise<void>;
+  renewal: NodeJS.Timeout | undefined;
 }
 
 type Ending = { ok: true; outcome: JobOutcome } | { ok: false; error: unknown; permanent: boolean };
@@ -120,7 +121,12 @@ export class JobWorker {
     }
     if (await settledWithin(this.pending(), ABORT_SETTLE_MS)) return;
     // Handlers that ignore their signal: release under them (their late outcome is then refused).
-    await Promise.all([...this.runs.values()].map((run) => this.release(run)));
+    await Promise.all(
+      [...this.runs.values()].map((run) => {
+        clearInterval(run.renewal);
+        return this.release(run);
+      }),
+    );
   }
 
   private pending(): Promise<unknown> {
@@ -169,11 +175,12 @@ export class JobWorker {
       lost: false,
       givenUp: false,
       done: Promise.resolve(),
+      renewal: undefined,
     };
     this.runs.set(job.id, run);
-    const renewal = setInterval(() => void this.renew(run), Math.max(1, Math.floor(this.leaseMs / 3)));
+    run.renewal = setInterval(() => void this.renew(run), Math.max(1, Math.floor(this.leaseMs / 3)));
     run.done = this.execute(run).finally(() => {
-      clearInterval(renewal);
+      clearInterval(run.renewal);
       this.runs.delete(job.id);
       this.wake();
     });
