@@ -1,4 +1,4 @@
-import type { JsonValue } from '../core/jobs/ports.js';
+import type { JsonValue, NewJob } from '../core/jobs/ports.js';
 import type { DnsProvider, DnsRecordHandle } from '../core/validation/ports.js';
 import type { JobHandler } from './handler.js';
 
@@ -18,6 +18,11 @@ export function removeDnsRecord(provider: DnsProvider): JobHandler<DnsRecordHand
       await provider.remove(handle, { signal });
     },
   };
+}
+
+/** The job that removes `handle`'s record; `idempotencyKey` names the work (e.g. the authorization it served). */
+export function removeDnsRecordJob(handle: DnsRecordHandle, idempotencyKey?: string): NewJob {
+  return { name: REMOVE_DNS_RECORD, payload: handle, idempotencyKey };
 }
 
 function parseHandle(payload: JsonValue): DnsRecordHandle {

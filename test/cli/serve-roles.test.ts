@@ -14,7 +14,7 @@ import { SqlJobStore } from '../../src/adapters/db/job-store.js';
 import { NodeDnsResolver } from '../../src/adapters/dns/resolver.js';
 import { Rfc2136Provider } from '../../src/adapters/dns/rfc2136.js';
 import type { Job } from '../../src/core/jobs/ports.js';
-import { REMOVE_DNS_RECORD } from '../../src/jobs/remove-dns-record.js';
+import { REMOVE_DNS_RECORD, removeDnsRecordJob } from '../../src/jobs/remove-dns-record.js';
 import { systemClock } from '../../src/kernel/clock.js';
 import { randomIds } from '../../src/kernel/ids.js';
 import { startBind, type BindServer } from '../support/bind.js';
@@ -88,7 +88,7 @@ for (const engine of ENGINES) {
     const removal = async (name: string) => {
       const handle = await dns01.create({ name, type: 'TXT', value: `value-${name}`, ttl: 60 });
       assert.deepEqual(await txt(name), [`value-${name}`]);
-      return (await jobs.enqueue({ name: REMOVE_DNS_RECORD, payload: handle as never })).id;
+      return (await jobs.enqueue(removeDnsRecordJob(handle))).id;
     };
 
     it('worker: runs queued jobs, here removing a dns-01 record through RFC 2136, and serves no HTTP', async () => {

@@ -5,27 +5,29 @@
  */
 
 /** A TXT record to publish for a dns-01 challenge. */
-export interface TxtRecord {
+// Type aliases rather than interfaces: they are JSON values as TypeScript sees them, so a handle
+// goes into a job payload as it is.
+export type TxtRecord = {
   /** Fully qualified owner name, lower-case, without the trailing dot: `_acme-challenge.www.example.com`. */
   name: string;
   type: 'TXT';
   value: string;
   /** Seconds. */
   ttl: number;
-}
+};
 
 /**
  * What `create` added, as plain JSON: it is stored with the order so that another process, after a
  * restart, can remove exactly that record. Removing by handle never touches another order's value
  * published at the same name (two orders for `example.com` and `*.example.com` share one name).
  */
-export interface DnsRecordHandle {
+export type DnsRecordHandle = {
   /** The provider type that made it (`rfc2136`, `hook`): a handle is only consumed by that type. */
   provider: string;
   record: TxtRecord;
   /** What the provider needs besides the record to remove it (the zone the record went into). */
   detail: Record<string, string>;
-}
+};
 
 export interface DnsProviderCallOptions {
   /** Aborts the call (the worker gave up on the job): the provider stops waiting and throws. */
