@@ -15,6 +15,13 @@ import { SqlRevocationStore } from './adapters/db/revocation-store.js';
 import { NodeCaSigner } from './adapters/ca/node-signer.js';
 import { nodeKeyPairs } from './adapters/crypto/key-pairs.js';
 import { NodeDnsResolver } from './adapters/dns/resolver.js';
+import { dnsProviderFor } from './adapters/dns/providers.js';
+import { AuthoritativeVisibility } from './adapters/dns/visibility.js';
+import { SqlJobStore } from './adapters/db/job-store.js';
+import type { DnsProvider, RecordVisibility } from './core/validation/ports.js';
+import { JobRegistry, type JobHandler } from './jobs/handler.js';
+import { removeDnsRecord } from './jobs/remove-dns-record.js';
+import { JobWorker, type WorkerOptions } from './jobs/worker.js';
 import { ConfigError, type Config } from './config/config.js';
 import type { AuditLog } from './core/audit/ports.js';
 import { IdentityService } from './core/identity/service.js';
@@ -50,6 +57,14 @@ export interface App {
   crls: CrlIssuer;
   /** The managed CAs' OCSP responder (`/pki/ocsp`). */
   ocsp: OcspResponder;
+  /** The durable job table: producers enqueue, workers claim. */
+  jobs: SqlJobStore;
+  /** Handlers the worker role runs, by job name. */
+  jobHandlers: JobRegistry;
+  /** The `dns01` provider; undefined when none is configured. */
+  dns01: DnsProvider | undefined;
+  /** Whether a dns-01 record is served by every authoritative server of its zone yet. */
+  recordVisibility: RecordVisibility;
   close(): Promise<void>;
 }
 
@@ -59,6 +74,8 @@ export interface ComposeOptions {
   ids?: IdGenerator;
   /** DNS answers for site verification; defaults to the configured resolver. */
   dns?: DnsResolver;
+  /** Job handlers besides the built-in ones. */
+  jobHandlers?: ReadonlyArray<JobHandler<unknown>>;
 }
 
 /** The composition root: config → adapters → services. Migrations are applied before anything runs. */
@@ -128,6 +145,14 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     regionId: config.regionId,
     revocation: crls,
   });
+  const dns01 = config.dns01 && dnsProviderFor(config.dns01, clock);
+  const recordVisibility = new AuthoritativeVisibility({
+    resolver: new NodeDnsResolver(config.dnsResolver ? { address: config.dnsResolver } : {}),
+    clock,
+    intervalMs: config.dns01Propagation.intervalMs,
+    port: config.dns01Propagation.nameServerPort,
+  });
+  const jobHandlers = new JobRegistry([...(dns01 ? [removeDnsRecord(dns01)] : []), ...(options.jobHandlers ?? [])]);
   return {
     config,
     logger,
@@ -143,8 +168,26 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     privateCa,
     crls,
     ocsp,
+    jobs: new SqlJobStore(database, { clock, ids }),
+    jobHandlers,
+    dns01,
+    recordVisibility,
     close: () => database.close(),
   };
+}
+
+/** The worker role over the app's job table and handlers; jobs enqueued in this process wake it at once. */
+export function createWorker(app: App, options: Partial<WorkerOptions> = {}): JobWorker {
+  const worker = new JobWorker({
+    leases: app.jobs,
+    registry: app.jobHandlers,
+    clock: app.clock,
+    logger: app.logger.child({ role: 'worker' }),
+    concurrency: app.config.workerConcurrency,
+    ...options,
+  });
+  app.jobs.onEnqueue(() => worker.wake());
+  return worker;
 }
 
 /**

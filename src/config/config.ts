@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import type { Limits } from '../kernel/limits.js';
+import { dns01From, dns01PropagationFrom, dns01PropagationSchemas, dns01Schema, type Dns01Propagation, type Dns01Settings } from './dns01.js';
 
 /**
  * The one typed configuration object. Sources, later ones winning: built-in defaults,
@@ -192,6 +193,9 @@ const fileSchema = z
     limits: limitsSchema.optional(),
     publicUrl: publicUrlSchema.optional(),
     clientCa: clientCaSchema.optional(),
+    dns01: dns01Schema.optional(),
+    ...dns01PropagationSchemas,
+    workerConcurrency: z.coerce.number().int().min(1).max(1000).optional(),
   })
   .strict();
 
@@ -231,6 +235,11 @@ export interface Config {
    */
   publicUrl: string;
   clientCa: ClientCaSettings;
+  /** The DNS provider dns-01 records are published through; unset: no dns-01 validation. */
+  dns01: Dns01Settings | undefined;
+  dns01Propagation: Dns01Propagation;
+  /** Jobs one worker process runs at once. */
+  workerConcurrency: number;
 }
 
 export class ConfigError extends Error {
@@ -259,6 +268,7 @@ const ENV_KEYS = {
   CERTPLANE_ISSUER_CACHE_SIZE: 'issuerCacheSize',
   CERTPLANE_SQLITE_SYNCHRONOUS: 'sqliteSynchronous',
   CERTPLANE_PUBLIC_URL: 'publicUrl',
+  CERTPLANE_WORKER_CONCURRENCY: 'workerConcurrency',
 } as const;
 
 export interface ConfigSources {
@@ -340,6 +350,9 @@ export function loadConfig(sources: ConfigSources = { env: process.env }): Confi
     limits: { ...DEFAULT_LIMITS, ...raw.limits },
     publicUrl: (raw.publicUrl ?? defaultPublicUrl(host, port)).replace(/\/+$/, ''),
     clientCa: { ...DEFAULT_CLIENT_CA, ...raw.clientCa },
+    dns01: dns01From(raw.dns01),
+    dns01Propagation: dns01PropagationFrom(raw),
+    workerConcurrency: raw.workerConcurrency ?? 10,
   };
 }
 

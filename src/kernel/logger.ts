@@ -34,6 +34,9 @@ export const REDACTED_PATHS: readonly string[] = [
   '*.headers["x-auth-token"]',
   'query.Signature',
   '*.query.Signature',
+  // The dns01 TSIG secret, should a settings object ever be logged.
+  'tsigSecret',
+  '*.tsigSecret',
 ];
 
 export const REDACTED = '[redacted]';

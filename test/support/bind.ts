@@ -31,7 +31,7 @@ export interface BindRecord {
 
 export interface TsigKey {
   name: string;
-  algorithm: 'hmac-sha256';
+  algorithm: 'hmac-sha256' | 'hmac-sha512' | 'hmac-sha384' | 'hmac-sha224' | 'hmac-sha1';
   /** base64 */
   secret: string;
 }
@@ -43,6 +43,8 @@ export interface BindServer {
   readonly port: number;
   /** Key accepted for dynamic updates (RFC 2136) on every zone. */
   readonly tsig: TsigKey;
+  /** The keys of `extraKeys`, with their secrets: each also accepted for updates on every zone. */
+  readonly extraKeys: readonly TsigKey[];
   /**
    * Serves `zone` with exactly these records (creating it, or replacing all of it) and resolves
    * once the server answers with them. Without an apex NS record, `ns.harness.invalid` is used.
@@ -59,6 +61,8 @@ export interface BindServer {
 export interface StartBindOptions {
   /** Where the server's temp dir is made (default: os.tmpdir()). */
   baseDir?: string;
+  /** More update keys (e.g. other algorithms), by name and algorithm; each gets a random secret. */
+  extraKeys?: ReadonlyArray<Pick<TsigKey, 'name' | 'algorithm'>>;
 }
 
 const HOST = '127.0.0.1';
@@ -79,7 +83,8 @@ export async function startBind(options: StartBindOptions = {}): Promise<BindSer
   // Free ports are only probed, not held, so another process may take one before named binds it;
   // named then keeps running without that listener, so the clash is read from its log and retried.
   for (let attempt = 1; ; attempt++) {
-    const server = new Bind(tools, options.baseDir ?? tmpdir(), ...(await freePorts()));
+    const extraKeys = (options.extraKeys ?? []).map((key) => ({ ...key, secret: secret() }));
+    const server = new Bind(tools, options.baseDir ?? tmpdir(), extraKeys, ...(await freePorts()));
     try {
       await server.waitUntilRunning();
       return server;
@@ -112,13 +117,14 @@ class Bind implements BindServer {
   constructor(
     private readonly bins: { named: string; rndc: string },
     baseDir: string,
+    readonly extraKeys: readonly TsigKey[],
     readonly port: number,
     controlPort: number,
   ) {
     this.address = `${HOST}:${port}`;
     this.dir = mkdtempSync(join(baseDir, 'certplane-bind-'));
     const rndcKey = `key "rndc" { algorithm hmac-sha256; secret "${secret()}"; };`;
-    writeFileSync(this.file('named.conf'), namedConf(this.dir, port, controlPort, this.tsig, rndcKey));
+    writeFileSync(this.file('named.conf'), namedConf(this.dir, port, controlPort, [this.tsig, ...extraKeys], rndcKey));
     writeFileSync(
       this.file('rndc.conf'),
       `${rndcKey}\noptions { default-server ${HOST}; default-port ${controlPort}; default-key "rndc"; };\n`,
@@ -200,7 +206,8 @@ class Bind implements BindServer {
     const file = this.file(`${origin}.${generation}.zone`);
     writeFileSync(file, renderZone(origin, records, marker, generation));
     if (this.zones.delete(origin)) await this.rndc('delzone', origin);
-    await this.rndc('addzone', origin, `{ type primary; file "${file}"; allow-update { key "${TSIG_NAME}"; }; };`);
+    const keys = [this.tsig, ...this.extraKeys].map((key) => `key "${key.name}";`).join(' ');
+    await this.rndc('addzone', origin, `{ type primary; file "${file}"; allow-update { ${keys} }; };`);
     this.zones.add(origin);
     await this.waitForMarker(origin, marker);
   }
@@ -270,8 +277,9 @@ class Bind implements BindServer {
   }
 }
 
-function namedConf(dir: string, port: number, controlPort: number, tsig: TsigKey, rndcKey: string): string {
-  return `key "${tsig.name}" { algorithm ${tsig.algorithm}; secret "${tsig.secret}"; };
+function namedConf(dir: string, port: number, controlPort: number, tsigKeys: readonly TsigKey[], rndcKey: string): string {
+  const keys = tsigKeys.map((key) => `key "${key.name}" { algorithm ${key.algorithm}; secret "${key.secret}"; };`).join('\n');
+  return `${keys}
 ${rndcKey}
 controls { inet ${HOST} port ${controlPort} allow { ${HOST}; } keys { "rndc"; }; };
 options {

@@ -223,6 +223,27 @@ export interface ClientCertificatesTable {
   updated_at: string;
 }
 
+/**
+ * Durable jobs (migration 007). `state` is `queued`, `running`, `done` or `failed`; a running job
+ * is held by `lease_owner` until `lease_expires_at`, and claimed again by anyone after it. `payload`
+ * is JSON text; `idempotency_key` is unique when set.
+ */
+export interface JobsTable {
+  id: string;
+  name: string;
+  payload: string;
+  state: string;
+  run_at: string;
+  lease_owner: string | null;
+  lease_expires_at: string | null;
+  attempts: number;
+  max_attempts: number;
+  last_error: string | null;
+  idempotency_key: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
 /** Facts about the installation itself (the master-key canary). */
 export interface ServiceFactsTable {
   name: string;
@@ -248,4 +269,5 @@ export interface Schema {
   service_facts: ServiceFactsTable;
   client_cas: ClientCasTable;
   client_certificates: ClientCertificatesTable;
+  jobs: JobsTable;
 }

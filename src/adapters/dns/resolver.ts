@@ -52,6 +52,16 @@ export class NodeDnsResolver implements DnsResolver {
     return records.map((chunks) => chunks.join(''));
   }
 
+  /**
+   * Addresses to reach `host` at: its IPv4 addresses, or its IPv6 ones when it has none (a host
+   * without IPv6 connectivity would otherwise wait out every IPv6 address); [] when it has neither.
+   */
+  async resolveAddresses(host: string): Promise<string[]> {
+    const v4 = await this.lookup('A', host, (resolver) => resolver.resolve4(host));
+    if (v4.length > 0) return v4;
+    return this.lookup('AAAA', host, (resolver) => resolver.resolve6(host));
+  }
+
   private async lookup<T>(type: string, name: string, query: (resolver: Resolver) => Promise<T[]>): Promise<T[]> {
     // A fresh channel per lookup: nothing is remembered between two verification attempts (a user
     // who just fixed their zone must not see the old answer), and cancel() reaches only this query.

@@ -5,6 +5,7 @@ import * as siteOwnership from './003-site-ownership.js';
 import * as credentials from './004-credentials.js';
 import * as privateCa from './005-private-ca.js';
 import * as revocation from './006-revocation.js';
+import * as jobs from './007-jobs.js';
 
 /** Versioned migrations, applied in name order at start-up on both engines. */
 const migrations: Record<string, Migration> = {
@@ -14,6 +15,7 @@ const migrations: Record<string, Migration> = {
   '004-credentials': credentials,
   '005-private-ca': privateCa,
   '006-revocation': revocation,
+  '007-jobs': jobs,
 };
 
 export const migrationProvider: MigrationProvider = {
