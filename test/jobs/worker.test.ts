@@ -179,6 +179,9 @@ for (const engine of ENGINES) {
       // The lease is generous against event-loop stalls of a loaded machine, not against the job.
       const options = { leases: real, registry: new JobRegistry([h]), clock: systemClock, logger, concurrency: 1, leaseMs: 600 };
       const first = new JobWorker(options).runDue();
+      // The first worker must hold the job before the other starts asking, or the other simply claims it first.
+      for (let waited = 0; runs === 0 && waited < 10_000; waited += 5) await new Promise((resolve) => setTimeout(resolve, 5));
+      assert.equal(runs, 1, 'the first worker never started the job');
       const other = new JobWorker(options);
       let stolen = 0;
       for (let i = 0; i < 45; i++) {
