@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import type { Limits } from '../kernel/limits.js';
+import { http01ListenFrom, http01ListenSchema, issuersFrom, issuersSchema, type Http01Listen, type IssuerProfile } from './issuers.js';
 import { dns01From, dns01PropagationFrom, dns01PropagationSchemas, dns01Schema, type Dns01Propagation, type Dns01Settings } from './dns01.js';
 
 /**
@@ -196,6 +197,10 @@ const fileSchema = z
     dns01: dns01Schema.optional(),
     ...dns01PropagationSchemas,
     workerConcurrency: z.coerce.number().int().min(1).max(1000).optional(),
+    issuers: issuersSchema.optional(),
+    acmeDirectory: z.string().url('must be an http:// or https:// URL').optional(),
+    acmeCaBundle: z.string().min(1).optional(),
+    http01Listen: http01ListenSchema.optional(),
   })
   .strict();
 
@@ -240,6 +245,10 @@ export interface Config {
   dns01Propagation: Dns01Propagation;
   /** Jobs one worker process runs at once. */
   workerConcurrency: number;
+  /** ACME issuer profiles by type (`lets_encrypt`, `digicert_single`, `digicert_wildcard`, and the operator's own). */
+  issuers: Record<string, IssuerProfile>;
+  /** Where the http-01 responder listens; undefined: `off`. */
+  http01Listen: Http01Listen;
 }
 
 export class ConfigError extends Error {
@@ -269,6 +278,9 @@ const ENV_KEYS = {
   CERTPLANE_SQLITE_SYNCHRONOUS: 'sqliteSynchronous',
   CERTPLANE_PUBLIC_URL: 'publicUrl',
   CERTPLANE_WORKER_CONCURRENCY: 'workerConcurrency',
+  CERTPLANE_ACME_DIRECTORY: 'acmeDirectory',
+  CERTPLANE_ACME_CA_BUNDLE: 'acmeCaBundle',
+  CERTPLANE_HTTP01_LISTEN: 'http01Listen',
 } as const;
 
 export interface ConfigSources {
@@ -326,6 +338,9 @@ export function loadConfig(sources: ConfigSources = { env: process.env }): Confi
   masterKeys.forEach((key, i) => {
     if (!decodeMasterKey(key)) problems.push(`${origins.nameOf('masterKey')}: key ${i + 1} is not 32 bytes of base64 or hex`);
   });
+  const issuers = parsed.success
+    ? issuersFrom(parsed.data.issuers, { directoryUrl: parsed.data.acmeDirectory, caBundle: parsed.data.acmeCaBundle }, problems, (key) => origins.nameOf(key))
+    : {};
   if (problems.length > 0 || !parsed.success || !found) throw new ConfigError(problems);
   const raw = parsed.data;
   const database = found.kind === 'sqlite' && raw.sqliteSynchronous ? { ...found, synchronous: raw.sqliteSynchronous } : found;
@@ -353,6 +368,8 @@ export function loadConfig(sources: ConfigSources = { env: process.env }): Confi
     dns01: dns01From(raw.dns01),
     dns01Propagation: dns01PropagationFrom(raw),
     workerConcurrency: raw.workerConcurrency ?? 10,
+    issuers,
+    http01Listen: http01ListenFrom(raw.http01Listen),
   };
 }
 

@@ -251,6 +251,88 @@ export interface ServiceFactsTable {
   updated_at: string;
 }
 
+/** ACME accounts (migration 008): one per (account, issuer profile, directory), key sealed. */
+export interface AcmeAccountsTable {
+  id: string;
+  account_id: string;
+  profile: string;
+  directory_url: string;
+  key_sealed: string;
+  /** Null until registered with the CA. */
+  account_url: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/**
+ * Certificates to obtain through ACME (migration 008), worked by the `acme.issue` job; see
+ * core/issuance/model.ts for the states. `identifiers` and `authorizations` are JSON text.
+ */
+export interface AcmeIssuancesTable {
+  id: string;
+  account_id: string;
+  profile: string;
+  identifiers: string;
+  challenge_type: string;
+  placement: string;
+  state: string;
+  csr_pem: string | null;
+  key_type: string | null;
+  key_id: string | null;
+  acme_account_id: string | null;
+  order_url: string | null;
+  authorizations: ColumnType<string, string | undefined, string>;
+  replaces: string | null;
+  error_code: string | null;
+  error_detail: string | null;
+  chain_pem: string | null;
+  common_name: string | null;
+  san: string | null;
+  serial_number: string | null;
+  fingerprint_sha256: string | null;
+  issuer: string | null;
+  issuer_cn: string | null;
+  public_key_algorithm: string | null;
+  signature_algorithm: string | null;
+  not_before: string | null;
+  not_after: string | null;
+  created_at: string;
+  updated_at: string;
+  finished_at: string | null;
+}
+
+/** Tokens the http-01 responder answers (migration 008). */
+export interface Http01ChallengesTable {
+  token: string;
+  key_authorization: string;
+  issuance_id: string;
+  domain: string;
+  expires_at: string;
+  created_at: string;
+}
+
+/**
+ * ESA's certificates of a site (migration 008): `free` ones point at their issuance, `upload` and
+ * `cas` ones at the inventory. `applying` is 1 while a free application is in progress (unique per
+ * site and domain).
+ */
+export interface SiteCertificatesTable {
+  id: string;
+  account_id: string;
+  site_id: string;
+  type: string;
+  name: string;
+  domain: string | null;
+  issuer_profile: string | null;
+  applying: ColumnType<number, number | undefined, number>;
+  issuance_id: string | null;
+  certificate_id: string | null;
+  cas_id: string | null;
+  region: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface Schema {
   accounts: AccountsTable;
   access_keys: AccessKeysTable;
@@ -270,4 +352,8 @@ export interface Schema {
   client_cas: ClientCasTable;
   client_certificates: ClientCertificatesTable;
   jobs: JobsTable;
+  acme_accounts: AcmeAccountsTable;
+  acme_issuances: AcmeIssuancesTable;
+  http01_challenges: Http01ChallengesTable;
+  site_certificates: SiteCertificatesTable;
 }

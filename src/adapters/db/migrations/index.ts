@@ -6,6 +6,7 @@ import * as credentials from './004-credentials.js';
 import * as privateCa from './005-private-ca.js';
 import * as revocation from './006-revocation.js';
 import * as jobs from './007-jobs.js';
+import * as acmeIssuance from './008-acme-issuance.js';
 
 /** Versioned migrations, applied in name order at start-up on both engines. */
 const migrations: Record<string, Migration> = {
@@ -16,6 +17,7 @@ const migrations: Record<string, Migration> = {
   '005-private-ca': privateCa,
   '006-revocation': revocation,
   '007-jobs': jobs,
+  '008-acme-issuance': acmeIssuance,
 };
 
 export const migrationProvider: MigrationProvider = {
