@@ -1,4 +1,4 @@
-import { randomInt } from 'node:crypto';
+import { generateKeyPairSync, randomInt } from 'node:crypto';
 import { pino, type Logger as PinoLogger } from 'pino';
 import { SqlAccountStore } from './adapters/db/account-store.js';
 import { SqlCertificateStore } from './adapters/db/certificate-store.js';
@@ -20,7 +20,17 @@ import { AuthoritativeVisibility } from './adapters/dns/visibility.js';
 import { SqlJobStore } from './adapters/db/job-store.js';
 import type { DnsProvider, RecordVisibility } from './core/validation/ports.js';
 import { JobRegistry, type JobHandler } from './jobs/handler.js';
-import { removeDnsRecord } from './jobs/remove-dns-record.js';
+import { removeDnsRecord, removeDnsRecordJob } from './jobs/remove-dns-record.js';
+import { issueCertificate } from './jobs/issue-certificate.js';
+import { CachedAcmeClients } from './adapters/acme/clients.js';
+import { SqlIssuanceStore } from './adapters/db/issuance-store.js';
+import { certificateKeys } from './adapters/crypto/key-pairs.js';
+import { NetworkPlacementChecks } from './adapters/validation/placement-checks.js';
+import type { AcmeClients } from './core/acme/ports.js';
+import { AcmeAccounts } from './core/issuance/acme-accounts.js';
+import { IssuanceEngine, type EngineTiming } from './core/issuance/engine.js';
+import type { Http01Tokens, PlacementChecks } from './core/issuance/ports.js';
+import { IssuanceService } from './core/issuance/service.js';
 import { JobWorker, type WorkerOptions } from './jobs/worker.js';
 import { ConfigError, type Config } from './config/config.js';
 import type { AuditLog } from './core/audit/ports.js';
@@ -65,6 +75,12 @@ export interface App {
   dns01: DnsProvider | undefined;
   /** Whether a dns-01 record is served by every authoritative server of its zone yet. */
   recordVisibility: RecordVisibility;
+  /** ACME issuances as their owners see them: read, cancel (created with `insertIssuanceWith`). */
+  issuances: IssuanceService;
+  /** Works issuances (the `acme.issue` job). */
+  issuanceEngine: IssuanceEngine;
+  /** What the http-01 responder serves. */
+  http01Tokens: Http01Tokens;
   close(): Promise<void>;
 }
 
@@ -76,6 +92,12 @@ export interface ComposeOptions {
   dns?: DnsResolver;
   /** Job handlers besides the built-in ones. */
   jobHandlers?: ReadonlyArray<JobHandler<unknown>>;
+  /** The ACME clients (default: one CachedAcmeClients for the process). */
+  acme?: AcmeClients;
+  /** How the issuance engine waits and polls. */
+  issuanceTiming?: Partial<EngineTiming>;
+  /** How a user's placement of a challenge proof is checked (default: over the network, http-01 on port 80). */
+  placement?: PlacementChecks;
 }
 
 /** The composition root: config → adapters → services. Migrations are applied before anything runs. */
@@ -152,7 +174,30 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     intervalMs: config.dns01Propagation.intervalMs,
     port: config.dns01Propagation.nameServerPort,
   });
-  const jobHandlers = new JobRegistry([...(dns01 ? [removeDnsRecord(dns01)] : []), ...(options.jobHandlers ?? [])]);
+  const ownAcme = options.acme ? undefined : new CachedAcmeClients();
+  const acme = options.acme ?? ownAcme!;
+  const issuanceStore = new SqlIssuanceStore(database.db, ids);
+  const issuances = new IssuanceService({ store: issuanceStore, clock, sealer, removalJob: removeDnsRecordJob });
+  const issuanceEngine = new IssuanceEngine({
+    store: issuanceStore,
+    accounts: new AcmeAccounts({ store: issuanceStore, acme, sealer, clock, ids, newAccountKey }),
+    issuers: config.issuers,
+    dns01,
+    visibility: recordVisibility,
+    placement: options.placement ?? new NetworkPlacementChecks({ visibility: recordVisibility, clock }),
+    keys: certificateKeys,
+    sealer,
+    clock,
+    ids,
+    removalJob: removeDnsRecordJob,
+    logger: logger.child({ component: 'issuance' }),
+    timing: { propagationTimeoutMs: config.dns01Propagation.timeoutSeconds * 1000, ...options.issuanceTiming },
+  });
+  const jobHandlers = new JobRegistry([
+    ...(dns01 ? [removeDnsRecord(dns01)] : []),
+    issueCertificate(issuanceEngine),
+    ...(options.jobHandlers ?? []),
+  ]);
   return {
     config,
     logger,
@@ -172,8 +217,19 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     jobHandlers,
     dns01,
     recordVisibility,
-    close: () => database.close(),
+    issuances,
+    issuanceEngine,
+    http01Tokens: issuanceStore,
+    close: async () => {
+      ownAcme?.close();
+      await database.close();
+    },
   };
+}
+
+/** A P-256 key for a new ACME account, PKCS#8 PEM. */
+function newAccountKey(): string {
+  return generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 }
 
 /** The worker role over the app's job table and handlers; jobs enqueued in this process wake it at once. */

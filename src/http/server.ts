@@ -6,6 +6,7 @@ import { clientErrorHandler } from './client-errors.js';
 import { dialectOf, fromFramework, replyWithError } from './failures.js';
 import { huaweiRest } from './huawei-rest/plugin.js';
 import { pki } from './pki/plugin.js';
+import { acmeChallengeRoute } from './acme-challenge.js';
 import { httpLoggerOptions, RequestLogController } from './request-log.js';
 import { errors } from '../kernel/errors.js';
 
@@ -61,5 +62,7 @@ export function buildServer(app: App): FastifyInstance {
   server.register(huaweiRest(app), { prefix: '/v2' });
   server.register(aliyunRpc(app));
   server.register(pki(app));
+  // The http-01 responder's route on the API port too, for a proxy that forwards port 80 here.
+  acmeChallengeRoute(server, app.http01Tokens, app.clock);
   return server;
 }

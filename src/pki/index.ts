@@ -78,3 +78,4 @@ export {
   type OcspResponseInput,
   type OcspSingleResponse,
 } from './ocsp-response.js';
+export { buildCsr, csrPem } from './csr-writer.js';

@@ -15,7 +15,7 @@ export interface CliResult {
 /** Runs one CLI command to completion; stdout is parsed when it is one JSON object. */
 export function cli(args: string[], env: Record<string, string>): CliResult {
   const result = spawnSync(process.execPath, [BIN, ...args], {
-    env: { ...process.env, ...env },
+    env: { ...process.env, CERTPLANE_HTTP01_LISTEN: 'off', ...env },
     encoding: 'utf8',
     timeout: 60_000,
   });
@@ -50,7 +50,8 @@ export interface ServeProcess {
 export async function serve(env: Record<string, string>): Promise<ServeProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, [BIN, 'serve'], {
-    env: { ...process.env, CERTPLANE_PORT: String(port), ...env },
+    // The http-01 responder stays off unless a test asks for it: port 80 is no test's to take.
+    env: { ...process.env, CERTPLANE_PORT: String(port), CERTPLANE_HTTP01_LISTEN: 'off', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];

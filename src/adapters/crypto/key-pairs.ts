@@ -1,5 +1,7 @@
 import { generateKeyPair, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
+import type { IssuanceKeyType } from '../../core/issuance/model.js';
+import type { CertificateKeys } from '../../core/issuance/ports.js';
 import type { GeneratedKeyPair, KeyPairGenerator } from '../../core/private-ca/ports.js';
 import { derBitString, derExplicit, derInteger, derOctetString, derOid, derSequence } from '../../pki/index.js';
 
@@ -48,5 +50,23 @@ export const nodeKeyPairs: KeyPairGenerator = {
       privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
       spki: publicKey.export({ type: 'spki', format: 'der' }),
     };
+  },
+};
+
+const ISSUANCE_KEYS: Record<IssuanceKeyType, { type: 'ec'; namedCurve: string } | { type: 'rsa'; modulusLength: number }> = {
+  EC256: { type: 'ec', namedCurve: 'P-256' },
+  EC384: { type: 'ec', namedCurve: 'P-384' },
+  RSA2048: { type: 'rsa', modulusLength: 2048 },
+  RSA3072: { type: 'rsa', modulusLength: 3072 },
+  RSA4096: { type: 'rsa', modulusLength: 4096 },
+};
+
+/** Keys of certificates certplane obtains from an ACME CA without a user's CSR; RSA keys are made on libuv's thread pool. */
+export const certificateKeys: CertificateKeys = {
+  async generate(type) {
+    const spec = ISSUANCE_KEYS[type];
+    const { privateKey } =
+      spec.type === 'ec' ? generateKeyPairSync('ec', { namedCurve: spec.namedCurve }) : await generateKeyPairAsync('rsa', { modulusLength: spec.modulusLength });
+    return { privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), algorithm: spec.type === 'ec' ? 'EC' : 'RSA' };
   },
 };

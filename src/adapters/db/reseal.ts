@@ -1,6 +1,7 @@
 import { secretContext } from '../../core/accounts/service.js';
 import { privateKeyContext } from '../../core/certificates/service.js';
 import { clientKeyContext } from '../../core/private-ca/model.js';
+import { acmeAccountKeyContext } from '../../core/issuance/ports.js';
 import { caKeyContext } from '../ca/node-signer.js';
 import type { Sealer } from '../../kernel/sealer.js';
 import type { Db } from './database.js';
@@ -49,6 +50,15 @@ export async function resealAll(db: Db, sealer: Sealer, now: Date): Promise<{ re
       await db.updateTable(table).set({ key_sealed: sealed }).where('id', '=', row.id).where('key_sealed', '=', row.key_sealed).execute();
       resealed += 1;
     }
+  }
+  const accounts = await db.selectFrom('acme_accounts').select(['id', 'key_sealed']).execute();
+  for (const row of accounts) {
+    total += 1;
+    if (row.key_sealed.startsWith(current)) continue;
+    const context = acmeAccountKeyContext(row.id);
+    const sealed = sealer.seal(sealer.open(row.key_sealed, context), context);
+    await db.updateTable('acme_accounts').set({ key_sealed: sealed }).where('id', '=', row.id).where('key_sealed', '=', row.key_sealed).execute();
+    resealed += 1;
   }
   await writeCanary(db, sealer, now, true);
   return { resealed, total };

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { databaseLabel } from '../../adapters/db/database.js';
 import { ConfigError, type Config } from '../../config/config.js';
 import { buildServer } from '../../http/server.js';
+import { startHttp01Responder } from '../../http/acme-challenge.js';
 import type { JobWorker } from '../../jobs/worker.js';
 import { compose, createWorker, type App } from '../../main.js';
 import { configOf } from '../context.js';
@@ -26,18 +27,23 @@ export function registerServe(program: Command, _out: CliOutput): void {
       const config = configOf(command);
       const app = await compose(config);
       let server: FastifyInstance | undefined;
+      let http01: FastifyInstance | undefined;
       let listen = 'none (worker role)';
+      let http01Listen = 'off';
       if (opts.role !== 'worker') {
         // Issuances a crash cut short (recorded, never completed) are voided before serving.
         await app.privateCa.certificates.voidAbandoned();
         server = buildServer(app);
         listen = await startListening(server, app, config);
+        const responder = await startHttp01Responder(config.http01Listen, app.http01Tokens, app.clock, app.logger);
+        http01 = responder?.server;
+        http01Listen = responder?.address ?? (config.http01Listen ? 'not started' : 'off');
       }
       const worker = opts.role === 'api' ? undefined : createWorker(app);
       worker?.start();
       const forget = recordServing(config, listen, (err) => app.logger.warn({ err }, 'cannot record the database served in the data directory'));
-      app.logger.info({ database: databaseLabel(config.database), dataDir: config.dataDir, listen, role: opts.role }, 'serving');
-      await untilStopped(app, { server, worker }, config);
+      app.logger.info({ database: databaseLabel(config.database), dataDir: config.dataDir, listen, http01Listen, role: opts.role }, 'serving');
+      await untilStopped(app, { server, http01, worker }, config);
       forget();
     });
 }
@@ -70,17 +76,22 @@ function listenProblem(err: unknown, config: Config): unknown {
   return problem ? new ConfigError([problem], 'cannot start') : err;
 }
 
-function untilStopped(app: App, roles: { server: FastifyInstance | undefined; worker: JobWorker | undefined }, config: Config): Promise<void> {
-  const { server, worker } = roles;
+function untilStopped(
+  app: App,
+  roles: { server: FastifyInstance | undefined; http01: FastifyInstance | undefined; worker: JobWorker | undefined },
+  config: Config,
+): Promise<void> {
+  const { server, http01, worker } = roles;
   return new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       app.logger.info({ signal }, 'shutting down');
       const force = setTimeout(() => {
         app.logger.warn({ graceMs: config.shutdownGraceMs }, 'grace period over, closing connections');
         server?.server.closeAllConnections();
+        http01?.server.closeAllConnections();
       }, config.shutdownGraceMs);
       force.unref();
-      Promise.all([server?.close(), worker?.stop(config.shutdownGraceMs)])
+      Promise.all([server?.close(), http01?.close(), worker?.stop(config.shutdownGraceMs)])
         .then(() => app.close())
         .then(resolve, (err: unknown) => {
           app.logger.error({ err }, 'shutdown failed');
