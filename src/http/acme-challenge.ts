@@ -4,7 +4,7 @@
  * Tokens live in the database, so every server process answers every token. It is served on its
  * own listener (`http01Listen`, port 80 by default: where CAs connect) and on the API port too.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Http01Listen } from '../config/issuers.js';
 import type { Http01Tokens } from '../core/issuance/ports.js';
 import type { Clock } from '../kernel/clock.js';
@@ -27,7 +27,8 @@ export function acmeChallengeRoute(server: FastifyInstance, tokens: Http01Tokens
 export function buildHttp01Server(tokens: Http01Tokens, clock: Clock, logger: Logger): FastifyInstance {
   const server = Fastify({
     loggerInstance: logger.child({ component: 'http01' }) as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // A CA's fetches are no news; failures to listen are logged by the caller.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1024,
     return503OnClosing: true,
     forceCloseConnections: 'idle',

@@ -71,6 +71,8 @@ export class Proving {
       const tokens = pending.map((p) => ({ token: p.token, keyAuthorization: p.keyAuthorization!, domain: p.domain, expiresAt }));
       await this.deps.store.putHttp01Tokens(issuance.id, tokens, this.deps.clock.now());
     }
+    // Placing can take a while (visibility, a user): the owner may have withdrawn it meanwhile.
+    if (pending.length > 0 && (await this.deps.store.find(issuance.id))?.state !== 'ordered') return 'next';
     await Promise.all(
       pending.map(async (p) => {
         await client.respondToChallenge(challenges.get(p.url)!);
