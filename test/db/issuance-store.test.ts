@@ -8,6 +8,12 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AesGcmSealer } from '../../src/adapters/crypto/aes-gcm-sealer.js';
+import { loadMasterKeys } from '../../src/adapters/crypto/master-key.js';
+import { resealAll } from '../../src/adapters/db/reseal.js';
+import { acmeAccountKeyContext } from '../../src/core/issuance/ports.js';
 import { insertIssuanceWith } from '../../src/adapters/db/issuance-rows.js';
 import { SqlIssuanceStore } from '../../src/adapters/db/issuance-store.js';
 import type { AuthorizationProgress } from '../../src/core/issuance/model.js';
@@ -112,16 +118,28 @@ for (const engine of ENGINES) {
 
     it('keeps one ACME account per (account, profile, directory): of two racing inserts, both get the winner\'s row', async () => {
       const mine = { accountId, profile: 'lets_encrypt', directoryUrl: `https://ca.test/${hex()}/dir`, accountUrl: undefined };
-      const [first, second] = await Promise.all([
-        store.insertAcmeAccount({ ...mine, id: hex(), keySealed: 'sealed-1' }, T0),
-        store.insertAcmeAccount({ ...mine, id: hex(), keySealed: 'sealed-2' }, T0),
-      ]);
+      const racer = () => {
+        const id = hex();
+        return store.insertAcmeAccount({ ...mine, id, keySealed: app.sealer.seal(`key of ${id}`, acmeAccountKeyContext(id)) }, T0);
+      };
+      const [first, second] = await Promise.all([racer(), racer()]);
       assert.deepEqual(first, second);
       assert.equal(await store.findAcmeAccountFor(accountId, 'lets_encrypt', `${mine.directoryUrl}x`), undefined, 'another directory is another account');
       await store.setAcmeAccountUrl(first.id, 'https://ca.test/acct/7', later(1));
       assert.equal((await store.findAcmeAccount(first.id))!.accountUrl, 'https://ca.test/acct/7');
       const count = await app.database.db.selectFrom('acme_accounts').select((eb) => eb.fn.countAll().as('n')).where('directory_url', '=', mine.directoryUrl).executeTakeFirstOrThrow();
       assert.equal(Number(count.n), 1);
+    });
+
+    it('a master-key rotation reseals ACME account keys: afterwards they open under the new key alone', async () => {
+      const id = hex();
+      const context = acmeAccountKeyContext(id);
+      await store.insertAcmeAccount({ id, accountId, profile: 'rotation', directoryUrl: 'https://ca.test/dir', keySealed: app.sealer.seal('account key pem', context), accountUrl: undefined }, T0);
+      const oldKey = readFileSync(join(testDb.dataDir, 'master.key'), 'utf8').trim();
+      const newKey = randomBytes(32).toString('base64');
+      await resealAll(app.database.db, new AesGcmSealer(loadMasterKeys([newKey, oldKey], testDb.dataDir)), later(1));
+      const resealed = (await store.findAcmeAccount(id))!.keySealed;
+      assert.equal(new AesGcmSealer(loadMasterKeys([newKey], testDb.dataDir)).open(resealed, context), 'account key pem');
     });
 
     it('attaches a generated key once: a second run\'s key is not stored and the first one is returned', async () => {

@@ -88,6 +88,8 @@ export class IssuanceEngine {
     try {
       return await this.step(issuance, signal);
     } catch (err) {
+      // Cut short by the worker (lease lost, stopping): whatever the step threw says nothing about the issuance.
+      if (signal?.aborted) throw err;
       if (err instanceof IssuanceFailed) return this.fail(issuance, err);
       if (err instanceof AcmeProblem) {
         if (!isTransientProblem(err)) return this.fail(issuance, failureFromProblem(err));
