@@ -52,6 +52,21 @@ export class CertificatesService {
     return certificate;
   }
 
+  /**
+   * Every check of an upload, and the certificate with its keys sealed, without storing anything:
+   * for a caller that stores it in a transaction of its own (an ESA site's uploaded certificate).
+   */
+  async prepareUpload(
+    accountId: string,
+    id: string,
+    upload: CertificateUpload,
+  ): Promise<{ certificate: Certificate; keys: { main: SealedKey; sign: SealedKey | null } }> {
+    await this.checkScope(accountId, upload);
+    const inspected = await inspectUpload(upload, this.inspectContext());
+    const now = this.deps.clock.now();
+    return { certificate: this.toCertificate(id, accountId, upload, inspected, now, now), keys: this.sealKeys(inspected) };
+  }
+
   async update(
     accountId: string,
     id: string,

@@ -98,6 +98,10 @@ const MAP: Record<ErrorCode, Entry> = {
   'plan.feature_unavailable': [403, 'APIG.3001', (e) => e.message],
   'client_certificate.status_conflict': [409, 'APIG.3001', (e) => e.message],
   'client_ca.in_use': [409, 'APIG.3001', (e) => e.message],
+  'site.not_activated': [400, 'APIG.3001', (e) => e.message],
+  'site_certificate.quota_exceeded': [403, 'APIG.3100', 'Number of resources exceeds the maximum allowed limit'],
+  'site_certificate.record_quota_exceeded': [403, 'APIG.3100', 'Number of resources exceeds the maximum allowed limit'],
+  'site_certificate.quota_unreadable': [500, 'APIG.9999', 'System error'],
   internal: [500, 'APIG.9999', 'System error'],
 };
 
