@@ -129,8 +129,8 @@ export const errors = {
     new AppError('certificate.not_found', `certificate ${id} does not exist`, { id }),
   certificateNameTaken: (name: string) =>
     new AppError('certificate.name_taken', `a certificate named ${name} already exists`, { parameter: 'name' }),
-  certificateInUse: (id: string) =>
-    new AppError('certificate.in_use', `certificate ${id} is bound to domain names; detach them first`, { id }),
+  certificateInUse: (id: string, why = 'is bound to domain names; detach them first') =>
+    new AppError('certificate.in_use', `certificate ${id} ${why}`, { id }),
   immutableScope: (parameter: string) =>
     new AppError('certificate.immutable_scope', `${parameter} cannot be changed on update`, { parameter }),
   domainMismatch: (domain: string) =>

@@ -202,8 +202,15 @@ for (const engine of ENGINES) {
         [got.status, got.certificate, got.result!.type, got.result!.casId, got.result!.region, got.result!.name, got.result!.fingerprintSha256],
         ['OK', inventory.chainPem, 'cas', inventory.id, 'cn-shanghai', 'inventory_cert', inventory.fingerprintSha256],
       );
+      const stamp = () => new AuditStamp(tenant.accountId, 'test', 'apig:certificate:delete', 'apig:test', 'test');
+      await assert.rejects(service.app.certificates.delete(tenant.accountId, inventory.id, stamp()), (err: { code?: string; message?: string }) => {
+        assert.equal(err.code, 'certificate.in_use');
+        assert.match(err.message!, /is a certificate of an ESA site/);
+        return true;
+      });
       await tenant.esa.deleteCertificate(new Esa.DeleteCertificateRequest({ siteId, id }));
       assert.ok(await service.app.database.db.selectFrom('certificates').select('id').where('id', '=', inventory.id).executeTakeFirst(), 'a referenced certificate stays in the inventory');
+      await service.app.certificates.delete(tenant.accountId, inventory.id, stamp());
 
       const intruder = await certTenant(service, zones, 'intruder');
       const theirSite = await intruder.site();

@@ -85,7 +85,7 @@ export class SqlCertificateStore implements CertificateStore {
     return { total: Number(counted.n), items: rows.map(fromRow) };
   }
 
-  async deleteIfUnbound(accountId: string, id: string, audit: AuditEvent): Promise<'deleted' | 'bound' | 'missing'> {
+  async deleteIfUnbound(accountId: string, id: string, audit: AuditEvent): Promise<'deleted' | 'bound' | 'used_by_site' | 'missing'> {
     return this.db.transaction().execute(async (tx) => {
       const row = await tx
         .selectFrom('certificates')
@@ -100,6 +100,8 @@ export class SqlCertificateStore implements CertificateStore {
         .where('certificate_id', '=', id)
         .executeTakeFirst();
       if (binding) return 'bound';
+      const held = await tx.selectFrom('site_certificates').select('id').where('certificate_id', '=', id).executeTakeFirst();
+      if (held) return 'used_by_site';
       await tx.deleteFrom('certificates').where('id', '=', id).execute();
       const keys = [row.key_id, row.sign_key_id].filter((k): k is string => k !== null);
       await tx.deleteFrom('private_keys').where('id', 'in', keys).execute();

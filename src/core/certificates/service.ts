@@ -96,6 +96,7 @@ export class CertificatesService {
     const outcome = await this.deps.store.deleteIfUnbound(accountId, id, audit.eventAt(this.deps.clock.now()));
     if (outcome === 'missing') throw errors.certificateNotFound(id);
     if (outcome === 'bound') throw errors.certificateInUse(id);
+    if (outcome === 'used_by_site') throw errors.certificateInUse(id, 'is a certificate of an ESA site (SetCertificate); delete it there first');
   }
 
   async attachDomains(

@@ -60,7 +60,7 @@ const MAP: Record<ErrorCode, Entry> = {
   'certificate.in_use': [
     409,
     'APIG.3332',
-    'The SSL certificate is bound to domain names and cannot be deleted; detach them first',
+    (e) => `The SSL certificate cannot be deleted: ${e.message}`,
   ],
   'certificate.invalid': [400, 'APIG.2106', (e) => `Invalid certificate or private key: ${e.message}`],
   'certificate.der_not_pem': [400, 'APIG.2106', 'Invalid certificate or private key: only PEM encoding is supported'],
