@@ -18,6 +18,7 @@ import { NodeDnsResolver } from './adapters/dns/resolver.js';
 import { dnsProviderFor } from './adapters/dns/providers.js';
 import { AuthoritativeVisibility } from './adapters/dns/visibility.js';
 import { SqlJobStore } from './adapters/db/job-store.js';
+import { SqlSiteCertificateStore } from './adapters/db/site-certificate-store.js';
 import type { DnsProvider, RecordVisibility } from './core/validation/ports.js';
 import { JobRegistry, type JobHandler } from './jobs/handler.js';
 import { removeDnsRecord, removeDnsRecordJob } from './jobs/remove-dns-record.js';
@@ -40,6 +41,7 @@ import type { DnsResolver } from './core/sites/ports.js';
 import { SitesService } from './core/sites/service.js';
 import { AccountsService } from './core/accounts/service.js';
 import { CertificatesService } from './core/certificates/service.js';
+import { SiteCertificatesService } from './core/site-certificates/service.js';
 import { PrivateCaService } from './core/private-ca/service.js';
 import { CrlIssuer } from './core/private-ca/crls.js';
 import { OcspResponder } from './core/private-ca/ocsp-responder.js';
@@ -63,6 +65,8 @@ export interface App {
   audit: AuditLog;
   certificates: CertificatesService;
   privateCa: PrivateCaService;
+  /** ESA's certificates of a site: free ones applied for through ACME, uploaded and referenced ones. */
+  siteCertificates: SiteCertificatesService;
   /** Each managed CA's CRL (`/pki/crl/{id}.crl`), reissued as revocations change. */
   crls: CrlIssuer;
   /** The managed CAs' OCSP responder (`/pki/ocsp`). */
@@ -174,6 +178,18 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     intervalMs: config.dns01Propagation.intervalMs,
     port: config.dns01Propagation.nameServerPort,
   });
+  const jobs = new SqlJobStore(database, { clock, ids });
+  const siteCertificates = new SiteCertificatesService({
+    store: new SqlSiteCertificateStore(database.db, () => jobs.announce()),
+    sites,
+    plans,
+    inventory: certificates,
+    issuers: config.issuers,
+    clock,
+    ids,
+    regionId: config.regionId,
+    maxRecords: config.limits.domains,
+  });
   const ownAcme = options.acme ? undefined : new CachedAcmeClients();
   const acme = options.acme ?? ownAcme!;
   const issuanceStore = new SqlIssuanceStore(database.db, ids);
@@ -211,9 +227,10 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     audit,
     certificates,
     privateCa,
+    siteCertificates,
     crls,
     ocsp,
-    jobs: new SqlJobStore(database, { clock, ids }),
+    jobs,
     jobHandlers,
     dns01,
     recordVisibility,

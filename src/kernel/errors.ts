@@ -51,6 +51,10 @@ export const ERROR_CODES = [
   'plan.feature_unavailable',
   'client_certificate.status_conflict',
   'client_ca.in_use',
+  'site.not_activated',
+  'site_certificate.quota_exceeded',
+  'site_certificate.record_quota_exceeded',
+  'site_certificate.quota_unreadable',
   'internal',
 ] as const;
 
@@ -125,8 +129,8 @@ export const errors = {
     new AppError('certificate.not_found', `certificate ${id} does not exist`, { id }),
   certificateNameTaken: (name: string) =>
     new AppError('certificate.name_taken', `a certificate named ${name} already exists`, { parameter: 'name' }),
-  certificateInUse: (id: string) =>
-    new AppError('certificate.in_use', `certificate ${id} is bound to domain names; detach them first`, { id }),
+  certificateInUse: (id: string, why = 'is bound to domain names; detach them first') =>
+    new AppError('certificate.in_use', `certificate ${id} ${why}`, { id }),
   immutableScope: (parameter: string) =>
     new AppError('certificate.immutable_scope', `${parameter} cannot be changed on update`, { parameter }),
   domainMismatch: (domain: string) =>
@@ -147,5 +151,19 @@ export const errors = {
       `CA certificate ${id} has ${active} active client certificate${active === 1 ? '' : 's'}; revoke them before deleting it`,
       { id },
     ),
+  siteNotActivated: (id: string) =>
+    new AppError('site.not_activated', `site ${id} is not active; certificates are obtained for active sites only`, { id, parameter: 'siteId' }),
+  freeCertificateQuotaExceeded: (limit: number, used: number, asked: number) =>
+    new AppError(
+      'site_certificate.quota_exceeded',
+      `the plan allows ${limit} free certificates per site; ${used} are applying or valid and ${asked} more were asked for`,
+    ),
+  recordQuotaExceeded: (limit: number, held: number, asked: number) =>
+    new AppError(
+      'site_certificate.record_quota_exceeded',
+      `the plan allows ${limit} DNS records per site; ${held} validation records are held by applications in progress and ${asked} more were asked for`,
+    ),
+  quotaUnreadable: (plan: string) =>
+    new AppError('site_certificate.quota_unreadable', `the site's plan ${plan} is not in the configured plan catalogue`),
   internal: (cause: unknown) => new AppError('internal', 'internal error', {}, { cause }),
 };

@@ -219,7 +219,7 @@ for (const engine of ENGINES) {
       });
 
       it('answers an operation certplane does not offer with InvalidAction.NotFound', async () => {
-        const err = await sdkError(esa.listCertificates(new Esa.ListCertificatesRequest({ siteId: 1 })));
+        const err = await sdkError(esa.listRecords(new Esa.ListRecordsRequest({ siteId: 1 })));
         assert.deepEqual([err.code, err.statusCode], ['InvalidAction.NotFound', 404]);
       });
     });

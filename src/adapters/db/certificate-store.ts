@@ -46,7 +46,8 @@ export class SqlCertificateStore implements CertificateStore {
           .where('account_id', '=', certificate.accountId)
           .executeTakeFirstOrThrow();
         await tx.insertInto('private_keys').values(keyRows(certificate.accountId, keys, certificate.updatedAt)).execute();
-        const { id: _id, account_id: _account, created_at: _created, ...changes } = toRow(certificate, keys);
+        // Who the certificate belongs to (its site, its source) is not the content an update replaces.
+        const { id: _id, account_id: _account, created_at: _created, site_id: _site, source: _source, ...changes } = toRow(certificate, keys);
         await tx.updateTable('certificates').set(changes).where('id', '=', certificate.id).execute();
         const stale = [old.key_id, old.sign_key_id].filter((k): k is string => k !== null);
         await tx.deleteFrom('private_keys').where('id', 'in', stale).execute();
@@ -84,7 +85,7 @@ export class SqlCertificateStore implements CertificateStore {
     return { total: Number(counted.n), items: rows.map(fromRow) };
   }
 
-  async deleteIfUnbound(accountId: string, id: string, audit: AuditEvent): Promise<'deleted' | 'bound' | 'missing'> {
+  async deleteIfUnbound(accountId: string, id: string, audit: AuditEvent): Promise<'deleted' | 'bound' | 'used_by_site' | 'missing'> {
     return this.db.transaction().execute(async (tx) => {
       const row = await tx
         .selectFrom('certificates')
@@ -99,6 +100,8 @@ export class SqlCertificateStore implements CertificateStore {
         .where('certificate_id', '=', id)
         .executeTakeFirst();
       if (binding) return 'bound';
+      const held = await tx.selectFrom('site_certificates').select('id').where('certificate_id', '=', id).executeTakeFirst();
+      if (held) return 'used_by_site';
       await tx.deleteFrom('certificates').where('id', '=', id).execute();
       const keys = [row.key_id, row.sign_key_id].filter((k): k is string => k !== null);
       await tx.deleteFrom('private_keys').where('id', 'in', keys).execute();
@@ -208,7 +211,8 @@ function nameTaken(cause: unknown): Error {
   return new NameTaken('certificate name already used', { cause });
 }
 
-function keyRows(accountId: string, keys: { main: SealedKey; sign: SealedKey | null }, at: Date) {
+/** Rows of sealed keys, for a store that writes an inventory certificate in its own transaction. */
+export function keyRows(accountId: string, keys: { main: SealedKey; sign: SealedKey | null }, at: Date) {
   return [keys.main, ...(keys.sign ? [keys.sign] : [])].map((k) => ({
     id: k.id,
     account_id: accountId,
@@ -218,7 +222,8 @@ function keyRows(accountId: string, keys: { main: SealedKey; sign: SealedKey | n
   }));
 }
 
-function toRow(c: Certificate, keys: { main: SealedKey; sign: SealedKey | null }): CertificateRow {
+/** An inventory certificate as a row; `siteId` names the ESA site an upload belongs to. */
+export function toRow(c: Certificate, keys: { main: SealedKey; sign: SealedKey | null }, siteId: string | null = null): CertificateRow {
   return {
     id: c.id,
     account_id: c.accountId,
@@ -243,7 +248,7 @@ function toRow(c: Certificate, keys: { main: SealedKey; sign: SealedKey | null }
     fingerprint_sha256: c.fingerprintSha256,
     created_at: c.createdAt.toISOString(),
     updated_at: c.updatedAt.toISOString(),
-    site_id: null,
+    site_id: siteId,
     source: 'upload',
   };
 }

@@ -74,6 +74,11 @@ export class SqlJobStore implements JobQueue, JobLeases {
     return () => this.listeners.delete(listener);
   }
 
+  /** Wakes this process's workers for jobs a caller enqueued in its own transaction (`enqueueWith`), once committed. */
+  announce(): void {
+    for (const listener of this.listeners) listener();
+  }
+
   async enqueue(job: NewJob): Promise<Enqueued> {
     const enqueued = await enqueueWith(this.database.db, job, this.deps.clock.now(), this.deps.ids.hex32());
     if (enqueued.created) for (const listener of this.listeners) listener();

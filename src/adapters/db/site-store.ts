@@ -15,6 +15,7 @@ import type { AuditEvent } from '../../core/audit/ports.js';
 import { auditRow } from './audit-log.js';
 import { isUniqueViolation, type Db } from './database.js';
 import { likeMatch } from './like.js';
+import { freeCertificatesHeld, releaseSiteCertificates } from './site-certificate-store.js';
 import type { Schema, SitesTable } from './schema.js';
 
 type SiteRow = Selectable<SitesTable> & { plan: string };
@@ -76,17 +77,8 @@ export class SqlSiteStore implements SiteStore {
     return rows.map(fromRow);
   }
 
-  async freeCertificateCounts(accountId: string, siteIds: string[]): Promise<Map<string, number>> {
-    if (siteIds.length === 0) return new Map();
-    const rows = await this.db
-      .selectFrom('certificates')
-      .select(['site_id', (eb) => eb.fn.countAll<string | number>().as('n')])
-      .where('account_id', '=', accountId)
-      .where('source', '=', 'free')
-      .where('site_id', 'in', siteIds)
-      .groupBy('site_id')
-      .execute();
-    return new Map(rows.map((r) => [String(r.site_id), Number(r.n)]));
+  freeCertificateCounts(accountId: string, siteIds: string[]): Promise<Map<string, number>> {
+    return freeCertificatesHeld(this.db, accountId, siteIds);
   }
 
   async activate(site: Site, at: Date, audit: AuditEvent): Promise<Array<{ accountId: string; id: string }> | undefined> {
@@ -106,6 +98,9 @@ export class SqlSiteStore implements SiteStore {
 
   async delete(accountId: string, id: string, audit: AuditEvent): Promise<boolean> {
     return this.db.transaction().execute(async (tx) => {
+      const owned = await tx.selectFrom('sites').select('id').where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
+      if (!owned) return false;
+      await releaseSiteCertificates(tx, accountId, id, audit.at);
       const result = await tx.deleteFrom('sites').where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
       if (Number(result.numDeletedRows) === 0) return false;
       await tx.insertInto('audit_events').values(auditRow(audit)).execute();

@@ -19,8 +19,11 @@ export interface CertificateStore {
   replace(certificate: Certificate, keys: { main: SealedKey; sign: SealedKey | null }, audit: AuditEvent): Promise<void>;
   find(accountId: string, id: string): Promise<Certificate | undefined>;
   list(accountId: string, filter: CertificateFilter, page: Page): Promise<{ total: number; items: Certificate[] }>;
-  /** Deletes the certificate and its keys unless it has domain bindings (then nothing changes). */
-  deleteIfUnbound(accountId: string, id: string, audit: AuditEvent): Promise<'deleted' | 'bound' | 'missing'>;
+  /**
+   * Deletes the certificate and its keys unless it has domain bindings or an ESA site holds it
+   * (then nothing changes).
+   */
+  deleteIfUnbound(accountId: string, id: string, audit: AuditEvent): Promise<'deleted' | 'bound' | 'used_by_site' | 'missing'>;
 
   /** Binds atomically; throws DomainTaken when a concurrent write bound one of the domains first. */
   bindDomains(accountId: string, bindings: DomainBinding[], audit: AuditEvent): Promise<void>;

@@ -52,6 +52,21 @@ export class CertificatesService {
     return certificate;
   }
 
+  /**
+   * Every check of an upload, and the certificate with its keys sealed, without storing anything:
+   * for a caller that stores it in a transaction of its own (an ESA site's uploaded certificate).
+   */
+  async prepareUpload(
+    accountId: string,
+    id: string,
+    upload: CertificateUpload,
+  ): Promise<{ certificate: Certificate; keys: { main: SealedKey; sign: SealedKey | null } }> {
+    await this.checkScope(accountId, upload);
+    const inspected = await inspectUpload(upload, this.inspectContext());
+    const now = this.deps.clock.now();
+    return { certificate: this.toCertificate(id, accountId, upload, inspected, now, now), keys: this.sealKeys(inspected) };
+  }
+
   async update(
     accountId: string,
     id: string,
@@ -81,6 +96,7 @@ export class CertificatesService {
     const outcome = await this.deps.store.deleteIfUnbound(accountId, id, audit.eventAt(this.deps.clock.now()));
     if (outcome === 'missing') throw errors.certificateNotFound(id);
     if (outcome === 'bound') throw errors.certificateInUse(id);
+    if (outcome === 'used_by_site') throw errors.certificateInUse(id, 'is a certificate of an ESA site (SetCertificate); delete it there first');
   }
 
   async attachDomains(

@@ -54,7 +54,7 @@ export interface SiteStore {
   find(accountId: string, id: string): Promise<Site | undefined>;
   list(accountId: string, filter: SiteFilter, page: SitePage): Promise<{ total: number; items: Site[] }>;
   sitesOnInstance(accountId: string, instanceId: string): Promise<Site[]>;
-  /** Free (ACME-issued) certificates per site id. */
+  /** Free certificates per site id that hold the plan's quota: applying or valid. */
   freeCertificateCounts(accountId: string, siteIds: string[]): Promise<Map<string, number>>;
   /**
    * In one transaction: every other active site of the same name (other accounts: names are unique
@@ -63,7 +63,10 @@ export interface SiteStore {
    * activatable any more (deleted, or activated concurrently).
    */
   activate(site: Site, at: Date, audit: AuditEvent): Promise<Array<{ accountId: string; id: string }> | undefined>;
-  /** Deletes the site and records `audit` with it; false (nothing changed) when there is no such site. */
+  /**
+   * Deletes the site (with its certificates: unfinished issuances are canceled, uploads leave the
+   * inventory) and records `audit` with it; false (nothing changed) when there is no such site.
+   */
   delete(accountId: string, id: string, audit: AuditEvent): Promise<boolean>;
 }
 

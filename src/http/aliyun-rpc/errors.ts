@@ -87,6 +87,18 @@ const MAP: Record<ErrorCode, Entry> = {
   ],
   'client_certificate.status_conflict': [400, 'ClientCertificateStatusConflict', detail],
   'client_ca.in_use': [400, 'ClientCaCertificateInUse', detail],
+  'site.not_activated': [400, 'SiteNotActivated', 'The site is not activated, the process is not allowed.'],
+  'site_certificate.quota_exceeded': [403, 'QuotaExceeded', (e) => `The quota is exceeded: ${e.message}.`],
+  'site_certificate.record_quota_exceeded': [
+    400,
+    'QuotaExceed.RecordCount',
+    (e) => `The maximum number of records has been reached. Delete some and try again or upgrade your plan (${e.message}).`,
+  ],
+  'site_certificate.quota_unreadable': [
+    400,
+    'QuotaCheckFailed',
+    (e) => `Failed to check free certificate Quota, please try again later (${e.message}).`,
+  ],
   internal: [500, 'InternalError', INTERNAL_MESSAGE],
 };
 

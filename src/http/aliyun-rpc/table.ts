@@ -17,6 +17,12 @@ import { listClientCertificates } from './actions/esa/list-client-certificates.j
 import { revokeClientCertificate } from './actions/esa/revoke-client-certificate.js';
 import { setClientCertificateHostnames } from './actions/esa/set-client-certificate-hostnames.js';
 import { uploadClientCaCertificate } from './actions/esa/upload-client-ca-certificate.js';
+import { applyCertificate } from './actions/esa/apply-certificate.js';
+import { deleteCertificate } from './actions/esa/delete-certificate.js';
+import { getCertificate } from './actions/esa/get-certificate.js';
+import { listCertificates } from './actions/esa/list-certificates.js';
+import { listCertificatesByRecord } from './actions/esa/list-certificates-by-record.js';
+import { setCertificate } from './actions/esa/set-certificate.js';
 
 /** Every RPC operation certplane answers, keyed by `version/action`. */
 const ACTIONS: RpcAction[] = [
@@ -38,6 +44,12 @@ const ACTIONS: RpcAction[] = [
   deleteClientCaCertificate,
   setClientCertificateHostnames,
   getClientCertificateHostnames,
+  applyCertificate,
+  getCertificate,
+  listCertificates,
+  deleteCertificate,
+  setCertificate,
+  listCertificatesByRecord,
 ];
 
 export const ACTION_TABLE: ReadonlyMap<string, RpcAction> = new Map(ACTIONS.map((a) => [`${a.version}/${a.name}`, a]));

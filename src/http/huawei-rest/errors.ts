@@ -60,7 +60,7 @@ const MAP: Record<ErrorCode, Entry> = {
   'certificate.in_use': [
     409,
     'APIG.3332',
-    'The SSL certificate is bound to domain names and cannot be deleted; detach them first',
+    (e) => `The SSL certificate cannot be deleted: ${e.message}`,
   ],
   'certificate.invalid': [400, 'APIG.2106', (e) => `Invalid certificate or private key: ${e.message}`],
   'certificate.der_not_pem': [400, 'APIG.2106', 'Invalid certificate or private key: only PEM encoding is supported'],
@@ -98,6 +98,10 @@ const MAP: Record<ErrorCode, Entry> = {
   'plan.feature_unavailable': [403, 'APIG.3001', (e) => e.message],
   'client_certificate.status_conflict': [409, 'APIG.3001', (e) => e.message],
   'client_ca.in_use': [409, 'APIG.3001', (e) => e.message],
+  'site.not_activated': [400, 'APIG.3001', (e) => e.message],
+  'site_certificate.quota_exceeded': [403, 'APIG.3100', 'Number of resources exceeds the maximum allowed limit'],
+  'site_certificate.record_quota_exceeded': [403, 'APIG.3100', 'Number of resources exceeds the maximum allowed limit'],
+  'site_certificate.quota_unreadable': [500, 'APIG.9999', 'System error'],
   internal: [500, 'APIG.9999', 'System error'],
 };
 
