@@ -18,6 +18,7 @@ import { NodeDnsResolver } from './adapters/dns/resolver.js';
 import { dnsProviderFor } from './adapters/dns/providers.js';
 import { AuthoritativeVisibility } from './adapters/dns/visibility.js';
 import { SqlJobStore } from './adapters/db/job-store.js';
+import { SqlOrderStore } from './adapters/db/order-store.js';
 import type { DnsProvider, RecordVisibility } from './core/validation/ports.js';
 import { JobRegistry, type JobHandler } from './jobs/handler.js';
 import { removeDnsRecord } from './jobs/remove-dns-record.js';
@@ -31,6 +32,8 @@ import { SitesService } from './core/sites/service.js';
 import { AccountsService } from './core/accounts/service.js';
 import { CertificatesService } from './core/certificates/service.js';
 import { PrivateCaService } from './core/private-ca/service.js';
+import { OrdersService } from './core/orders/service.js';
+import { orderDeadlineHandler } from './core/orders/deadline-job.js';
 import { CrlIssuer } from './core/private-ca/crls.js';
 import { OcspResponder } from './core/private-ca/ocsp-responder.js';
 import { systemClock, type Clock } from './kernel/clock.js';
@@ -53,6 +56,8 @@ export interface App {
   audit: AuditLog;
   certificates: CertificatesService;
   privateCa: PrivateCaService;
+  /** CAS certificate orders and the resource packages they consume. */
+  orders: OrdersService;
   /** Each managed CA's CRL (`/pki/crl/{id}.crl`), reissued as revocations change. */
   crls: CrlIssuer;
   /** The managed CAs' OCSP responder (`/pki/ocsp`). */
@@ -145,6 +150,16 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     regionId: config.regionId,
     revocation: crls,
   });
+  const orders = new OrdersService({
+    store: new SqlOrderStore(database.db),
+    clock,
+    ids,
+    sealer,
+    products: config.products,
+    issuers: config.issuers,
+    deadlineHours: config.casValidationDeadlineHours,
+    requireAccount,
+  });
   const dns01 = config.dns01 && dnsProviderFor(config.dns01, clock);
   const recordVisibility = new AuthoritativeVisibility({
     resolver: new NodeDnsResolver(config.dnsResolver ? { address: config.dnsResolver } : {}),
@@ -152,7 +167,11 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     intervalMs: config.dns01Propagation.intervalMs,
     port: config.dns01Propagation.nameServerPort,
   });
-  const jobHandlers = new JobRegistry([...(dns01 ? [removeDnsRecord(dns01)] : []), ...(options.jobHandlers ?? [])]);
+  const jobHandlers = new JobRegistry([
+    ...(dns01 ? [removeDnsRecord(dns01)] : []),
+    orderDeadlineHandler(orders) as JobHandler<unknown>,
+    ...(options.jobHandlers ?? []),
+  ]);
   return {
     config,
     logger,
@@ -166,6 +185,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     audit,
     certificates,
     privateCa,
+    orders,
     crls,
     ocsp,
     jobs: new SqlJobStore(database, { clock, ids }),

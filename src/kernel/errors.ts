@@ -51,6 +51,12 @@ export const ERROR_CODES = [
   'plan.feature_unavailable',
   'client_certificate.status_conflict',
   'client_ca.in_use',
+  'product.not_found',
+  'package.not_found',
+  'package.exhausted',
+  'order.not_found',
+  'order.state_conflict',
+  'order.issuer_unavailable',
   'internal',
 ] as const;
 
@@ -146,6 +152,21 @@ export const errors = {
       'client_ca.in_use',
       `CA certificate ${id} has ${active} active client certificate${active === 1 ? '' : 's'}; revoke them before deleting it`,
       { id },
+    ),
+  productNotFound: (code: string, offered: readonly string[]) =>
+    new AppError('product.not_found', `no certificate product ${JSON.stringify(code)} is offered (products: ${offered.join(', ')})`, {
+      parameter: 'productCode',
+    }),
+  packageNotFound: (productCode: string) =>
+    new AppError('package.not_found', `the account holds no certificate resource package of product ${productCode}`),
+  packageExhausted: (productCode: string, total: number) =>
+    new AppError('package.exhausted', `all ${total} certificates of the ${productCode} resource packages are in use`),
+  orderNotFound: (id: string) => new AppError('order.not_found', `certificate order ${id} does not exist`, { id }),
+  orderStateConflict: (id: string, why: string) => new AppError('order.state_conflict', `certificate order ${id} ${why}`, { id }),
+  orderIssuerUnavailable: (productCode: string, issuer: string) =>
+    new AppError(
+      'order.issuer_unavailable',
+      `product ${productCode} is issued through issuer profile ${issuer}, which has no ACME directory configured`,
     ),
   internal: (cause: unknown) => new AppError('internal', 'internal error', {}, { cause }),
 };

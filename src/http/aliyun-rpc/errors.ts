@@ -87,6 +87,13 @@ const MAP: Record<ErrorCode, Entry> = {
   ],
   'client_certificate.status_conflict': [400, 'ClientCertificateStatusConflict', detail],
   'client_ca.in_use': [400, 'ClientCaCertificateInUse', detail],
+  'product.not_found': [400, invalidCode, detail],
+  // CAS (CreateCertificateWithCsrRequest's error table).
+  'package.not_found': [404, 'NotFoundPackage', (e) => `No certificate resource package was purchased: ${e.message}.`],
+  'package.exhausted': [404, 'NotRemainCount', (e) => `No certificate is left in the resource package: ${e.message}.`],
+  'order.not_found': [404, 'NotFoundOrder', (e) => `The certificate order is not found: ${e.message}.`],
+  'order.state_conflict': [403, 'OrderStateError', (e) => `The certificate order is in the wrong state: ${e.message}.`],
+  'order.issuer_unavailable': [403, 'CreateCertificateRequestFailed', (e) => `Failed to create the certificate request: ${e.message}.`],
   internal: [500, 'InternalError', INTERNAL_MESSAGE],
 };
 

@@ -98,6 +98,12 @@ const MAP: Record<ErrorCode, Entry> = {
   'plan.feature_unavailable': [403, 'APIG.3001', (e) => e.message],
   'client_certificate.status_conflict': [409, 'APIG.3001', (e) => e.message],
   'client_ca.in_use': [409, 'APIG.3001', (e) => e.message],
+  'product.not_found': [404, 'APIG.3001', (e) => e.message],
+  'package.not_found': [404, 'APIG.3001', (e) => e.message],
+  'package.exhausted': [403, 'APIG.3100', (e) => e.message],
+  'order.not_found': [404, 'APIG.3001', (e) => e.message],
+  'order.state_conflict': [409, 'APIG.3001', (e) => e.message],
+  'order.issuer_unavailable': [403, 'APIG.3001', (e) => e.message],
   internal: [500, 'APIG.9999', 'System error'],
 };
 
