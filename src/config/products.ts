@@ -30,10 +30,13 @@ const productSchema = z
   })
   .strict();
 
-export const productsSchema = z.record(
-  z.string().regex(PRODUCT_CODE, 'product codes are lower-case words joined by dashes (a-z, 0-9, -)'),
-  productSchema,
-);
+export const productsSchema = z.record(z.string(), productSchema).superRefine((products, ctx) => {
+  for (const code of Object.keys(products)) {
+    if (!PRODUCT_CODE.test(code)) {
+      ctx.addIssue({ code: 'custom', message: `${JSON.stringify(code)}: product codes are lower-case words joined by dashes (a-z, 0-9, -)` });
+    }
+  }
+});
 
 export type ProductsFileValue = z.infer<typeof productsSchema>;
 
