@@ -19,6 +19,7 @@ import { dnsProviderFor } from './adapters/dns/providers.js';
 import { AuthoritativeVisibility } from './adapters/dns/visibility.js';
 import { SqlJobStore } from './adapters/db/job-store.js';
 import { SqlSiteCertificateStore } from './adapters/db/site-certificate-store.js';
+import { SqlOrderStore } from './adapters/db/order-store.js';
 import type { DnsProvider, RecordVisibility } from './core/validation/ports.js';
 import { JobRegistry, type JobHandler } from './jobs/handler.js';
 import { removeDnsRecord, removeDnsRecordJob } from './jobs/remove-dns-record.js';
@@ -43,6 +44,8 @@ import { AccountsService } from './core/accounts/service.js';
 import { CertificatesService } from './core/certificates/service.js';
 import { SiteCertificatesService } from './core/site-certificates/service.js';
 import { PrivateCaService } from './core/private-ca/service.js';
+import { OrdersService } from './core/orders/service.js';
+import { orderDeadlineHandler } from './core/orders/deadline-job.js';
 import { CrlIssuer } from './core/private-ca/crls.js';
 import { OcspResponder } from './core/private-ca/ocsp-responder.js';
 import { systemClock, type Clock } from './kernel/clock.js';
@@ -67,6 +70,8 @@ export interface App {
   privateCa: PrivateCaService;
   /** ESA's certificates of a site: free ones applied for through ACME, uploaded and referenced ones. */
   siteCertificates: SiteCertificatesService;
+  /** CAS certificate orders and the resource packages they consume. */
+  orders: OrdersService;
   /** Each managed CA's CRL (`/pki/crl/{id}.crl`), reissued as revocations change. */
   crls: CrlIssuer;
   /** The managed CAs' OCSP responder (`/pki/ocsp`). */
@@ -171,6 +176,16 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     regionId: config.regionId,
     revocation: crls,
   });
+  const orders = new OrdersService({
+    store: new SqlOrderStore(database.db),
+    clock,
+    ids,
+    sealer,
+    products: config.products,
+    issuers: config.issuers,
+    deadlineHours: config.casValidationDeadlineHours,
+    requireAccount,
+  });
   const dns01 = config.dns01 && dnsProviderFor(config.dns01, clock);
   const recordVisibility = new AuthoritativeVisibility({
     resolver: new NodeDnsResolver(config.dnsResolver ? { address: config.dnsResolver } : {}),
@@ -212,6 +227,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   const jobHandlers = new JobRegistry([
     ...(dns01 ? [removeDnsRecord(dns01)] : []),
     issueCertificate(issuanceEngine),
+    orderDeadlineHandler(orders) as JobHandler<unknown>,
     ...(options.jobHandlers ?? []),
   ]);
   return {
@@ -228,6 +244,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     certificates,
     privateCa,
     siteCertificates,
+    orders,
     crls,
     ocsp,
     jobs,

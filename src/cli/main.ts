@@ -6,6 +6,7 @@ import { registerAccountCommands } from './commands/account.js';
 import { registerCredentialCommands } from './commands/credentials.js';
 import { registerIdentityCommands } from './commands/identity.js';
 import { registerMasterKeyCommands } from './commands/master-key.js';
+import { registerPackageCommands } from './commands/packages.js';
 import { registerServe } from './commands/serve.js';
 import { CliOutput } from './output.js';
 
@@ -23,6 +24,7 @@ export async function run(argv: string[], out: CliOutput = new CliOutput()): Pro
   registerCredentialCommands(program, out);
   registerIdentityCommands(program, out);
   registerMasterKeyCommands(program, out);
+  registerPackageCommands(program, out);
   try {
     await program.parseAsync(argv);
     return out.exitCode;

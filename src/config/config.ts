@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import type { Limits } from '../kernel/limits.js';
 import { http01ListenFrom, http01ListenSchema, issuersFrom, issuersSchema, type Http01Listen, type IssuerProfile } from './issuers.js';
+import { casValidationDeadlineHoursSchema, DEFAULT_CAS_VALIDATION_DEADLINE_HOURS, productsFrom, productsSchema, type ProductDefinition } from './products.js';
 import { dns01From, dns01PropagationFrom, dns01PropagationSchemas, dns01Schema, type Dns01Propagation, type Dns01Settings } from './dns01.js';
 
 /**
@@ -198,6 +199,8 @@ const fileSchema = z
     ...dns01PropagationSchemas,
     workerConcurrency: z.coerce.number().int().min(1).max(1000).optional(),
     issuers: issuersSchema.optional(),
+    products: productsSchema.optional(),
+    casValidationDeadlineHours: casValidationDeadlineHoursSchema.optional(),
     acmeDirectory: z.string().url('must be an http:// or https:// URL').optional(),
     acmeCaBundle: z.string().min(1).optional(),
     http01Listen: http01ListenSchema.optional(),
@@ -247,6 +250,10 @@ export interface Config {
   workerConcurrency: number;
   /** ACME issuer profiles by type (`lets_encrypt`, `digicert_single`, `digicert_wildcard`, and the operator's own). */
   issuers: Record<string, IssuerProfile>;
+  /** CAS certificate products by ProductCode: the issuer profile each is obtained from, and whether wildcards are allowed. */
+  products: Record<string, ProductDefinition>;
+  /** Hours after submission a CAS order whose validation record was never seen fails (`verify_fail`). */
+  casValidationDeadlineHours: number;
   /** Where the http-01 responder listens; undefined: `off`. */
   http01Listen: Http01Listen;
 }
@@ -281,6 +288,7 @@ const ENV_KEYS = {
   CERTPLANE_ACME_DIRECTORY: 'acmeDirectory',
   CERTPLANE_ACME_CA_BUNDLE: 'acmeCaBundle',
   CERTPLANE_HTTP01_LISTEN: 'http01Listen',
+  CERTPLANE_CAS_VALIDATION_DEADLINE_HOURS: 'casValidationDeadlineHours',
 } as const;
 
 export interface ConfigSources {
@@ -341,6 +349,7 @@ export function loadConfig(sources: ConfigSources = { env: process.env }): Confi
   const issuers = parsed.success
     ? issuersFrom(parsed.data.issuers, { directoryUrl: parsed.data.acmeDirectory, caBundle: parsed.data.acmeCaBundle }, problems, (key) => origins.nameOf(key))
     : {};
+  const products = parsed.success ? productsFrom(parsed.data.products, issuers, problems, (key) => origins.nameOf(key)) : {};
   if (problems.length > 0 || !parsed.success || !found) throw new ConfigError(problems);
   const raw = parsed.data;
   const database = found.kind === 'sqlite' && raw.sqliteSynchronous ? { ...found, synchronous: raw.sqliteSynchronous } : found;
@@ -369,6 +378,8 @@ export function loadConfig(sources: ConfigSources = { env: process.env }): Confi
     dns01Propagation: dns01PropagationFrom(raw),
     workerConcurrency: raw.workerConcurrency ?? 10,
     issuers,
+    products,
+    casValidationDeadlineHours: raw.casValidationDeadlineHours ?? DEFAULT_CAS_VALIDATION_DEADLINE_HOURS,
     http01Listen: http01ListenFrom(raw.http01Listen),
   };
 }

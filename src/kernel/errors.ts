@@ -55,6 +55,12 @@ export const ERROR_CODES = [
   'site_certificate.quota_exceeded',
   'site_certificate.record_quota_exceeded',
   'site_certificate.quota_unreadable',
+  'product.not_found',
+  'package.not_found',
+  'package.exhausted',
+  'order.not_found',
+  'order.state_conflict',
+  'order.issuer_unavailable',
   'internal',
 ] as const;
 
@@ -165,5 +171,20 @@ export const errors = {
     ),
   quotaUnreadable: (plan: string) =>
     new AppError('site_certificate.quota_unreadable', `the site's plan ${plan} is not in the configured plan catalogue`),
+  productNotFound: (code: string, offered: readonly string[]) =>
+    new AppError('product.not_found', `no certificate product ${JSON.stringify(code)} is offered (products: ${offered.join(', ')})`, {
+      parameter: 'productCode',
+    }),
+  packageNotFound: (productCode: string) =>
+    new AppError('package.not_found', `the account holds no certificate resource package of product ${productCode}`),
+  packageExhausted: (productCode: string, total: number) =>
+    new AppError('package.exhausted', `all ${total} certificates of the ${productCode} resource packages are in use`),
+  orderNotFound: (id: string) => new AppError('order.not_found', `certificate order ${id} does not exist`, { id }),
+  orderStateConflict: (id: string, why: string) => new AppError('order.state_conflict', `certificate order ${id} ${why}`, { id }),
+  orderIssuerUnavailable: (productCode: string, issuer: string) =>
+    new AppError(
+      'order.issuer_unavailable',
+      `product ${productCode} is issued through issuer profile ${issuer}, which has no ACME directory configured`,
+    ),
   internal: (cause: unknown) => new AppError('internal', 'internal error', {}, { cause }),
 };

@@ -11,7 +11,7 @@
  */
 import { DerReader, TAG, ctx } from './der.js';
 import { PkiError } from './errors.js';
-import { readBasicConstraints } from './extensions.js';
+import { readBasicConstraints, readSubjectAltNames } from './extensions.js';
 import { nameAttributes, nameToText, readName, type ParsedName } from './names.js';
 import { CURVES, OID } from './oids.js';
 import { decodeBlock, explainNonPem, findPemBlocks, normaliseInput } from './pem.js';
@@ -34,6 +34,8 @@ export interface RequestedExtensions {
   critical: string[];
   /** basicConstraints with cA TRUE is among them. */
   ca: boolean;
+  /** The names a subjectAltName request lists (empty when there is none), exactly as encoded. */
+  subjectAltNames: { dnsNames: string[]; ipAddresses: string[]; emailAddresses: string[]; uris: string[] };
 }
 
 export interface ParsedCsr {
@@ -177,7 +179,12 @@ function checkedKey(r: DerReader, limits: Required<CsrPolicy>): PublicKeyInfo {
  * others (challengePassword, unstructuredName) carry nothing a CA uses.
  */
 function readAttributes(r: DerReader | undefined): RequestedExtensions {
-  const out: RequestedExtensions = { oids: [], critical: [], ca: false };
+  const out: RequestedExtensions = {
+    oids: [],
+    critical: [],
+    ca: false,
+    subjectAltNames: { dnsNames: [], ipAddresses: [], emailAddresses: [], uris: [] },
+  };
   while (r && !r.done) {
     const attr = r.enter(TAG.SEQUENCE, 'Attribute');
     const type = attr.oid();
@@ -203,5 +210,6 @@ function readExtensionRequest(r: DerReader, out: RequestedExtensions): void {
     out.oids.push(oid);
     if (critical) out.critical.push(oid);
     if (oid === OID.basicConstraints && readBasicConstraints(body)) out.ca = true;
+    if (oid === OID.subjectAltName) out.subjectAltNames = readSubjectAltNames(body);
   }
 }

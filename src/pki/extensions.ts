@@ -46,6 +46,13 @@ export function readExtensions(r: DerReader | undefined, internals: ExtensionInt
   return out;
 }
 
+/** The names of a subjectAltName extnValue (`r` reads its OCTET STRING's content). */
+export function readSubjectAltNames(r: DerReader): Pick<ExtensionFields, 'dnsNames' | 'ipAddresses' | 'emailAddresses' | 'uris'> {
+  const out: ExtensionFields = { dnsNames: [], ipAddresses: [], emailAddresses: [], uris: [], isCA: false, keyUsage: [] };
+  readSubjectAltName(r, out);
+  return { dnsNames: out.dnsNames, ipAddresses: out.ipAddresses, emailAddresses: out.emailAddresses, uris: out.uris };
+}
+
 function readSubjectAltName(r: DerReader, out: ExtensionFields): void {
   const names = r.enter(TAG.SEQUENCE, 'GeneralNames');
   r.finish('subjectAltName');

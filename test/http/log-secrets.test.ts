@@ -65,7 +65,12 @@ for (const engine of ENGINES) {
         const cas = new Cas.default(
           new OpenApi.$OpenApiUtil.Config({ ...credentials, endpoint: proxy.endpoint, protocol: 'http', regionId: 'cn-hangzhou', signatureAlgorithm: 'v2' }),
         );
-        await sdkError(cas.uploadUserCertificate(new Cas.UploadUserCertificateRequest({ name: 'logged', cert: chainPem, key })));
+        // CAS: the key in the query string of an accepted and of a refused upload, and in the answer of a detail read.
+        const uploaded = await cas.uploadUserCertificate(new Cas.UploadUserCertificateRequest({ name: 'logged', cert: chainPem, key }));
+        const certId = uploaded.body!.certId!;
+        assert.equal((await cas.getUserCertificateDetail(new Cas.GetUserCertificateDetailRequest({ certId }))).body!.key, key);
+        const refused = await sdkError(cas.uploadUserCertificate(new Cas.UploadUserCertificateRequest({ name: 'logged-other', cert: chainPem, key: otherKey })));
+        assert.equal(refused.code, 'CertificateKeyMismatch');
       } finally {
         await proxy.close();
       }
@@ -101,6 +106,8 @@ for (const engine of ENGINES) {
       const requestLines = lines.filter((l) => l.msg === 'incoming request').map((l) => l.req);
       assert.ok(requestLines.some((r) => r?.method === 'GET' && r.path === '/' && r.action === 'ListSites'), 'the v1 GET is on a request line');
       assert.ok(requestLines.some((r) => r?.method === 'POST' && r.path === '/' && r.action === 'UploadUserCertificate'));
+      assert.ok(requestLines.some((r) => r?.action === 'GetUserCertificateDetail'));
+      assert.ok(lines.some((l) => l.wireCode === 'CertificateKeyMismatch'), 'the refused CAS upload is logged');
       assert.ok(requestLines.some((r) => r?.method === 'POST' && r.path === `/v2/${t.projectId}/apigw/certificates`));
       assert.ok(lines.some((l) => l.wireCode === 'APIG.2101'), 'the rejected upload is logged');
       assert.equal(lines.filter((l) => l.msg === 'request refused by the HTTP parser').length, 2, 'both refusals are logged');

@@ -10,6 +10,8 @@ import { buildCertificate, newSerial, parseCsr, PkiError, type CsrPolicy } from 
 import { encodePem } from '../../src/pki/pem.js';
 import { makeCsr, opensslOk, pemToDer, runOpenssl, scratch, testCa, testKey, TEST_KEY_ALGS } from '../support/pki.js';
 
+const NO_NAMES = { dnsNames: [], ipAddresses: [], emailAddresses: [], uris: [] };
+
 function refusal(input: string | Uint8Array, policy?: CsrPolicy): string {
   try {
     parseCsr(input, policy);
@@ -53,7 +55,7 @@ describe('parseCsr reads what openssl req writes', () => {
       assert.deepEqual(csr.publicKey.spki, view.spki);
       assert.deepEqual(csr.publicKey.spki, key.spki);
       assert.equal(csr.signatureAlgorithm, want.signature);
-      assert.deepEqual(csr.requestedExtensions, { oids: [], critical: [], ca: false });
+      assert.deepEqual(csr.requestedExtensions, { oids: [], critical: [], ca: false, subjectAltNames: NO_NAMES });
       assert.deepEqual(csr.der, pemToDer(pem, 'req'));
     });
   }
@@ -95,9 +97,24 @@ describe('parseCsr reads what openssl req writes', () => {
       addext: ['basicConstraints=critical,CA:TRUE', 'keyUsage=critical,keyCertSign', 'subjectAltName=DNS:evil.example'],
     });
     const csr = parseCsr(pem);
-    assert.deepEqual(csr.requestedExtensions, { oids: ['2.5.29.19', '2.5.29.15', '2.5.29.17'], critical: ['2.5.29.19', '2.5.29.15'], ca: true });
+    assert.deepEqual(csr.requestedExtensions, {
+      oids: ['2.5.29.19', '2.5.29.15', '2.5.29.17'],
+      critical: ['2.5.29.19', '2.5.29.15'],
+      ca: true,
+      subjectAltNames: { ...NO_NAMES, dnsNames: ['evil.example'] },
+    });
     const notCa = parseCsr(makeCsr(testKey('p256'), { addext: ['basicConstraints=CA:FALSE'] }));
-    assert.deepEqual(notCa.requestedExtensions, { oids: ['2.5.29.19'], critical: [], ca: false });
+    assert.deepEqual(notCa.requestedExtensions, { oids: ['2.5.29.19'], critical: [], ca: false, subjectAltNames: NO_NAMES });
+  });
+
+  it('reports the subjectAltName request exactly as encoded, every kind of name apart', () => {
+    const csr = parseCsr(makeCsr(testKey('p256'), { addext: ['subjectAltName=DNS:a.example,DNS:B.Example.,IP:192.0.2.1,email:x@example.org,URI:https://example.org/'] }));
+    assert.deepEqual(csr.requestedExtensions.subjectAltNames, {
+      dnsNames: ['a.example', 'B.Example.'],
+      ipAddresses: ['192.0.2.1'],
+      emailAddresses: ['x@example.org'],
+      uris: ['https://example.org/'],
+    });
   });
 });
 

@@ -1,4 +1,4 @@
-import type { Selectable } from 'kysely';
+import { sql, type Selectable, type SqlBool } from 'kysely';
 import type {
   AlgorithmType,
   Certificate,
@@ -66,6 +66,22 @@ export class SqlCertificateStore implements CertificateStore {
     return row && fromRow(row);
   }
 
+  async findKeys(accountId: string, id: string): Promise<{ main: SealedKey; sign: SealedKey | null } | undefined> {
+    const row = await this.db
+      .selectFrom('certificates')
+      .select(['key_id', 'sign_key_id'])
+      .where('account_id', '=', accountId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    const ids = [row.key_id, row.sign_key_id].filter((k): k is string => k !== null);
+    const keys = await this.db.selectFrom('private_keys').select(['id', 'algorithm', 'sealed']).where('id', 'in', ids).execute();
+    const byId = new Map(keys.map((k) => [k.id, k]));
+    const main = byId.get(row.key_id);
+    if (!main) return undefined;
+    return { main, sign: row.sign_key_id === null ? null : (byId.get(row.sign_key_id) ?? null) };
+  }
+
   async list(accountId: string, filter: CertificateFilter, page: Page): Promise<{ total: number; items: Certificate[] }> {
     let query = this.db.selectFrom('certificates').where('account_id', '=', accountId);
     if (filter.name) query = query.where(likeMatch('name', filter.name));
@@ -74,6 +90,12 @@ export class SqlCertificateStore implements CertificateStore {
     if (filter.scope) query = query.where('scope', '=', filter.scope);
     if (filter.instanceId) query = query.where('instance_id', '=', filter.instanceId);
     if (filter.algorithmType) query = query.where('algorithm_type', '=', filter.algorithmType);
+    // Hex ids are 32 characters; numeric ones (CAS CertIds) at most 15.
+    if (filter.numericIdsOnly) query = query.where(sql<SqlBool>`length(id) <= 15`);
+    const keyword = filter.keyword;
+    if (keyword) query = query.where((eb) => eb.or([likeMatch('id', keyword), likeMatch('common_name', keyword), likeMatch('san', keyword)]));
+    if (filter.notAfterAfter) query = query.where('not_after', '>', filter.notAfterAfter.toISOString());
+    if (filter.notAfterUntil) query = query.where('not_after', '<=', filter.notAfterUntil.toISOString());
     const counted = await query.select((eb) => eb.fn.countAll<string | number>().as('n')).executeTakeFirstOrThrow();
     const rows = await query
       .selectAll()

@@ -333,6 +333,40 @@ export interface SiteCertificatesTable {
   updated_at: string;
 }
 
+/** CAS resource packages (migration 011): certificates granted per (account, ProductCode). */
+export interface CasPackagesTable {
+  account_id: string;
+  product_code: string;
+  total_count: number;
+  created_at: string;
+  updated_at: string;
+}
+
+/** CAS certificate orders (migration 011), each fulfilled by one `acme_issuances` row. */
+export interface CasOrdersTable {
+  id: string;
+  account_id: string;
+  product_code: string;
+  issuance_id: string;
+  /** `DNS` or `FILE`. */
+  validate_type: string;
+  domain: string;
+  /** `csr` (the user's key) or `certplane` (a key certplane makes). */
+  key_source: string;
+  /** `RSA` or `ECC`. */
+  algorithm: string;
+  username: string | null;
+  phone: string | null;
+  email: string | null;
+  company_name: string | null;
+  /** JSON `[{"key","value"}]`. */
+  tags: ColumnType<string, string | undefined, string>;
+  deadline_at: string;
+  created_at: string;
+  updated_at: string;
+  deleted_at: string | null;
+}
+
 export interface Schema {
   accounts: AccountsTable;
   access_keys: AccessKeysTable;
@@ -356,4 +390,6 @@ export interface Schema {
   acme_issuances: AcmeIssuancesTable;
   http01_challenges: Http01ChallengesTable;
   site_certificates: SiteCertificatesTable;
+  cas_packages: CasPackagesTable;
+  cas_orders: CasOrdersTable;
 }

@@ -63,7 +63,18 @@ export interface CertificateFilter {
   scope?: CertificateScope | undefined;
   instanceId?: string | undefined;
   algorithmType?: AlgorithmType | undefined;
+  /** Only certificates named by a numeric id (CAS's `CertId`), not by a 32-hex one. */
+  numericIdsOnly?: boolean | undefined;
+  /** Part of the id, the common name or a SAN. */
+  keyword?: string | undefined;
+  /** notAfter after this time… */
+  notAfterAfter?: Date | undefined;
+  /** …and at or before this one. */
+  notAfterUntil?: Date | undefined;
 }
+
+/** How a new certificate is named: 32 hex digits (APIG), or a number of at most 15 digits (CAS `CertId`). */
+export type CertificateIdStyle = 'hex' | 'numeric';
 
 export interface Page {
   offset: number;

@@ -18,6 +18,8 @@ export interface CertificateStore {
   /** Replaces content and keys atomically; old keys are deleted. Throws NameTaken on a duplicate name. */
   replace(certificate: Certificate, keys: { main: SealedKey; sign: SealedKey | null }, audit: AuditEvent): Promise<void>;
   find(accountId: string, id: string): Promise<Certificate | undefined>;
+  /** The sealed private keys of a certificate (the signing key of an SM2 dual certificate as `sign`). */
+  findKeys(accountId: string, id: string): Promise<{ main: SealedKey; sign: SealedKey | null } | undefined>;
   list(accountId: string, filter: CertificateFilter, page: Page): Promise<{ total: number; items: Certificate[] }>;
   /**
    * Deletes the certificate and its keys unless it has domain bindings or an ESA site holds it

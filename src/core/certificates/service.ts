@@ -10,6 +10,7 @@ import { inspectUpload, type InspectedPair, type InspectedUpload } from './inspe
 import type {
   Certificate,
   CertificateFilter,
+  CertificateIdStyle,
   CertificateUpload,
   DomainBinding,
   Page,
@@ -42,11 +43,12 @@ export function privateKeyContext(keyId: string): string {
 export class CertificatesService {
   constructor(private readonly deps: CertificatesDeps) {}
 
-  async upload(accountId: string, upload: CertificateUpload, audit: AuditStamp): Promise<Certificate> {
+  async upload(accountId: string, upload: CertificateUpload, audit: AuditStamp, idStyle: CertificateIdStyle = 'hex'): Promise<Certificate> {
     await this.checkScope(accountId, upload);
     const inspected = await inspectUpload(upload, this.inspectContext());
     const now = this.deps.clock.now();
-    const certificate = this.toCertificate(this.deps.ids.hex32(), accountId, upload, inspected, now, now);
+    const id = idStyle === 'numeric' ? this.deps.ids.numeric(15) : this.deps.ids.hex32();
+    const certificate = this.toCertificate(id, accountId, upload, inspected, now, now);
     const event = audit.eventAt(now, certificate.id);
     await this.persist(() => this.deps.store.insert(certificate, this.sealKeys(inspected), event), upload.name);
     return certificate;
@@ -86,6 +88,14 @@ export class CertificatesService {
 
   async get(accountId: string, id: string): Promise<Certificate> {
     return this.require(accountId, id);
+  }
+
+  /** The private keys of a certificate, opened (PEM). Secret: for the owner's own reads only. */
+  async privateKeys(accountId: string, id: string): Promise<{ main: string; sign: string | null }> {
+    const keys = await this.deps.store.findKeys(accountId, id);
+    if (!keys) throw errors.certificateNotFound(id);
+    const open = (key: SealedKey) => this.deps.sealer.open(key.sealed, privateKeyContext(key.id));
+    return { main: open(keys.main), sign: keys.sign ? open(keys.sign) : null };
   }
 
   list(accountId: string, filter: CertificateFilter, page: Page): Promise<{ total: number; items: Certificate[] }> {

@@ -99,6 +99,13 @@ const MAP: Record<ErrorCode, Entry> = {
     'QuotaCheckFailed',
     (e) => `Failed to check free certificate Quota, please try again later (${e.message}).`,
   ],
+  'product.not_found': [400, invalidCode, detail],
+  // CAS (CreateCertificateWithCsrRequest's error table).
+  'package.not_found': [404, 'NotFoundPackage', (e) => `No certificate resource package was purchased: ${e.message}.`],
+  'package.exhausted': [404, 'NotRemainCount', (e) => `No certificate is left in the resource package: ${e.message}.`],
+  'order.not_found': [404, 'NotFoundOrder', (e) => `The certificate order is not found: ${e.message}.`],
+  'order.state_conflict': [403, 'OrderStateError', (e) => `The certificate order is in the wrong state: ${e.message}.`],
+  'order.issuer_unavailable': [403, 'CreateCertificateRequestFailed', (e) => `Failed to create the certificate request: ${e.message}.`],
   internal: [500, 'InternalError', INTERNAL_MESSAGE],
 };
 

@@ -23,6 +23,17 @@ import { getCertificate } from './actions/esa/get-certificate.js';
 import { listCertificates } from './actions/esa/list-certificates.js';
 import { listCertificatesByRecord } from './actions/esa/list-certificates-by-record.js';
 import { setCertificate } from './actions/esa/set-certificate.js';
+import { cancelOrderRequest } from './actions/cas/cancel-order-request.js';
+import { createCertificateForPackageRequest } from './actions/cas/create-certificate-for-package-request.js';
+import { createCertificateRequest } from './actions/cas/create-certificate-request.js';
+import { createCertificateWithCsrRequest } from './actions/cas/create-certificate-with-csr-request.js';
+import { deleteCertificateRequest } from './actions/cas/delete-certificate-request.js';
+import { deleteUserCertificate } from './actions/cas/delete-user-certificate.js';
+import { describeCertificateState } from './actions/cas/describe-certificate-state.js';
+import { describePackageState } from './actions/cas/describe-package-state.js';
+import { getUserCertificateDetail } from './actions/cas/get-user-certificate-detail.js';
+import { listUserCertificateOrder } from './actions/cas/list-user-certificate-order.js';
+import { uploadUserCertificate } from './actions/cas/upload-user-certificate.js';
 
 /** Every RPC operation certplane answers, keyed by `version/action`. */
 const ACTIONS: RpcAction[] = [
@@ -50,6 +61,18 @@ const ACTIONS: RpcAction[] = [
   deleteCertificate,
   setCertificate,
   listCertificatesByRecord,
+  // CAS 2020-04-07
+  createCertificateWithCsrRequest,
+  createCertificateRequest,
+  createCertificateForPackageRequest,
+  describeCertificateState,
+  describePackageState,
+  cancelOrderRequest,
+  deleteCertificateRequest,
+  listUserCertificateOrder,
+  uploadUserCertificate,
+  getUserCertificateDetail,
+  deleteUserCertificate,
 ];
 
 export const ACTION_TABLE: ReadonlyMap<string, RpcAction> = new Map(ACTIONS.map((a) => [`${a.version}/${a.name}`, a]));

@@ -102,6 +102,12 @@ const MAP: Record<ErrorCode, Entry> = {
   'site_certificate.quota_exceeded': [403, 'APIG.3100', 'Number of resources exceeds the maximum allowed limit'],
   'site_certificate.record_quota_exceeded': [403, 'APIG.3100', 'Number of resources exceeds the maximum allowed limit'],
   'site_certificate.quota_unreadable': [500, 'APIG.9999', 'System error'],
+  'product.not_found': [404, 'APIG.3001', (e) => e.message],
+  'package.not_found': [404, 'APIG.3001', (e) => e.message],
+  'package.exhausted': [403, 'APIG.3100', (e) => e.message],
+  'order.not_found': [404, 'APIG.3001', (e) => e.message],
+  'order.state_conflict': [409, 'APIG.3001', (e) => e.message],
+  'order.issuer_unavailable': [403, 'APIG.3001', (e) => e.message],
   internal: [500, 'APIG.9999', 'System error'],
 };
 

@@ -7,6 +7,7 @@ import * as privateCa from './005-private-ca.js';
 import * as revocation from './006-revocation.js';
 import * as jobs from './007-jobs.js';
 import * as acmeIssuance from './008-acme-issuance.js';
+import * as casOrders from './011-cas-orders.js';
 
 /** Versioned migrations, applied in name order at start-up on both engines. */
 const migrations: Record<string, Migration> = {
@@ -18,6 +19,7 @@ const migrations: Record<string, Migration> = {
   '006-revocation': revocation,
   '007-jobs': jobs,
   '008-acme-issuance': acmeIssuance,
+  '011-cas-orders': casOrders,
 };
 
 export const migrationProvider: MigrationProvider = {

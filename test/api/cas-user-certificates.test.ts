@@ -1,0 +1,112 @@
+/**
+ * CAS UploadUserCertificate, GetUserCertificateDetail, DeleteUserCertificate and the UPLOAD listing
+ * through the official CAS SDK on SQLite and PostgreSQL: uploads go through the inventory's checks
+ * (the same as APIG's), are named by a numeric CertId, and are read back with their key; refusals
+ * store nothing.
+ */
+import assert from 'node:assert/strict';
+import { createHash, X509Certificate } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { sdkError } from '../support/alibaba.js';
+import { Cas, casRows, casTenant, type CasTenant } from '../support/cas.js';
+import { ENGINES } from '../support/databases.js';
+import { generateKey, makeChain, makeLeaf, makeSm2DualPair } from '../support/openssl.js';
+import { startService, type TestService } from '../support/service.js';
+
+for (const engine of ENGINES) {
+  describe(`CAS user certificates on ${engine}`, () => {
+    let service: TestService;
+    let tenant: CasTenant;
+
+    before(async () => {
+      service = await startService(engine);
+      tenant = await casTenant(service);
+    });
+    after(() => service.stop());
+
+    const upload = (request: Record<string, unknown>) => tenant.cas.uploadUserCertificate(new Cas.UploadUserCertificateRequest(request));
+    const detail = (certId: number, certFilter?: boolean) => tenant.cas.getUserCertificateDetail(new Cas.GetUserCertificateDetailRequest({ certId, certFilter }));
+
+    it('uploads a chain with its key, answers a numeric CertId, and shows the certificate with its key', async () => {
+      const chain = makeChain('rsa');
+      const created = (await upload({ name: 'web-rsa', cert: chain.chainPem, key: chain.key })).body!;
+      const certId = created.certId!;
+      assert.ok(Number.isSafeInteger(certId) && String(certId).length <= 15, String(certId));
+      assert.equal(created.resourceId, `cas-upload-${certId}`);
+
+      const shown = (await detail(certId)).body!;
+      const leaf = new X509Certificate(chain.leaf.certPem);
+      assert.deepEqual(
+        [shown.id, shown.name, shown.common, shown.sans, shown.algorithm, shown.cert, shown.key, shown.expired, shown.buyInAliyun],
+        [certId, 'web-rsa', 'rsa.example.com', 'rsa.example.com', 'RSA', chain.chainPem, chain.key, false, false],
+      );
+      assert.equal(shown.serialNo, leaf.serialNumber.toLowerCase());
+      assert.equal(shown.fingerprint, createHash('sha1').update(leaf.raw).digest('hex').toUpperCase());
+      assert.equal(shown.sha2, createHash('sha256').update(leaf.raw).digest('hex').toUpperCase());
+      assert.deepEqual([shown.notBefore, shown.notAfter], [Date.parse(leaf.validFrom), Date.parse(leaf.validTo)]);
+      assert.equal(shown.endDate, new Date(leaf.validTo).toISOString().slice(0, 10));
+      assert.deepEqual(shown.certChain!.map((c) => c.commonName), ['rsa.example.com', new X509Certificate(chain.intermediate.certPem).subject.match(/CN=(.*)/)![1]]);
+      const filtered = (await detail(certId, true)).body!;
+      assert.deepEqual([filtered.cert, filtered.key, filtered.name], [undefined, undefined, 'web-rsa'], 'CertFilter leaves the PEMs out');
+
+      const listed = (await tenant.cas.listUserCertificateOrder(new Cas.ListUserCertificateOrderRequest({ orderType: 'UPLOAD' }))).body!;
+      assert.deepEqual(listed.certificateOrderList!.map((c) => [c.certificateId, c.name, c.upload, c.status]), [[certId, 'web-rsa', true, 'ISSUED']]);
+      const viaCert = (await tenant.cas.listUserCertificateOrder(new Cas.ListUserCertificateOrderRequest({ orderType: 'CERT', keyword: 'rsa.example' }))).body!;
+      assert.deepEqual(viaCert.certificateOrderList!.map((c) => c.certificateId), [certId]);
+
+      await tenant.cas.deleteUserCertificate(new Cas.DeleteUserCertificateRequest({ certId }));
+      const gone = await sdkError(detail(certId));
+      assert.deepEqual([gone.code, gone.statusCode], ['NotFoundCertificate', 404]);
+      assert.equal((await sdkError(tenant.cas.deleteUserCertificate(new Cas.DeleteUserCertificateRequest({ certId })))).code, 'NotFoundCertificate');
+      const audit = (await service.app.audit.list(tenant.accountId, 10)).map((e) => `${e.action} ${e.resource.split(':').pop()} ${e.outcome}`);
+      assert.ok(audit.includes(`yundun-cert:UploadUserCertificate certificate/${certId} success`), audit.join('; '));
+      assert.ok(audit.includes(`yundun-cert:DeleteUserCertificate certificate/${certId} success`));
+    });
+
+    it('takes an SM2 dual certificate as its four fields', async () => {
+      const dual = makeSm2DualPair();
+      const created = (await upload({ name: 'sm2-dual', encryptCert: dual.encChainPem, encryptPrivateKey: dual.enc.keyPem, signCert: dual.signChainPem, signPrivateKey: dual.sign.keyPem })).body!;
+      const shown = (await detail(created.certId!)).body!;
+      assert.deepEqual(
+        [shown.algorithm, shown.encryptCert, shown.encryptPrivateKey, shown.signCert, shown.signPrivateKey, shown.cert, shown.key],
+        ['SM2', dual.encChainPem, dual.enc.keyPem, dual.signChainPem, dual.sign.keyPem, undefined, undefined],
+      );
+    });
+
+    it('refuses what the inventory refuses, storing nothing; another account sees nothing', async () => {
+      const chain = makeChain('p256');
+      const expired = makeLeaf({ issuer: chain.intermediate, alg: 'p256', expired: true });
+      const rows = await casRows(service);
+      const cases: Array<[string, Record<string, unknown>, string, RegExp]> = [
+        ['a key of another certificate', { name: 'mismatch', cert: chain.chainPem, key: generateKey('p256') }, 'CertificateKeyMismatch', /.+/],
+        ['an expired certificate', { name: 'old', cert: expired.certPem, key: expired.keyPem }, 'CertificateExpired', /.+/],
+        ['no key', { name: 'nokey', cert: chain.chainPem }, 'MissingKey', /Key/],
+        ['no certificate', { name: 'nocert', key: chain.key }, 'MissingCert', /Cert/],
+        ['no name', { cert: chain.chainPem, key: chain.key }, 'MissingName', /Name/],
+        ['a name that is a path', { name: '../../etc/passwd', cert: chain.chainPem, key: chain.key }, 'InvalidParameter.Name', /must not contain a backslash or "\.\."/],
+        ['garbage', { name: 'junk', cert: 'not a certificate', key: chain.key }, 'InvalidParameter.Certificate', /.+/],
+        ['both kinds', { name: 'both', cert: chain.chainPem, key: chain.key, signCert: chain.chainPem }, 'InvalidParameter.Cert', /not both/],
+      ];
+      for (const [label, request, code, message] of cases) {
+        const err = await sdkError(upload(request));
+        assert.deepEqual([err.code, err.statusCode], [code, 400], `${label}: ${err.message}`);
+        assert.match(String(err.data?.Message), message, label);
+      }
+      assert.deepEqual(await casRows(service), rows);
+
+      const mine = (await upload({ name: 'mine', cert: chain.chainPem, key: chain.key })).body!.certId!;
+      const dup = await sdkError(upload({ name: 'mine', cert: chain.chainPem, key: chain.key }));
+      assert.deepEqual([dup.code, dup.statusCode], ['NameRepeat', 400]);
+      const other = await casTenant(service, 'other');
+      for (const call of [
+        other.cas.getUserCertificateDetail(new Cas.GetUserCertificateDetailRequest({ certId: mine })),
+        other.cas.deleteUserCertificate(new Cas.DeleteUserCertificateRequest({ certId: mine })),
+      ]) {
+        assert.equal((await sdkError(call)).code, 'NotFoundCertificate');
+      }
+      const bad = await sdkError(tenant.cas.getUserCertificateDetail(new Cas.GetUserCertificateDetailRequest({ certId: 'abc' as unknown as number })));
+      assert.deepEqual([bad.code, bad.statusCode], ['InvalidParameter.CertId', 400]);
+      assert.ok((await detail(mine)).body!.key, 'still there');
+    });
+  });
+}
