@@ -46,10 +46,10 @@ export interface ServeProcess {
   kill(signal: NodeJS.Signals): void;
 }
 
-/** Starts `certplane serve` as its own process and waits until /healthz answers. */
-export async function serve(env: Record<string, string>): Promise<ServeProcess> {
+/** Starts `certplane serve [args]` as its own process and waits until /healthz answers. */
+export async function serve(env: Record<string, string>, args: string[] = []): Promise<ServeProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, [BIN, 'serve'], {
+  const child = spawn(process.execPath, [BIN, 'serve', ...args], {
     env: { ...process.env, CERTPLANE_PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

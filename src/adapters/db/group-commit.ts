@@ -37,9 +37,10 @@ export interface GroupCommitOptions {
 
 /** Caps a batch so one transaction stays short; the rest go in the next one. */
 const MAX_BATCH = 256;
-/** First and longest wait for another process's write lock, milliseconds. */
-const BUSY_FIRST_WAIT_MS = 1;
-const BUSY_LONGEST_WAIT_MS = 20;
+/** Retries for another process's write lock at the next turn of the event loop, before waiting on a timer. */
+const BUSY_QUICK_RETRIES = 20;
+/** Longest wait between two retries on a timer, milliseconds. */
+const BUSY_LONGEST_WAIT_MS = 10;
 
 export class GroupCommit {
   private queue: Pending[] = [];
@@ -91,7 +92,7 @@ export class GroupCommit {
     const batch = this.queue.splice(0, MAX_BATCH);
     try {
       const deadline = Date.now() + this.options.busyTimeoutMs;
-      for (let wait = BUSY_FIRST_WAIT_MS; ; wait = Math.min(wait * 2, BUSY_LONGEST_WAIT_MS)) {
+      for (let attempt = 1; ; attempt++) {
         const done = await this.options.exclusive(() => this.tryRun(batch));
         if (done) break;
         if (Date.now() >= deadline) {
@@ -99,7 +100,10 @@ export class GroupCommit {
           for (const pending of batch) pending.reject(err);
           break;
         }
-        await new Promise((resolve) => setTimeout(resolve, wait));
+        // Another process's batch holds the lock for well under a millisecond: ask again after this
+        // turn's other work at first, then on a timer so an idle process does not spin.
+        if (attempt <= BUSY_QUICK_RETRIES) await new Promise((resolve) => setImmediate(resolve));
+        else await new Promise((resolve) => setTimeout(resolve, Math.min(attempt - BUSY_QUICK_RETRIES, BUSY_LONGEST_WAIT_MS)));
       }
     } catch (err) {
       // Not one caller's failure (those are answered in tryRun): the batch as a whole did not commit.
