@@ -7,8 +7,8 @@
  * once the transaction holding its rows has committed (or has failed, with that failure).
  *
  * The write lock is taken with BEGIN IMMEDIATE without SQLite's blocking busy handler: when another
- * process holds it, the batch waits on a timer (the event loop keeps serving, and the batch grows)
- * and tries again, up to `busyTimeoutMs`.
+ * process holds it, the batch asks again at the next turns of the event loop, then on a timer (the
+ * event loop keeps serving meanwhile, and the next batch grows), up to `busyTimeoutMs`.
  */
 import type SQLite from 'better-sqlite3';
 
