@@ -6,6 +6,7 @@
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cli, serve, type ServeProcess } from '../test/support/cli.js';
@@ -24,15 +25,18 @@ export interface Options {
   concurrency: number;
   engine: Engine;
   cpuProfDir: string | undefined;
+  /** `certplane serve --workers`: HTTP processes, a number or `auto` (one per core). */
+  workers: string;
 }
 
 function usage(bench: string, message: string): never {
-  process.stderr.write(`${message}\nusage: npm run bench -- ${bench} [--duration SECONDS] [--concurrency N] [--postgres] [--cpu-prof DIR]\n`);
+  process.stderr.write(`${message}\nusage: npm run bench -- ${bench} [--duration SECONDS] [--concurrency N] [--postgres] [--workers N|auto] [--cpu-prof DIR]\n`);
   process.exit(2);
 }
 
-export function parseOptions(bench: string, argv: string[]): Options {
-  const options: Options = { durationS: 10, concurrency: 16, engine: 'sqlite', cpuProfDir: undefined };
+/** `defaults.workers`: what the bench runs `certplane serve --workers` with unless told. */
+export function parseOptions(bench: string, argv: string[], defaults: { workers?: string } = {}): Options {
+  const options: Options = { durationS: 10, concurrency: 16, engine: 'sqlite', cpuProfDir: undefined, workers: defaults.workers ?? '1' };
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i]!;
     const value = (): string => argv[++i] ?? usage(bench, `${arg} needs a value`);
@@ -46,6 +50,10 @@ export function parseOptions(bench: string, argv: string[]): Options {
       if (!Number.isInteger(options.concurrency) || options.concurrency < 1 || options.concurrency > 256) usage(bench, '--concurrency: 1..256');
     } else if (arg === '--postgres') options.engine = 'postgres';
     else if (arg === '--cpu-prof') options.cpuProfDir = resolve(value());
+    else if (arg === '--workers') {
+      options.workers = value();
+      if (options.workers !== 'auto' && !/^([1-9]|[1-5]\d|6[0-4])$/.test(options.workers)) usage(bench, '--workers: 1..64 or auto');
+    }
     else usage(bench, `unknown argument ${arg}`);
   }
   return options;
@@ -111,9 +119,23 @@ export function cliFields<K extends string>(args: string[], env: Record<string, 
   return values;
 }
 
-/** Starts `certplane serve` (stopped by stopServer() or cleanup()) and returns it with its port. */
-export async function startServer(serveEnv: Record<string, string>): Promise<{ server: ServeProcess; port: number }> {
-  server = await serve(serveEnv);
+/**
+ * Starts `certplane serve [--workers N]` (stopped by stopServer() or cleanup()) and returns it with its
+ * port, once every process serves (with several, the primary says `serving` when all of them listen).
+ */
+export async function startServer(serveEnv: Record<string, string>, workers = '1'): Promise<{ server: ServeProcess; port: number }> {
+  if (workers === '1') {
+    server = await serve(serveEnv);
+  } else {
+    server = await serve(serveEnv, ['--workers', workers]);
+    // /healthz answers once the first worker listens; the others are forked at the same moment. The
+    // `serving` line that says all of them listen is at info level, which would also log every request.
+    const wanted = workers === 'auto' ? availableParallelism() : Number(workers);
+    await until(() => {
+      const pid = serverPid();
+      return pid !== undefined && childrenOf(pid).length >= wanted;
+    }, `certplane serve --workers ${workers} did not start ${wanted} processes`);
+  }
   return { server, port: Number(new URL(server.baseUrl).port) };
 }
 
@@ -197,7 +219,15 @@ export function runBench(name: string, main: () => Promise<number>): void {
 
 // ---------------------------------------------------------------- CPU
 
-/** The pid of the `certplane serve` child (for its CPU time), from /proc; undefined elsewhere. */
+async function until(done: () => boolean, why: string, ms = 60_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(why);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** The pid of the `certplane serve` child (its primary with --workers; CPU is counted over its process tree), from /proc; undefined elsewhere. */
 export function serverPid(): number | undefined {
   try {
     for (const task of readdirSync('/proc/self/task')) {
@@ -215,12 +245,36 @@ export function serverPid(): number | undefined {
 }
 
 let clockTicks: number | undefined;
-/** CPU seconds a process has used so far (user + system), from /proc/PID/stat. */
+/**
+ * CPU seconds a process and its descendants (the workers of `serve --workers`) have used so far
+ * (user + system, every thread), from /proc/PID/stat; children already gone count through the
+ * parent's cutime/cstime.
+ */
 function cpuSeconds(pid: number): number {
   clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / clockTicks;
+  let ticks = Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+  for (const child of childrenOf(pid)) {
+    try {
+      ticks += cpuSeconds(child) * clockTicks;
+    } catch {
+      // exited meanwhile: its time is in our cutime/cstime from now on
+    }
+  }
+  return ticks / clockTicks;
+}
+
+function childrenOf(pid: number): number[] {
+  const children: number[] = [];
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      children.push(...readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return children;
 }
 
 /** Busy and total jiffies of the whole machine, from /proc/stat. */

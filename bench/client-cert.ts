@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- client-cert [--duration S] [--concurrency N] [--postgres] [--cpu-prof DIR]`
+ * `npm run bench -- client-cert [--duration S] [--concurrency N] [--postgres] [--workers N|auto] [--cpu-prof DIR]`
  *
  * Client certificates signed per second, all in one run, all from the same ECDSA P-256 CSR:
  * - certplane: CreateClientCertificate over signed RPC (stored, audited), with the CSR and with a
@@ -7,7 +7,9 @@
  * - the reference: Debian's `cfssl serve` with an ECDSA P-256 CA, `POST /api/v1/cfssl/sign`;
  * - the ceiling: `openssl speed ecdsap256` signatures per second, on one core and on every core.
  * The HTTP loads come from their own process (bench/_load.ts) at the same concurrency. Target:
- * certplane at or above cfssl, authentication and storage included.
+ * certplane at or above cfssl, authentication and storage included. `--workers N|auto` runs
+ * certplane as `serve --workers` (one process by default: on SQLite several processes cost more CPU
+ * per certificate than they add); its CPU is counted over the whole process tree.
  *
  * Exits 1 when any request failed or a judged row misses the target, else 0.
  */
@@ -72,6 +74,7 @@ function ceilingRow(label: string, how: string, signsPerSecond: number, processe
 
 interface Signer {
   port: number;
+  engineLabel: string;
   siteId: number;
   accessKeyId: string;
   accessKeySecret: string;
@@ -84,8 +87,8 @@ interface Signer {
  * checked to chain to the site's CA, so the load measures a path that works.
  */
 async function startCertplane(options: Options, csrPem: string): Promise<Signer> {
-  const { env, serveEnv } = await setUpDatabase(options);
-  const { server, port } = await startServer(serveEnv);
+  const { env, serveEnv, engineLabel } = await setUpDatabase(options);
+  const { server, port } = await startServer(serveEnv, options.workers);
   const { accountId } = cliFields(['account', 'create', '--name', 'bench'], env, 'accountId');
   const key = cliFields(['key', 'create', '--account', accountId], env, 'accessKeyId', 'accessKeySecret');
   const { instanceId } = cliFields(['plan', 'grant', '--account', accountId, '--plan', 'enterprise'], env, 'instanceId');
@@ -97,7 +100,7 @@ async function startCertplane(options: Options, csrPem: string): Promise<Signer>
   const ca = await esa.getClientCaCertificate(new Esa.GetClientCaCertificateRequest({ siteId, id: issued.body?.CACertificateId }));
   const leaf = new X509Certificate(issued.body?.certificate ?? '');
   if (!leaf.verify(new X509Certificate(ca.body?.certificate ?? '').publicKey)) throw new Error('the check certificate does not chain to the site CA');
-  return { port, siteId, ...key, logs: () => server.logs() };
+  return { port, engineLabel, siteId, ...key, logs: () => server.logs() };
 }
 
 // ---------------------------------------------------------------- ceiling
@@ -147,10 +150,11 @@ function bottlenecks(row: Row): string[] {
   return notes;
 }
 
-function report(options: Options, rows: Row[], cfssl: number, ceiling: number, speedSeconds: number): { lines: string[]; failed: boolean } {
+function report(options: Options, engineLabel: string, rows: Row[], cfssl: number, ceiling: number, speedSeconds: number): { lines: string[]; failed: boolean } {
+  const processes = options.workers === 'auto' ? `auto = ${cpus().length}` : options.workers;
   const lines = [
     `client-cert: client certificates signed per second, HTTP loads at concurrency ${options.concurrency} from their own process, ${options.durationS} s each after ${WARMUP_MS / 1000} s warm-up; openssl speed ${speedSeconds} s`,
-    `every signer: an ECDSA P-256 CA and the same P-256 CSR (${CSR_SUBJECT})`,
+    `every signer: an ECDSA P-256 CA and the same P-256 CSR (${CSR_SUBJECT}); certplane: serve --workers ${processes} on ${engineLabel}, signer CPU over its whole process tree`,
     '',
     line(COLUMNS.map(([header]) => header)),
     ...rows.map((row) => tableRow(row, cfssl, ceiling)),
@@ -204,7 +208,7 @@ async function main(): Promise<number> {
   ];
   await cleanup();
 
-  const { lines, failed } = report(options, rows, cfsslLoad.perSecond, allCores, speedSeconds);
+  const { lines, failed } = report(options, signer.engineLabel, rows, cfsslLoad.perSecond, allCores, speedSeconds);
   process.stdout.write(`${lines.join('\n')}\n`);
   return failed ? 1 : 0;
 }

@@ -120,7 +120,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   const database = await openReadyDatabase(config, sealer, clock, logger);
   const identityStore = new SqlIdentityStore(database.db);
   const accounts = new AccountsService({
-    store: new SqlAccountStore(database.db),
+    store: new SqlAccountStore(database),
     clock,
     ids,
     sealer,

@@ -87,17 +87,30 @@ const JWK_CURVES: ReadonlyMap<string, string> = new Map([
   ['P-384', 'P-384'],
 ]);
 
+/** Keys loaded lately, by their SPKI bytes; past this many the memory is cleared (it is only a cache). */
+const REMEMBERED_KEYS = 1024;
+const loadedKeys = new Map<string, KeyObject>();
+
 /**
  * The CSR's key as a KeyObject. An uncompressed P-256/P-384 point is loaded as a JWK: OpenSSL 3's
  * DER decoder costs ≈ 185 µs a key, the JWK path ≈ 85 µs, and both refuse a point off the curve.
+ * A key that loaded is remembered by its exact SPKI bytes (a client renewing with the same key
+ * sends them again); the signature is verified on every CSR all the same.
  */
 function publicKey(spki: Buffer): KeyObject {
+  const id = spki.toString('base64');
+  const known = loadedKeys.get(id);
+  if (known) return known;
+  let key: KeyObject;
   try {
     const jwk = ecJwk(spki);
-    return jwk ? createPublicKey({ key: jwk, format: 'jwk' }) : createPublicKey({ key: spki, format: 'der', type: 'spki' });
+    key = jwk ? createPublicKey({ key: jwk, format: 'jwk' }) : createPublicKey({ key: spki, format: 'der', type: 'spki' });
   } catch (err) {
     return fail(`unsupported key: the public key does not load (${err instanceof Error ? err.message : String(err)})`);
   }
+  if (loadedKeys.size >= REMEMBERED_KEYS) loadedKeys.clear();
+  loadedKeys.set(id, key);
+  return key;
 }
 
 function ecJwk(spki: Buffer): { kty: 'EC'; crv: string; x: string; y: string } | undefined {

@@ -46,10 +46,10 @@ export interface ServeProcess {
   kill(signal: NodeJS.Signals): void;
 }
 
-/** Starts `certplane serve` as its own process and waits until /healthz answers. */
-export async function serve(env: Record<string, string>): Promise<ServeProcess> {
+/** Starts `certplane serve [args]` as its own process and waits until /healthz answers. */
+export async function serve(env: Record<string, string>, args: string[] = []): Promise<ServeProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, [BIN, 'serve'], {
+  const child = spawn(process.execPath, [BIN, 'serve', ...args], {
     // The http-01 responder stays off unless a test asks for it: port 80 is no test's to take.
     env: { ...process.env, CERTPLANE_PORT: String(port), CERTPLANE_HTTP01_LISTEN: 'off', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,12 +1,15 @@
 import type { AccessKey, Account, Instance, Token } from '../../core/accounts/model.js';
 import type { AccountStore } from '../../core/accounts/ports.js';
 import { CompiledQueries } from './compiled.js';
-import { isUniqueViolation, type Db } from './database.js';
+import { isUniqueViolation, type Database, type Db } from './database.js';
 
 export class SqlAccountStore implements AccountStore {
   private readonly compiled = new CompiledQueries();
+  private readonly db: Db;
 
-  constructor(private readonly db: Db) {}
+  constructor(private readonly database: Database) {
+    this.db = database.db;
+  }
 
   async insertAccount(account: Account): Promise<void> {
     await this.db
@@ -90,7 +93,8 @@ export class SqlAccountStore implements AccountStore {
   async rememberNonce(accessKeyId: string, nonce: string, expiresAt: Date): Promise<boolean> {
     try {
       const row = { access_key_id: accessKeyId, nonce, expires_at: expiresAt.toISOString() };
-      await this.db.executeQuery(this.compiled.insert(this.db, 'signature_nonces', row));
+      // Through writeAll: on SQLite it joins the other requests' writes of this moment in one commit.
+      await this.database.writeAll([this.compiled.insert(this.db, 'signature_nonces', row)]);
       return true;
     } catch (err) {
       if (isUniqueViolation(err)) return false;

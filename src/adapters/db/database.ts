@@ -5,6 +5,7 @@ import { CompiledQuery, Kysely, Migrator, PostgresDialect, SqliteDialect, sql } 
 import pg from 'pg';
 import type { Config } from '../../config/config.js';
 import { migrationProvider } from './migrations/index.js';
+import { GroupCommit } from './group-commit.js';
 import { startCheckpointer } from './sqlite-checkpointer.js';
 import type { Schema } from './schema.js';
 
@@ -16,8 +17,10 @@ export interface Database {
   /** True when the engine answers a trivial query. */
   ping(): Promise<boolean>;
   /**
-   * Runs the statements in one transaction. On SQLite they run synchronously on the connection
-   * (with Kysely's hold on it), which spares the per-statement cost of the async driver path.
+   * Runs the statements in one transaction and resolves once they are committed; rejects with the
+   * error of the statement that failed (none of them is kept then). On SQLite, concurrent callers'
+   * statements share one transaction (group commit, see GroupCommit), each caller in its own
+   * savepoint, so one caller's failure neither undoes nor fails another's.
    */
   writeAll(statements: CompiledQuery[]): Promise<void>;
   close(): Promise<void>;
@@ -31,6 +34,9 @@ export function databaseLabel(settings: Config['database']): string {
   return url.toString();
 }
 
+/** How long a SQLite writer waits for another process's write lock. */
+const BUSY_TIMEOUT_MS = 5000;
+
 export function openDatabase(settings: Config['database'], onError: (err: Error) => void = () => undefined): Database {
   if (settings.kind === 'sqlite') {
     createPrivately(settings.file);
@@ -38,7 +44,7 @@ export function openDatabase(settings: Config['database'], onError: (err: Error)
     handle.pragma('journal_mode = WAL');
     tightenSidecars(settings.file);
     handle.pragma(`synchronous = ${settings.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
-    handle.pragma('busy_timeout = 5000');
+    handle.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     handle.pragma('foreign_keys = ON');
     // Keep the hot b-tree pages in memory. WAL checkpoints run on a worker thread; the connection's
     // own checkpoint stays as a safety net should that thread fall behind.
@@ -48,12 +54,14 @@ export function openDatabase(settings: Config['database'], onError: (err: Error)
     cacheStatements(handle);
     const checkpointer = startCheckpointer(settings.file);
     const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: handle }) });
-    const runAll = handle.transaction((statements: CompiledQuery[]) => {
-      for (const q of statements) handle.prepare(q.sql).run(...(q.parameters as unknown[]));
+    const group = new GroupCommit(handle, {
+      exclusive: (work) => db.connection().execute(async () => work()),
+      busyTimeoutMs: BUSY_TIMEOUT_MS,
+      connectionBusyTimeoutMs: BUSY_TIMEOUT_MS,
     });
     return {
       ...common(db, 'sqlite'),
-      writeAll: (statements) => db.connection().execute(async () => runAll(statements)),
+      writeAll: (statements) => group.write(statements),
       close: async () => {
         await checkpointer.stop();
         await db.destroy();

@@ -19,6 +19,8 @@ const TOKEN_PREFIX = 'cpt_';
 const MAX_TOKEN_TTL_MS = 365 * 86_400_000;
 /** Expired nonces are deleted at most this often (clock time), by whichever request comes next. */
 const NONCE_PURGE_INTERVAL_MS = 60_000;
+/** Access keys whose opened secret is remembered; past this many the memory is cleared (it is only a cache). */
+const REMEMBERED_SECRETS = 10_000;
 
 function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
@@ -32,6 +34,8 @@ export function secretContext(accessKeyId: string): string {
 /** Accounts, their credentials and gateway instances: the operator's side of tenancy. */
 export class AccountsService {
   private nextNoncePurge = 0;
+  /** Secrets opened lately, with the sealed value they came from: a resealed or replaced secret is opened anew. */
+  private readonly openedSecrets = new Map<string, { sealed: string; secret: string }>();
 
   constructor(private readonly deps: AccountsDeps) {}
 
@@ -79,7 +83,7 @@ export class AccountsService {
     return this.deps.store.listAccessKeys(accountId);
   }
 
-  /** Disabling takes effect on the next request to any server sharing the database: nothing caches keys. */
+  /** Disabling takes effect on the next request to any server sharing the database: every request reads the key's row. */
   async setAccessKeyStatus(id: string, status: AccessKey['status']): Promise<void> {
     if (!(await this.deps.store.setAccessKeyStatus(id, status))) throw errors.accessKeyNotFound(id);
   }
@@ -88,15 +92,28 @@ export class AccountsService {
     if (!(await this.deps.store.deleteAccessKey(id))) throw errors.accessKeyNotFound(id);
   }
 
-  /** The key, its secret (for signature checks) and who it speaks for; undefined when unknown or disabled. */
+  /**
+   * The key, its secret (for signature checks) and who it speaks for; undefined when unknown or
+   * disabled. The key's row is read on every call (a disabled or deleted key is refused at once);
+   * only the opening of its sealed secret is remembered, by the sealed value itself.
+   */
   async accessKeyWithSecret(id: string): Promise<{ key: AccessKey; secret: string; principal: Principal } | undefined> {
     const found = await this.deps.store.findAccessKey(id);
     if (!found || found.key.status !== 'active') return undefined;
     return {
       key: found.key,
-      secret: this.deps.sealer.open(found.secretSealed, secretContext(id)),
+      secret: this.openSecret(id, found.secretSealed),
       principal: { accountId: found.key.accountId, projectId: found.projectId, userId: found.key.userId, via: id },
     };
+  }
+
+  private openSecret(id: string, sealed: string): string {
+    const known = this.openedSecrets.get(id);
+    if (known?.sealed === sealed) return known.secret;
+    const secret = this.deps.sealer.open(sealed, secretContext(id));
+    if (this.openedSecrets.size >= REMEMBERED_SECRETS) this.openedSecrets.clear();
+    this.openedSecrets.set(id, { sealed, secret });
+    return secret;
   }
 
   /**

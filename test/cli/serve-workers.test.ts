@@ -1,0 +1,212 @@
+/**
+ * `certplane serve --workers N` as the real binary, on SQLite and PostgreSQL: N processes share the
+ * port and the database, and every guarantee that rests on the database holds across them (a nonce
+ * used on one is refused on another, a disabled key is refused by all at once, concurrent issuances
+ * all land); a worker that dies is replaced; SIGTERM stops them all; a port in use stops the start.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import { signAcs3 } from '../support/acs3.js';
+import { Esa, esaClient } from '../support/alibaba.js';
+import { BIN, cli, freePort } from '../support/cli.js';
+import { ENGINES, createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { makeCsr, testKey } from '../support/pki.js';
+
+interface Cluster {
+  port: number;
+  lines: Array<Record<string, unknown>>;
+  stderr(): string;
+  pid: number;
+  exited: Promise<number | null>;
+  kill(signal: NodeJS.Signals): void;
+}
+
+async function until(done: () => boolean | Promise<boolean>, why: () => string, ms = 30_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error(why());
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+function spawnServe(args: string[], env: Record<string, string>, port: number): Cluster {
+  const child = spawn(process.execPath, [BIN, 'serve', ...args], {
+    env: { ...process.env, CERTPLANE_PORT: String(port), CERTPLANE_LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: Array<Record<string, unknown>> = [];
+  let stderr = '';
+  let buffered = '';
+  child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+  child.stdout.setEncoding('utf8').on('data', (text: string) => {
+    const parts = (buffered + text).split('\n');
+    buffered = parts.pop() ?? '';
+    for (const part of parts.filter(Boolean)) lines.push(JSON.parse(part) as Record<string, unknown>);
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return { port, lines, stderr: () => stderr, pid: child.pid!, exited, kill: (signal) => child.kill(signal) };
+}
+
+/** The pids of a process's children, from /proc. */
+function childrenOf(pid: number): number[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((task) =>
+      readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number),
+    );
+  } catch {
+    return [];
+  }
+}
+
+const alive = (pid: number) => existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
+
+/** One request on a connection of its own (the primary hands each new connection to the next worker). */
+function send(port: number, signed: ReturnType<typeof signAcs3>): Promise<{ status: number; body: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const headers = { ...signed.headers, 'content-length': signed.body.length, connection: 'close' };
+    const req = request({ host: '127.0.0.1', port, method: signed.method, path: signed.url, headers, agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as Record<string, unknown> }));
+    });
+    req.on('error', reject);
+    req.setTimeout(20_000, () => req.destroy(new Error('no answer within 20 s')));
+    req.end(signed.body);
+  });
+}
+
+for (const engine of ENGINES) {
+  describe(`certplane serve --workers on ${engine}`, () => {
+    let testDb: TestDatabase;
+    let env: Record<string, string>;
+    let served: Cluster;
+    let key: { accessKeyId: string; accessKeySecret: string };
+    let siteId: number;
+    const csrPem = makeCsr(testKey('p256'), { subject: '/CN=workers.example' });
+
+    const issueRequest = (nonce?: string) =>
+      signAcs3(
+        {
+          method: 'POST',
+          host: `127.0.0.1:${served.port}`,
+          action: 'CreateClientCertificate',
+          version: '2024-09-10',
+          query: { SiteId: String(siteId) },
+          form: { CSR: csrPem, ValidityDays: '30' },
+          ...(nonce ? { nonce } : {}),
+        },
+        key,
+      );
+
+    before(async () => {
+      testDb = await createTestDatabase(engine);
+      env = { CERTPLANE_DATA_DIR: testDb.dataDir, DATABASE_URL: testDb.url };
+      const account = cli(['account', 'create', '--name', 'workers'], env).json!;
+      const made = cli(['key', 'create', '--account', String(account.accountId)], env).json!;
+      key = { accessKeyId: String(made.accessKeyId), accessKeySecret: String(made.accessKeySecret) };
+      const plan = cli(['plan', 'grant', '--account', String(account.accountId), '--plan', 'enterprise'], env).json!;
+      served = spawnServe(['--workers', '2'], env, await freePort());
+      await until(() => served.lines.some((l) => l.msg === 'serving'), () => `serve --workers 2 did not start: ${served.stderr()}`);
+      const esa = esaClient(`127.0.0.1:${served.port}`, key);
+      const site = await esa.createSite(new Esa.CreateSiteRequest({ siteName: 'workers.example', accessType: 'CNAME', coverage: 'global', instanceId: String(plan.instanceId) }));
+      siteId = site.body!.siteId!;
+    });
+    after(async () => {
+      if (served) {
+        served.kill('SIGKILL');
+        for (const pid of childrenOf(served.pid)) process.kill(pid, 'SIGKILL');
+      }
+      await testDb?.drop();
+    });
+
+    it('says serving once, naming the two processes it runs, each a child of its own', () => {
+      const serving = served.lines.filter((l) => l.msg === 'serving');
+      assert.equal(serving.length, 1);
+      assert.equal(serving[0]!.workers, 2);
+      const pids = serving[0]!.pids as number[];
+      assert.deepEqual([...pids].sort(), [...childrenOf(served.pid)].sort());
+      assert.equal(served.lines.filter((l) => l.msg === 'worker listening').length, 2);
+    });
+
+    it('issues concurrently from both processes into one database, every certificate recorded once', async () => {
+      const answers = await Promise.all(Array.from({ length: 24 }, () => send(served.port, issueRequest())));
+      assert.deepEqual(answers.map((a) => a.status), Array(24).fill(200), JSON.stringify(answers.find((a) => a.status !== 200)?.body));
+      const serials = new Set(answers.map((a) => a.body.SerialNumber));
+      assert.equal(serials.size, 24);
+      const esa = esaClient(`127.0.0.1:${served.port}`, key);
+      const listed = await esa.listClientCertificates(new Esa.ListClientCertificatesRequest({ siteId, pageSize: 100 }));
+      const stored = new Set((listed.body?.result ?? []).map((c) => c.serialNumber));
+      for (const serial of serials) assert.ok(stored.has(serial as string), `serial ${String(serial)} is in the inventory`);
+    });
+
+    it('refuses a signature nonce a second time whichever process sees it', async () => {
+      const nonce = `workers-${engine}-${Date.now()}`;
+      const signed = issueRequest(nonce);
+      // The same signed request on four connections of their own: the primary spreads them over both workers.
+      const answers = await Promise.all(Array.from({ length: 4 }, () => send(served.port, signed)));
+      assert.deepEqual(answers.map((a) => a.status).sort(), [200, 400, 400, 400]);
+      for (const refused of answers.filter((a) => a.status === 400)) assert.equal(refused.body.Code, 'SignatureNonceUsed');
+    });
+
+    it('refuses a disabled key on every process at once, and serves it again once enabled', async () => {
+      assert.equal(cli(['key', 'disable', '--id', key.accessKeyId], env).status, 0);
+      try {
+        const refused = await Promise.all(Array.from({ length: 6 }, () => send(served.port, issueRequest())));
+        assert.deepEqual(refused.map((a) => a.status), Array(6).fill(403));
+      } finally {
+        assert.equal(cli(['key', 'enable', '--id', key.accessKeyId], env).status, 0);
+      }
+      const again = await Promise.all(Array.from({ length: 4 }, () => send(served.port, issueRequest())));
+      assert.deepEqual(again.map((a) => a.status), Array(4).fill(200));
+    });
+
+    it('replaces a process that dies, serving meanwhile', async () => {
+      const [victim, survivor] = childrenOf(served.pid);
+      process.kill(victim!, 'SIGKILL');
+      // Connections the primary handed to the victim before it noticed the death die with it.
+      await until(
+        () => served.lines.some((l) => l.msg === 'a serving process died; starting another' && l.pid === victim),
+        () => `the primary did not notice ${victim} died`,
+      );
+      assert.equal((await send(served.port, issueRequest())).status, 200);
+      await until(
+        () => childrenOf(served.pid).filter((pid) => pid !== victim && alive(pid)).length === 2,
+        () => `no replacement for ${victim}: children ${childrenOf(served.pid).join(',')}`,
+      );
+      assert.ok(childrenOf(served.pid).includes(survivor!));
+      await until(() => served.lines.filter((l) => l.msg === 'worker listening').length === 3, () => 'the replacement never listened');
+      const answers = await Promise.all(Array.from({ length: 6 }, () => send(served.port, issueRequest())));
+      assert.deepEqual(answers.map((a) => a.status), Array(6).fill(200));
+    });
+
+    it('stops every process on SIGTERM and exits 0, leaving no record of serving', async () => {
+      const workers = childrenOf(served.pid);
+      served.kill('SIGTERM');
+      assert.equal(await served.exited, 0, served.stderr());
+      for (const pid of workers) assert.equal(alive(pid), false, `worker ${pid} is gone`);
+      assert.deepEqual(readdirSync(testDb.dataDir).filter((f) => f.startsWith('serve-')), []);
+    });
+
+    it('fails the start, naming the setting, when the port is taken, and leaves no process behind', async () => {
+      const blocker = spawnServe([], env, await freePort());
+      await until(() => blocker.lines.some((l) => l.msg === 'serving'), () => `blocker did not start: ${blocker.stderr()}`);
+      try {
+        const second = spawnServe(['--workers', '2'], env, blocker.port);
+        const workers = new Set<number>();
+        const watch = setInterval(() => childrenOf(second.pid).forEach((pid) => workers.add(pid)), 5);
+        const code = await second.exited;
+        clearInterval(watch);
+        assert.equal(code, 2);
+        assert.match(second.stderr(), /CERTPLANE_PORT: .* is already in use/);
+        assert.match(second.stderr(), /--workers: a serving process .* exited with 2 before listening/);
+        for (const pid of workers) assert.equal(alive(pid), false, `worker ${pid} is gone`);
+      } finally {
+        blocker.kill('SIGTERM');
+        await blocker.exited;
+      }
+    });
+  });
+}
