@@ -21,6 +21,7 @@ export function chainLinks(chainPem: string): ChainLink[] {
     notBefore: c.notBefore,
     notAfter: c.notAfter,
     sha1: createHash('sha1').update(c.der).digest('hex').toUpperCase(),
-    serialHex: c.serialNumber.hex.toLowerCase(),
+    // The serial's octets in lower-case hex, as `openssl x509 -serial` shows them (an even number of digits).
+    serialHex: (c.serialNumber.hex.length % 2 === 1 ? `0${c.serialNumber.hex}` : c.serialNumber.hex).toLowerCase(),
   }));
 }
