@@ -8,6 +8,7 @@ export const ERROR_CODES = [
   'auth.credentials_invalid',
   'auth.forbidden',
   'auth.signature_stale',
+  'auth.signature_invalid',
   'auth.nonce_reused',
   'user.not_found',
   'user.name_taken',
@@ -94,7 +95,9 @@ export const errors = {
   credentialsMissing: () => new AppError('auth.credentials_missing', 'credentials are missing'),
   credentialsInvalid: (why = 'credentials are invalid') => new AppError('auth.credentials_invalid', why),
   forbidden: (action: string) => new AppError('auth.forbidden', `not allowed to perform ${action}`),
-  signatureStale: () => new AppError('auth.signature_stale', 'the request date is too far from the server time'),
+  signatureStale: (why = 'the request date is too far from the server time') => new AppError('auth.signature_stale', why),
+  /** An AK/SK signature that does not verify: unknown or disabled key, wrong signature, tampered request. */
+  signatureInvalid: (why: string) => new AppError('auth.signature_invalid', why),
   nonceReused: () => new AppError('auth.nonce_reused', 'the signature nonce was used already'),
   userNotFound: (id: string) => new AppError('user.not_found', `user ${id} does not exist`, { id }),
   userNameTaken: (name: string) => new AppError('user.name_taken', `a user named ${name} already exists`),

@@ -120,6 +120,7 @@ export class SqlAccountStore implements AccountStore {
         expires_at: token.expiresAt.toISOString(),
         created_at: token.createdAt.toISOString(),
         revoked_at: null,
+        user_id: token.userId,
       })
       .execute();
   }
@@ -192,12 +193,21 @@ const TOKEN_COLUMNS = [
   'auth_tokens.expires_at',
   'auth_tokens.created_at',
   'auth_tokens.revoked_at',
+  'auth_tokens.user_id',
 ] as const;
 
-function toToken(row: { id: string; account_id: string; expires_at: string; created_at: string; revoked_at: string | null }): Token {
+function toToken(row: {
+  id: string;
+  account_id: string;
+  user_id: string | null;
+  expires_at: string;
+  created_at: string;
+  revoked_at: string | null;
+}): Token {
   return {
     id: row.id,
     accountId: row.account_id,
+    userId: row.user_id,
     expiresAt: new Date(row.expires_at),
     createdAt: new Date(row.created_at),
     revokedAt: row.revoked_at === null ? null : new Date(row.revoked_at),

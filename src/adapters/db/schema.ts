@@ -28,6 +28,8 @@ export interface AuthTokensTable {
   expires_at: string;
   created_at: string;
   revoked_at: string | null;
+  /** The user the token speaks for (migration 015); null for an account's root token. */
+  user_id: string | null;
 }
 
 export interface InstancesTable {

@@ -7,7 +7,7 @@ import { withApp } from '../context.js';
 import type { CliOutput } from '../output.js';
 
 /**
- * Operator commands for credentials: access keys (Alibaba RPC) and tokens (Huawei APIG). Lists never
+ * Operator commands for credentials: access keys (both dialects) and tokens (Huawei APIG). Lists never
  * show a secret, a token or a token hash. A change takes effect on the very next request to every
  * server sharing the database, since servers look credentials up on each request.
  */
@@ -64,14 +64,17 @@ function registerKeyCommands(key: Command, out: CliOutput): void {
 function registerTokenCommands(token: Command, out: CliOutput): void {
   token
     .command('create')
-    .description('create a token; prints {"tokenId","token","expiresAt"} (the token is shown once)')
+    .description('create a token; prints {"tokenId","token","expiresAt","userId"} (the token is shown once)')
     .requiredOption('--account <id>', 'account id')
+    .option('--user <id>', 'a user of the account: the token then has only the rights of its policies')
     .option('--ttl <duration>', 'lifetime such as 30m, 24h or 7d', '24h')
-    .action(async (opts: { account: string; ttl: string }, command: Command) => {
+    .action(async (opts: { account: string; user?: string; ttl: string }, command: Command) => {
       const ttlMs = parseDuration(opts.ttl);
       if (ttlMs === undefined) throw errors.invalidParameter('ttl', 'must look like 90s, 30m, 24h or 7d');
-      const { token: value, record } = await withApp(command, (app) => app.accounts.createToken(opts.account, ttlMs));
-      out.json({ tokenId: record.id, token: value, expiresAt: isoSeconds(record.expiresAt) });
+      const { token: value, record } = await withApp(command, (app) =>
+        app.accounts.createToken(opts.account, ttlMs, opts.user ?? null),
+      );
+      out.json({ tokenId: record.id, token: value, expiresAt: isoSeconds(record.expiresAt), userId: record.userId });
     });
   token
     .command('list')
@@ -86,6 +89,7 @@ function registerTokenCommands(token: Command, out: CliOutput): void {
         tokens: tokens.map((t) => ({
           tokenId: t.id,
           accountId: t.accountId,
+          userId: t.userId,
           status: tokenStatus(t, now),
           createdAt: isoSeconds(t.createdAt),
           expiresAt: isoSeconds(t.expiresAt),

@@ -17,6 +17,8 @@ export interface AccessKey {
 export interface Token {
   id: string;
   accountId: string;
+  /** The user it speaks for, with only the rights of the user's policies; null: the account's root. */
+  userId: string | null;
   expiresAt: Date;
   createdAt: Date;
   revokedAt: Date | null;

@@ -130,17 +130,22 @@ export class AccountsService {
     if (!(await this.deps.store.rememberNonce(accessKeyId, nonce, expiresAt))) throw errors.nonceReused();
   }
 
-  /** A new token: its value is returned once (only its hash is kept), its id names it from then on. */
-  async createToken(accountId: string, ttlMs: number): Promise<{ token: string; record: Token }> {
+  /**
+   * A new token: its value is returned once (only its hash is kept), its id names it from then on.
+   * With a user, the token has only the rights of the user's policies.
+   */
+  async createToken(accountId: string, ttlMs: number, userId: string | null = null): Promise<{ token: string; record: Token }> {
     if (!Number.isFinite(ttlMs) || ttlMs <= 0 || ttlMs > MAX_TOKEN_TTL_MS) {
       throw errors.invalidParameter('ttl', 'must be a duration between 1s and 365d');
     }
     await this.requireAccount(accountId);
+    if (userId !== null && !(await this.deps.userExists(accountId, userId))) throw errors.userNotFound(userId);
     const now = this.deps.clock.now();
     const token = `${TOKEN_PREFIX}${this.deps.ids.secret(32)}`;
     const record: Token = {
       id: `tok-${this.deps.ids.hex32().slice(0, 20)}`,
       accountId,
+      userId,
       expiresAt: new Date(now.getTime() + ttlMs),
       createdAt: now,
       revokedAt: null,
@@ -170,7 +175,8 @@ export class AccountsService {
     if (found.token.expiresAt.getTime() <= this.deps.clock.now().getTime()) {
       throw errors.credentialsInvalid('token has expired');
     }
-    return { accountId: found.token.accountId, projectId: found.projectId, userId: null, via: `token:${found.token.id}` };
+    const { accountId, userId, id } = found.token;
+    return { accountId, projectId: found.projectId, userId, via: `token:${id}` };
   }
 
   async createInstance(accountId: string, name: string): Promise<Instance> {

@@ -1,6 +1,8 @@
 /**
  * IAM-style policy documents in Alibaba Cloud RAM's spelling:
  * `{"Version":"1","Statement":[{"Effect":"Allow","Action":"esa:Get*","Resource":"acs:esa:*:123:site/*"}]}`.
+ * The same documents govern the APIG routes, with Huawei's action names and resources
+ * (`"Action":"apig:certificate:get","Resource":"apig:*:*:certificate:*"`).
  *
  * Deliberate strictness, so that a document never grants more than its author can see:
  * - Effect is exactly `Allow` or `Deny`, as RAM spells it; `allow` is refused rather than guessed at.
@@ -28,10 +30,17 @@ export interface PolicyDocument {
 /** RAM's limit on a policy document's length, the default of `limits.policyDocumentCharacters`. */
 export const MAX_POLICY_LENGTH = 6144;
 
-/** `*`, or `service:Operation` where either part may hold `*` and `?`: `esa:GetSite`, `yundun-cert:Create*`. */
-const ACTION_PATTERN = /^(?:\*|[A-Za-z0-9*?-]+:[A-Za-z0-9*?]+)$/;
-/** `*`, or an ARN pattern `acs:service:region:account:relative-id` without control characters. */
-const RESOURCE_PATTERN = /^(?:\*|acs:[^:]*:[^:]*:[^:]*:.+)$/;
+/**
+ * `*`; RAM's `service:Operation` (`esa:GetSite`, `yundun-cert:Create*`); or Huawei IAM's
+ * `service:resource-type:operation` (`apig:certificate:get`, `apig:certificate:*`). Any part may
+ * hold `*` and `?`.
+ */
+const ACTION_PATTERN = /^(?:\*|[A-Za-z0-9*?-]+:[A-Za-z0-9*?]+(?::[A-Za-z0-9*?]+)?)$/;
+/**
+ * `*`; an ARN pattern `acs:service:region:account:relative-id`; or the APIG form
+ * `apig:region:project:type:id` (`apig:*:*:certificate:*`); without control characters.
+ */
+const RESOURCE_PATTERN = /^(?:\*|acs:[^:]*:[^:]*:[^:]*:.+|apig:[^:]*:[^:]*:[^:]+:.+)$/;
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 function patternList(name: string, pattern: RegExp, example: string) {
@@ -59,8 +68,8 @@ const statementSchema = z.strictObject(
     Effect: z.enum(['Allow', 'Deny'], {
       error: (iss) => (iss.input === undefined ? 'is required' : 'must be exactly "Allow" or "Deny" (case-sensitive)'),
     }),
-    Action: patternList('Action', ACTION_PATTERN, 'esa:GetSite, esa:*, yundun-cert:Create* or *'),
-    Resource: patternList('Resource', RESOURCE_PATTERN, 'acs:esa:*:1234567890:site/* or *'),
+    Action: patternList('Action', ACTION_PATTERN, 'esa:GetSite, esa:*, yundun-cert:Create*, apig:certificate:get or *'),
+    Resource: patternList('Resource', RESOURCE_PATTERN, 'acs:esa:*:1234567890:site/*, apig:*:*:certificate:* or *'),
   },
   { error: objectError('Effect, Action and Resource') },
 );

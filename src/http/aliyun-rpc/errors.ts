@@ -31,6 +31,7 @@ const MAP: Record<ErrorCode, Entry> = {
   'auth.credentials_missing': [403, 'Unauthorized.InvalidToken', 'Token authentication failed: the request is not signed.'],
   'auth.credentials_invalid': [403, 'Unauthorized.InvalidToken', 'Token authentication failed.'],
   'auth.signature_stale': [403, 'Unauthorized.InvalidTime', 'The specified authentication time is invalid.'],
+  'auth.signature_invalid': [403, 'Unauthorized.InvalidToken', 'Token authentication failed.'],
   'auth.nonce_reused': [400, 'SignatureNonceUsed', 'The request signature nonce has been used.'],
   'auth.forbidden': [403, 'NoPermission', (e) => `You are not authorized to do this operation: ${e.message}.`],
   'request.invalid_parameter': [400, invalidCode, detail],

@@ -30,6 +30,8 @@ export function apigParameterName(coreName: string | undefined): string {
 const invalidValue = (e: AppError): string =>
   `Invalid parameter value,parameterName:${apigParameterName(e.details.parameter)}. ${e.message}`;
 
+const iamAuthentication = (e: AppError): string => `Incorrect IAM authentication information: ${e.message}`;
+
 type Entry = readonly [status: number, code: string, message: string | ((e: AppError) => string)];
 
 /**
@@ -38,9 +40,16 @@ type Entry = readonly [status: number, code: string, message: string | ((e: AppE
  * (the appendix lists no code for a duplicate name or for deleting a bound certificate).
  */
 const MAP: Record<ErrorCode, Entry> = {
-  'auth.credentials_missing': [401, 'APIG.1000', 'Incorrect IAM authentication information: the token is missing'],
+  'auth.credentials_missing': [
+    401,
+    'APIG.1000',
+    'Incorrect IAM authentication information: neither X-Auth-Token nor an AK/SK signature was sent',
+  ],
   'auth.credentials_invalid': [401, 'APIG.1002', 'Incorrect token or token resolution failed'],
   'auth.forbidden': [403, 'APIG.1005', 'No permissions to request this method'],
+  // AK/SK signatures: the gateway's own code for IAM authentication failures, a stale X-Sdk-Date included.
+  'auth.signature_invalid': [401, 'APIG.0301', iamAuthentication],
+  'auth.signature_stale': [401, 'APIG.0301', iamAuthentication],
   'request.invalid_parameter': [400, 'APIG.2012', invalidValue],
   'request.missing_parameter': [
     400,
@@ -80,7 +89,6 @@ const MAP: Record<ErrorCode, Entry> = {
   'domain.not_bound': [404, 'APIG.3097', 'The binding record of this SSL certificate and domain name does not exist'],
   'domain.bound_elsewhere': [400, 'APIG.2051', 'A domain name cannot be bound with different certificates'],
   // Codes of the RPC dialect's operations; APIG routes never raise them, but the map stays total.
-  'auth.signature_stale': [401, 'APIG.1002', 'Incorrect token or token resolution failed'],
   'auth.nonce_reused': [401, 'APIG.1002', 'Incorrect token or token resolution failed'],
   'access_key.not_found': [404, 'APIG.3001', (e) => e.message],
   'token.not_found': [404, 'APIG.3001', (e) => e.message],

@@ -1,12 +1,13 @@
-import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyBodyParser, FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import type { Principal } from '../../core/accounts/model.js';
 import { AuditStamp, actorOf } from '../../core/audit/ports.js';
 import { apigCertificateResource } from '../../core/policy/index.js';
-import { errors, type AppError } from '../../kernel/errors.js';
+import { AppError, errors } from '../../kernel/errors.js';
 import type { App } from '../../main.js';
 import { fromFramework, replyWithError } from '../failures.js';
 import { certificateRoutes } from './certificates.js';
 import { recordAlone } from '../audit.js';
+import { authenticateApig } from './authenticate.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -21,15 +22,20 @@ declare module 'fastify' {
 }
 
 const WRITE_METHODS = new Set(['POST', 'PUT', 'DELETE', 'PATCH']);
+const EMPTY = Buffer.alloc(0);
 
 /**
- * The Huawei APIG dialect (`/v2/{project_id}/apigw/…`): `X-Auth-Token` authentication,
- * JSON bodies, `{error_code, error_msg}` errors.
+ * The Huawei APIG dialect (`/v2/{project_id}/apigw/…`): `X-Auth-Token` or AK/SK authentication,
+ * IAM policies on every route, JSON bodies, `{error_code, error_msg}` errors.
  */
 export function huaweiRest(app: App) {
   return async function plugin(server: FastifyInstance): Promise<void> {
-    // JSON only: without the text/plain parser every other type is refused by name.
-    server.removeContentTypeParser('text/plain');
+    // JSON only, kept as bytes until the caller is known: an AK/SK signature covers the body as sent,
+    // and nothing an unauthenticated caller sends is parsed.
+    server.removeAllContentTypeParsers();
+    server.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+    const parseJson = promisify(server.getDefaultJsonParser('error', 'error'));
+
     server.setErrorHandler(async (error: FastifyError, request, reply) => {
       const err = fromFramework(error, 'apig', app.config.bodyLimitBytes);
       await recordFailure(app, request, err);
@@ -39,12 +45,11 @@ export function huaweiRest(app: App) {
 
     server.addHook('preHandler', async (request) => {
       if (request.is404) return;
-      const token = request.headers['x-auth-token'];
-      const principal = await app.accounts.authenticateToken(typeof token === 'string' ? token : undefined);
-      const projectId = (request.params as { project_id?: string }).project_id;
-      // A token only opens its own account's project; any other project id is simply not its to use.
-      if (projectId !== principal.projectId) throw errors.forbidden('this project');
+      const raw = Buffer.isBuffer(request.body) ? request.body : undefined;
+      const principal = await authenticateApig(app, request, raw ?? EMPTY);
       request.principal = principal;
+      await authorize(app, request, principal);
+      if (raw !== undefined) request.body = await parseJson(request, raw.toString('utf8'));
       request.audit = writeStamp(app, request, principal);
     });
 
@@ -59,9 +64,42 @@ export function huaweiRest(app: App) {
   };
 }
 
-function writeStamp(app: App, request: FastifyRequest, principal: Principal): AuditStamp | undefined {
+/** Fastify's body parser (prototype-poisoning checks included) as a promise. */
+function promisify(parser: FastifyBodyParser<string>) {
+  return (request: FastifyRequest, body: string): Promise<unknown> =>
+    new Promise((resolve, reject) => {
+      void parser(request, body, (err: Error | null, value?: unknown) => (err ? reject(err) : resolve(value)));
+    });
+}
+
+/** The IAM action of the route (`apig:certificate:get`…), on the certificate it names (`…:certificate:*` for list and create). */
+function actionOf(app: App, request: FastifyRequest, principal: Principal): { permission: string; resource: string } {
   const permission = request.routeOptions.config.permission;
-  if (!WRITE_METHODS.has(request.method) || permission === undefined) return undefined;
+  if (permission === undefined) throw errors.internal(new Error(`APIG route ${request.url} names no IAM action`));
+  const certificateId = (request.params as { certificate_id?: string }).certificate_id ?? '*';
+  return { permission, resource: apigCertificateResource(app.config.regionId, principal.projectId, certificateId) };
+}
+
+/**
+ * A user (by key or token) may do only what its policies allow; an account's own credentials may do
+ * everything in it. A refusal is on record with the outcome `denied`, reads included.
+ */
+async function authorize(app: App, request: FastifyRequest, principal: Principal): Promise<void> {
+  const { permission, resource } = actionOf(app, request, principal);
+  try {
+    await app.identity.authorize(principal, permission, resource);
+  } catch (err) {
+    if (err instanceof AppError && err.code === 'auth.forbidden') {
+      const stamp = new AuditStamp(principal.accountId, actorOf(principal), permission, resource, request.id);
+      await recordAlone(app, request.log, stamp.outcomeAt(app.clock.now(), 'denied'));
+    }
+    throw err;
+  }
+}
+
+function writeStamp(app: App, request: FastifyRequest, principal: Principal): AuditStamp | undefined {
+  if (!WRITE_METHODS.has(request.method)) return undefined;
+  const { permission } = actionOf(app, request, principal);
   const certificateId = (request.params as { certificate_id?: string }).certificate_id;
   const resource = (id: string) => apigCertificateResource(app.config.regionId, principal.projectId, id);
   return new AuditStamp(

@@ -8,6 +8,7 @@ import * as revocation from './006-revocation.js';
 import * as jobs from './007-jobs.js';
 import * as acmeIssuance from './008-acme-issuance.js';
 import * as casOrders from './011-cas-orders.js';
+import * as userTokens from './015-user-tokens.js';
 
 /** Versioned migrations, applied in name order at start-up on both engines. */
 const migrations: Record<string, Migration> = {
@@ -20,6 +21,7 @@ const migrations: Record<string, Migration> = {
   '007-jobs': jobs,
   '008-acme-issuance': acmeIssuance,
   '011-cas-orders': casOrders,
+  '015-user-tokens': userTokens,
 };
 
 export const migrationProvider: MigrationProvider = {
