@@ -49,7 +49,8 @@ export function huaweiRest(app: App) {
       const principal = await authenticateApig(app, request, raw ?? EMPTY);
       request.principal = principal;
       await authorize(app, request, principal);
-      if (raw !== undefined) request.body = await parseJson(request, raw.toString('utf8'));
+      // Clients send `Content-Type: application/json` on every request, a DELETE's empty body included.
+      request.body = raw !== undefined && raw.length > 0 ? await parseJson(request, raw.toString('utf8')) : undefined;
       request.audit = writeStamp(app, request, principal);
     });
 
