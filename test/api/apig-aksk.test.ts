@@ -9,7 +9,7 @@ import { formatSdkDate } from '../../src/http/huawei-rest/signature.js';
 import { Esa, esaClient, send } from '../support/alibaba.js';
 import { apigClient, certName, countRows } from '../support/apig.js';
 import { ENGINES } from '../support/databases.js';
-import { huaweiClient, sdkCall, signRaw, type AkSk } from '../support/huawei.js';
+import { huaweiClient, sdkCall, signRaw, statusAndCode, type AkSk } from '../support/huawei.js';
 import { makeChain } from '../support/openssl.js';
 import { startService, tenant, type TestService } from '../support/service.js';
 
@@ -114,8 +114,8 @@ for (const engine of ENGINES) {
       const before = await stored();
       for (const credentials of [{ ...bobKey, projectId: alice.projectId }, { ...aliceKey, projectId: bob.projectId }]) {
         const client = huaweiClient(service.baseUrl, credentials);
-        assert.deepEqual(await codeOf(sdkCall(client, { method: 'GET' })), [403, 'APIG.1005']);
-        assert.deepEqual(await codeOf(sdkCall(client, { method: 'POST', data: form(certName('stray')) })), [403, 'APIG.1005']);
+        assert.deepEqual(await statusAndCode(sdkCall(client, { method: 'GET' })), [403, 'APIG.1005']);
+        assert.deepEqual(await statusAndCode(sdkCall(client, { method: 'POST', data: form(certName('stray')) })), [403, 'APIG.1005']);
       }
       // The signed X-Project-Id must name the path's project too.
       const raw = signRaw(service.baseUrl, aliceKey, { method: 'GET', path: base() });
@@ -130,8 +130,8 @@ for (const engine of ENGINES) {
       const wrongSecret = huaweiClient(service.baseUrl, { ...aliceKey, sk: `${aliceKey.sk}x` });
       const unknownKey = huaweiClient(service.baseUrl, { ...aliceKey, ak: 'CP0000000000000000000000' });
       for (const client of [wrongSecret, unknownKey]) {
-        assert.deepEqual(await codeOf(sdkCall(client, { method: 'POST', data: form(certName('never')) })), [401, 'APIG.0301']);
-        assert.deepEqual(await codeOf(sdkCall(client, { method: 'GET' })), [401, 'APIG.0301']);
+        assert.deepEqual(await statusAndCode(sdkCall(client, { method: 'POST', data: form(certName('never')) })), [401, 'APIG.0301']);
+        assert.deepEqual(await statusAndCode(sdkCall(client, { method: 'GET' })), [401, 'APIG.0301']);
       }
       const unknown = await sdkCall(unknownKey, { method: 'GET' });
       assert.match(String(unknown.errorMsg), /^Incorrect IAM authentication information: Get secretKey failed,ak:CP0+,err:ak not exist/);
@@ -145,11 +145,11 @@ for (const engine of ENGINES) {
       const client = huaweiClient(service.baseUrl, { ak: key.id, sk: secret, projectId: alice.projectId });
       assert.equal((await sdkCall(client, { method: 'GET' })).status, 200);
       await service.app.accounts.setAccessKeyStatus(key.id, 'disabled');
-      assert.deepEqual(await codeOf(sdkCall(client, { method: 'GET' })), [401, 'APIG.0301']);
+      assert.deepEqual(await statusAndCode(sdkCall(client, { method: 'GET' })), [401, 'APIG.0301']);
       await service.app.accounts.setAccessKeyStatus(key.id, 'active');
       assert.equal((await sdkCall(client, { method: 'GET' })).status, 200);
       await service.app.accounts.deleteAccessKey(key.id);
-      assert.deepEqual(await codeOf(sdkCall(client, { method: 'GET' })), [401, 'APIG.0301']);
+      assert.deepEqual(await statusAndCode(sdkCall(client, { method: 'GET' })), [401, 'APIG.0301']);
     });
 
     describe('requests signed by the SDK signer, then altered', () => {
@@ -252,11 +252,6 @@ for (const engine of ENGINES) {
       });
     });
   });
-}
-
-async function codeOf(outcome: Promise<{ status: number; errorCode?: string }>): Promise<[number, string | undefined]> {
-  const res = await outcome;
-  return [res.status, res.errorCode];
 }
 
 function assertRefused(res: { status: number; json: Record<string, unknown> }, message: RegExp, what = ''): void {

@@ -42,6 +42,12 @@ export interface SdkOutcome {
   requestId?: string;
 }
 
+/** An SDK outcome as `[status, error_code]`, for asserting a refusal in one line. */
+export async function statusAndCode(outcome: Promise<SdkOutcome>): Promise<[number, string | undefined]> {
+  const res = await outcome;
+  return [res.status, res.errorCode];
+}
+
 export interface ApigCall {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** Under `/v2/{project_id}/apigw/certificates`, e.g. `/{certificate_id}` or `''`. */
