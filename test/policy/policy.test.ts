@@ -98,6 +98,27 @@ describe('parsePolicyDocument', () => {
     assert.match(issues[0]?.message ?? '', /not a valid Action pattern/);
   });
 
+  it("takes Huawei IAM's action names and APIG resources, and refuses their malformed forms", () => {
+    const document = parsePolicyDocument({
+      Version: '1',
+      Statement: [{ Effect: 'Allow', Action: ['apig:certificate:get', 'apig:certificate:*', 'apig:*:*'], Resource: ['apig:*:*:certificate:*', 'apig:cn-hangzhou:p1:certificate:c1'] }],
+    });
+    assert.deepEqual(document.Statement[0]?.Action, ['apig:certificate:get', 'apig:certificate:*', 'apig:*:*']);
+    const issues = issuesOf({
+      Version: '1',
+      Statement: [
+        { Effect: 'Allow', Action: ['apig:certificate:get:more', 'apig::get'], Resource: ['apig:*:*:certificate', 'apig:*:*::c1', 'obs:*:*:bucket:b'] },
+      ],
+    });
+    assert.deepEqual(issues.map((i) => i.path), [
+      'Statement[0].Action[0]',
+      'Statement[0].Action[1]',
+      'Statement[0].Resource[0]',
+      'Statement[0].Resource[1]',
+      'Statement[0].Resource[2]',
+    ]);
+  });
+
   it('refuses fields it does not evaluate, such as Condition', () => {
     const issues = issuesOf({ Version: '1', Statement: [{ ...statement, Condition: { IpAddress: { 'acs:SourceIp': '10.0.0.0/8' } } }], Id: 'x' });
     assert.deepEqual(issues.map((i) => i.path), ['Statement[0]', '(document)']);
