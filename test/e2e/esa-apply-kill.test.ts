@@ -9,7 +9,6 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { BindRecord } from '../support/bind.js';
 import { ENGINES } from '../support/databases.js';
 import { eventually } from '../support/issuance.js';
 import { Esa, claimsIn, issuanceBehind, jobHistory, nsSite, pidOf, recordJobHistory, settled, startAcmeWorld, txtAt } from '../support/served-acme.js';
@@ -27,9 +26,8 @@ describe('kill -9 of certplane serve in the middle of an order', { concurrency: 
         await recordJobHistory(deployment.database);
         const first = await deployment.serve({ http01: false });
         const site = await nsSite(tenant.esa(first), world.bind, tenant, `kill-${engine}.e2e.test`, []);
-        const pool = (down?: string) => deployment.pool.names.map((name): BindRecord => ({ name, type: 'A', value: name === down ? '127.0.0.2' : '127.0.0.1' }));
-        // Nothing answers DNS on 127.0.0.2: one of the site's nameservers is down.
-        await world.bind.setRecords(deployment.pool.zone, pool(site.nameServers[1]));
+        // One of the site's nameservers is down.
+        await deployment.nameServersDown([site.nameServers[1]!]);
 
         const domain = `www.${site.siteName}`;
         const record = `_acme-challenge.${domain}`;
@@ -48,7 +46,7 @@ describe('kill -9 of certplane serve in the middle of an order', { concurrency: 
 
         first.kill('SIGKILL');
         await first.exited;
-        await world.bind.setRecords(deployment.pool.zone, pool());
+        await deployment.nameServersDown([]);
 
         const second = await deployment.serve({ http01: false });
         // The dead server's lease (30 s) must run out before the job is worked again.

@@ -49,6 +49,11 @@ export interface Deployment {
   env: Record<string, string>;
   /** The nameserver pool's zone and names. */
   pool: { zone: string; names: string[] };
+  /**
+   * An outage of these pool names: they resolve to 127.0.0.2, where no DNS server answers, so a
+   * record published in a zone they serve is never seen there. `[]` ends it.
+   */
+  nameServersDown(names: string[]): Promise<void>;
   /** The database, opened by the test to look at what the servers stored (once a server or command made it). */
   readonly database: Database;
   /** `certplane serve`, with the http-01 responder on the world's http port unless `http01` is false. */
@@ -105,7 +110,8 @@ async function deploymentOf(bind: BindServer, pebble: PebbleServer, httpPort: nu
   const testDb = await createTestDatabase(engine);
   const zone = options.pool ?? `pool-${engine}.certplane-e2e.test`;
   const names = [1, 2, 3, 4].map((n) => `ns${n}.${zone}`);
-  await bind.addZone(zone, names.map((name): BindRecord => ({ name, type: 'A', value: '127.0.0.1' })));
+  const poolRecords = (down: string[]) => names.map((name): BindRecord => ({ name, type: 'A', value: down.includes(name) ? '127.0.0.2' : '127.0.0.1' }));
+  await bind.addZone(zone, poolRecords([]));
   const config = join(testDb.dataDir, 'certplane.json');
   writeFileSync(
     config,
@@ -134,6 +140,7 @@ async function deploymentOf(bind: BindServer, pebble: PebbleServer, httpPort: nu
     testDb,
     env,
     pool: { zone, names },
+    nameServersDown: (down) => bind.setRecords(zone, poolRecords(down)),
     // Opened once a command or server has created (and migrated) the database.
     get database() {
       database ??= openDatabase(testDb.database);
