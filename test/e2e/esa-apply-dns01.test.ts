@@ -61,5 +61,41 @@ describeServedSites(
       const removals = await deployment.database.db.selectFrom('jobs').select('state').where('name', '=', 'dns01.remove-record').execute();
       assert.deepEqual(removals.map((j) => j.state), ['done', 'done'], 'one removal per record, each confirmed by the server');
     });
+
+    it('DeleteCertificate and DeleteSite while an order waits for its record: the records are removed, nothing is issued', async () => {
+      const { world, deployment, tenant, esa, site } = current();
+      const other = await nsSite(esa, world.bind, tenant, `gone-${site.siteName}`, []);
+      // Every nameserver of the pool is down: each published record waits to be seen, the CA not told.
+      await deployment.nameServersDown(deployment.pool.names);
+      const withdrawn: string[] = [];
+      try {
+        const applied = await Promise.all([
+          esa.applyCertificate(new Esa.ApplyCertificateRequest({ siteId: site.siteId, domains: `held.${site.siteName}` })),
+          esa.applyCertificate(new Esa.ApplyCertificateRequest({ siteId: other.siteId, domains: `a.${other.siteName},b.${other.siteName}` })),
+        ]);
+        const held = applied.flatMap((a) => a.body!.result!.map((r) => ({ id: r.id!, record: `_acme-challenge.${r.domain}` })));
+        for (const { id, record } of held) {
+          await eventually(async () => (await txtAt(world.bind, record)).length === 1, `${record} published`);
+          await eventually(async () => JSON.parse((await issuanceBehind(deployment.database, id)).authorizations)[0]?.dnsHandle !== undefined, `${record} noted`);
+        }
+        const issuances = await Promise.all(held.map(({ id }) => issuanceBehind(deployment.database, id)));
+        withdrawn.push(...issuances.map((i) => i.order_url!.split('/').pop()!));
+
+        await esa.deleteCertificate(new Esa.DeleteCertificateRequest({ siteId: site.siteId, id: held[0]!.id }));
+        await esa.deleteSite(new Esa.DeleteSiteRequest({ siteId: other.siteId }));
+        // Removed through RFC 2136 at the primary, which the outage does not touch.
+        for (const { record } of held) await eventually(async () => (await txtAt(world.bind, record)).length === 0, `${record} removed`);
+        for (const { id } of issuances) {
+          const row = await deployment.database.db.selectFrom('acme_issuances').select(['state', 'chain_pem']).where('id', '=', id).executeTakeFirstOrThrow();
+          assert.deepEqual(row, { state: 'canceled', chain_pem: null });
+        }
+      } finally {
+        await deployment.nameServersDown([]);
+      }
+      const issued = [...world.pebble.log().matchAll(/Issued certificate serial \S+ for order "?([^"\s]+)/g)].map((m) => m[1]);
+      assert.ok(issued.length >= 2, 'pebble logs what it issues');
+      assert.equal(withdrawn.length, 3);
+      for (const order of withdrawn) assert.ok(!issued.includes(order), `pebble issued nothing for the withdrawn order ${order}`);
+    });
   },
 );
