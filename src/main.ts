@@ -118,6 +118,8 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   const ids = options.ids ?? randomIds;
   const sealer = new AesGcmSealer(loadMasterKeys(config.masterKeys, config.dataDir));
   const database = await openReadyDatabase(config, sealer, clock, logger);
+  // An owner letting go of an unfinished issuance (a deleted site or certificate) withdraws its challenge records too.
+  const withdrawal = { removalJob: removeDnsRecordJob, ids };
   const identityStore = new SqlIdentityStore(database.db);
   const accounts = new AccountsService({
     store: new SqlAccountStore(database),
@@ -136,7 +138,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   });
   const plans = new PlansService({ store: new SqlPlanStore(database.db), catalogue: config.plans, clock, ids, requireAccount });
   const sites = new SitesService({
-    store: new SqlSiteStore(database.db),
+    store: new SqlSiteStore(database.db, withdrawal),
     dns: options.dns ?? new NodeDnsResolver(config.dnsResolver ? { address: config.dnsResolver } : {}),
     clock,
     ids,
@@ -195,7 +197,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   });
   const jobs = new SqlJobStore(database, { clock, ids });
   const siteCertificates = new SiteCertificatesService({
-    store: new SqlSiteCertificateStore(database.db, () => jobs.announce()),
+    store: new SqlSiteCertificateStore(database.db, withdrawal, () => jobs.announce()),
     sites,
     plans,
     inventory: certificates,

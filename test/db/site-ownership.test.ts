@@ -7,6 +7,8 @@ import { SqlSiteStore } from '../../src/adapters/db/site-store.js';
 import type { AuditEvent } from '../../src/core/audit/ports.js';
 import type { Site } from '../../src/core/sites/model.js';
 import { NameServersInUse, SiteNameInUse } from '../../src/core/sites/ports.js';
+import { removeDnsRecordJob } from '../../src/jobs/remove-dns-record.js';
+import { randomIds } from '../../src/kernel/ids.js';
 import { createTestDatabase, ENGINES, type TestDatabase } from '../support/databases.js';
 
 function auditEvent(accountId: string, action: string): AuditEvent {
@@ -77,7 +79,7 @@ for (const engine of ENGINES) {
     });
 
     it('refuses a second holder of a name’s nameservers and a second site of a name in one account', async () => {
-      const store = new SqlSiteStore(database.db);
+      const store = new SqlSiteStore(database.db, { removalJob: removeDnsRecordJob, ids: randomIds });
       const site = (id: string, accountId: string, nameServers: string[]): Site => ({
         id,
         accountId,
@@ -108,7 +110,7 @@ for (const engine of ENGINES) {
     });
 
     it('activates a site and moves the active one of the same name in one step', async () => {
-      const store = new SqlSiteStore(database.db);
+      const store = new SqlSiteStore(database.db, { removalJob: removeDnsRecordJob, ids: randomIds });
       const pending = (await store.find('acc1', '1'))!;
       const moved = await store.activate(pending, new Date('2026-01-01T00:00:00Z'), auditEvent('acc1', 'esa:VerifySite'));
       assert.deepEqual(moved, [{ accountId: 'acc3', id: '3' }]);

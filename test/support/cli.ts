@@ -14,18 +14,35 @@ export interface CliResult {
 
 /** Runs one CLI command to completion; stdout is parsed when it is one JSON object. */
 export function cli(args: string[], env: Record<string, string>): CliResult {
-  const result = spawnSync(process.execPath, [BIN, ...args], {
-    env: { ...process.env, CERTPLANE_HTTP01_LISTEN: 'off', ...env },
-    encoding: 'utf8',
-    timeout: 60_000,
+  const result = spawnSync(process.execPath, [BIN, ...args], { env: cliEnv(env), encoding: 'utf8', timeout: 60_000 });
+  return cliResult(result.status, result.stdout, result.stderr);
+}
+
+/** `cli`, without blocking the test process: several commands may run at once. */
+export function cliAsync(args: string[], env: Record<string, string>): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
+    child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+    child.once('error', reject);
+    child.once('close', (status) => resolve(cliResult(status, stdout, stderr)));
   });
+}
+
+function cliEnv(env: Record<string, string>): NodeJS.ProcessEnv {
+  return { ...process.env, CERTPLANE_HTTP01_LISTEN: 'off', ...env };
+}
+
+function cliResult(status: number | null, stdout: string, stderr: string): CliResult {
   let json: Record<string, unknown> | undefined;
   try {
-    json = JSON.parse(result.stdout) as Record<string, unknown>;
+    json = JSON.parse(stdout) as Record<string, unknown>;
   } catch {
     json = undefined;
   }
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr, json };
+  return { status, stdout, stderr, json };
 }
 
 export async function freePort(): Promise<number> {
@@ -41,6 +58,8 @@ export async function freePort(): Promise<number> {
 
 export interface ServeProcess {
   baseUrl: string;
+  /** The server's process id (in `jobs.lease_owner` as `host:pid:…`). */
+  pid: number;
   logs(): string[];
   exited: Promise<number | null>;
   kill(signal: NodeJS.Signals): void;
@@ -80,5 +99,5 @@ export async function serve(env: Record<string, string>, args: string[] = []): P
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { baseUrl, logs: () => lines, exited, kill: (signal) => child.kill(signal) };
+  return { baseUrl, pid: child.pid!, logs: () => lines, exited, kill: (signal) => child.kill(signal) };
 }

@@ -1,6 +1,8 @@
 import type { Kysely, Selectable, Transaction } from 'kysely';
-import { ISSUE_JOB, type AuthorizationProgress, type Issuance, type IssuanceKeyType, type NewIssuance } from '../../core/issuance/model.js';
+import { cleanupOf, type RemovalJob } from '../../core/issuance/cleanup.js';
+import { FINISHED_STATES, ISSUE_JOB, type AuthorizationProgress, type Issuance, type IssuanceKeyType, type NewIssuance } from '../../core/issuance/model.js';
 import type { Enqueued } from '../../core/jobs/ports.js';
+import type { IdGenerator } from '../../kernel/ids.js';
 import { enqueueWith } from './job-store.js';
 import type { AcmeIssuancesTable, Schema } from './schema.js';
 
@@ -50,6 +52,41 @@ export async function insertIssuanceWith(
     })
     .execute();
   return enqueueWith(db, { name: ISSUE_JOB, payload: { issuanceId: issuance.id }, idempotencyKey: `${ISSUE_JOB}:${issuance.id}`, maxAttempts: 20 }, now, jobId);
+}
+
+/** What withdrawing an issuance in an owner's transaction needs: the job that removes a dns-01 record, and ids for those jobs. */
+export interface IssuanceWithdrawal {
+  removalJob: RemovalJob;
+  ids: IdGenerator;
+}
+
+/**
+ * Cancels the unfinished issuances among `issuanceIds` in the caller's transaction, as
+ * IssuanceService.cancel does: `canceled`, each dns-01 record published for it queued for removal,
+ * its http-01 tokens dropped. For an owner letting go of them (a site certificate deleted or
+ * replaced, a site deleted). The update is conditional: an issuance that finished meanwhile keeps
+ * its state (it cleaned up as it finished), and a run still working one stops at its next write,
+ * removing what it made after this. Returns how many removal jobs were queued.
+ */
+export async function cancelIssuancesWith(tx: Transaction<Schema>, issuanceIds: readonly string[], now: Date, withdrawal: IssuanceWithdrawal): Promise<number> {
+  if (issuanceIds.length === 0) return 0;
+  const at = now.toISOString();
+  // RETURNING reads the row as this update left it: the records the engine noted before it.
+  const canceled = await tx
+    .updateTable('acme_issuances')
+    .set({ state: 'canceled', updated_at: at, finished_at: at })
+    .where('id', 'in', [...issuanceIds])
+    .where('state', 'not in', [...FINISHED_STATES])
+    .returning(['id', 'authorizations'])
+    .execute();
+  let queued = 0;
+  for (const row of canceled) {
+    const { jobs } = cleanupOf(row, JSON.parse(row.authorizations) as AuthorizationProgress[], withdrawal.removalJob);
+    for (const job of jobs) await enqueueWith(tx, job, now, withdrawal.ids.hex32());
+    queued += jobs.length;
+  }
+  if (canceled.length > 0) await tx.deleteFrom('http01_challenges').where('issuance_id', 'in', canceled.map((row) => row.id)).execute();
+  return queued;
 }
 
 /** An `acme_issuances` row as the core's Issuance. */

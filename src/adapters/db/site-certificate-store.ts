@@ -16,7 +16,7 @@ import type { NameAttributes } from '../../pki/index.js';
 import { auditRow } from './audit-log.js';
 import { keyRows, toRow as certificateRow } from './certificate-store.js';
 import { isUniqueViolation, type Db } from './database.js';
-import { insertIssuanceWith } from './issuance-rows.js';
+import { cancelIssuancesWith, insertIssuanceWith, type IssuanceWithdrawal } from './issuance-rows.js';
 import { likeMatch } from './like.js';
 import type { Schema } from './schema.js';
 
@@ -33,6 +33,8 @@ const RELEASED_STATES: IssuanceState[] = ['invalid', 'canceled'];
 export class SqlSiteCertificateStore implements SiteCertificateStore {
   constructor(
     private readonly db: Db,
+    /** How a free certificate's unfinished issuance is withdrawn when the certificate leaves the site. */
+    private readonly withdrawal: IssuanceWithdrawal,
     /** Told after a commit that enqueued jobs, so this process's workers start at once. */
     private readonly jobsEnqueued: () => void = () => undefined,
   ) {}
@@ -107,19 +109,22 @@ export class SqlSiteCertificateStore implements SiteCertificateStore {
   }
 
   async delete(accountId: string, siteId: string, id: string, audit: AuditEvent): Promise<SiteCertificate | undefined> {
-    return this.db.transaction().execute(async (tx) => {
+    let removals = 0;
+    const deleted = await this.db.transaction().execute(async (tx) => {
       const row = await this.base(accountId, siteId, tx).where('sc.id', '=', id).executeTakeFirst();
       if (!row) return undefined;
-      const at = audit.at.toISOString();
       await tx.deleteFrom('site_certificates').where('id', '=', id).where('site_id', '=', siteId).execute();
-      await releaseContent(tx, row, at);
+      removals = await releaseContent(tx, row, audit.at, this.withdrawal);
       await tx.insertInto('audit_events').values(auditRow(audit)).execute();
       return fromRow(row);
     });
+    if (removals > 0) this.jobsEnqueued();
+    return deleted;
   }
 
   async set(write: SiteCertificateWrite, upload: PreparedUpload | null, replaces: boolean, audit: AuditEvent): Promise<boolean> {
-    return this.db.transaction().execute(async (tx) => {
+    let removals = 0;
+    const stored = await this.db.transaction().execute(async (tx) => {
       const at = write.at.toISOString();
       const old = replaces ? await this.base(write.accountId, write.siteId, tx).where('sc.id', '=', write.id).executeTakeFirst() : undefined;
       if (replaces && !old) return false;
@@ -141,7 +146,7 @@ export class SqlSiteCertificateStore implements SiteCertificateStore {
       };
       if (old) {
         await tx.updateTable('site_certificates').set(content).where('id', '=', write.id).where('site_id', '=', write.siteId).execute();
-        await releaseContent(tx, old, at);
+        removals = await releaseContent(tx, old, write.at, this.withdrawal);
       } else {
         await tx
           .insertInto('site_certificates')
@@ -151,6 +156,8 @@ export class SqlSiteCertificateStore implements SiteCertificateStore {
       await tx.insertInto('audit_events').values(auditRow(audit)).execute();
       return true;
     });
+    if (removals > 0) this.jobsEnqueued();
+    return stored;
   }
 
   private base(accountId: string, siteId: string, db: Db | Tx = this.db) {
@@ -259,20 +266,15 @@ type Row = Awaited<ReturnType<ReturnType<SqlSiteCertificateStore['base']>['execu
 
 /**
  * What a certificate leaving a site (deleted, or replaced) lets go of: a free one's unfinished
- * issuance is canceled (conditionally, so an issuance that finished meanwhile keeps its state and
- * the job that sees `canceled` stops), and an upload's own inventory certificate is deleted with its
- * keys, unless the inventory bound it to domains meanwhile: then it stays there, no longer the site's.
+ * issuance is canceled with its challenge records and tokens (conditionally, so an issuance that
+ * finished meanwhile keeps its state, and the job that sees `canceled` stops), and an upload's own
+ * inventory certificate is deleted with its keys, unless the inventory bound it to domains
+ * meanwhile: then it stays there, no longer the site's. Returns how many removal jobs were queued.
  */
-async function releaseContent(tx: Tx, row: Row, at: string): Promise<void> {
-  if (row.issuance_id !== null) {
-    await tx
-      .updateTable('acme_issuances')
-      .set({ state: 'canceled', updated_at: at, finished_at: at })
-      .where('id', '=', row.issuance_id)
-      .where('state', 'not in', [...FINISHED_STATES])
-      .execute();
-  }
-  if (row.type === 'upload' && row.certificate_id !== null) await releaseInventoryCertificate(tx, row.certificate_id, at);
+async function releaseContent(tx: Tx, row: Row, at: Date, withdrawal: IssuanceWithdrawal): Promise<number> {
+  const removals = row.issuance_id !== null ? await cancelIssuancesWith(tx, [row.issuance_id], at, withdrawal) : 0;
+  if (row.type === 'upload' && row.certificate_id !== null) await releaseInventoryCertificate(tx, row.certificate_id, at.toISOString());
+  return removals;
 }
 
 async function releaseInventoryCertificate(tx: Tx, certificateId: string, at: string): Promise<void> {
@@ -379,17 +381,24 @@ export async function freeCertificatesHeld(db: Db | Tx, accountId: string, siteI
 
 /**
  * Before a site is deleted (its certificates go with it, by cascade): unfinished issuances of its
- * free certificates are canceled, so their jobs stop, and the inventory certificates its uploads
- * made are released as on DeleteCertificate.
+ * free certificates are canceled with their challenge records and tokens, so their jobs stop, and
+ * the inventory certificates its uploads made are released as on DeleteCertificate.
  */
-export async function releaseSiteCertificates(tx: Tx, accountId: string, siteId: string, at: Date): Promise<void> {
+export async function releaseSiteCertificates(tx: Tx, accountId: string, siteId: string, at: Date, withdrawal: IssuanceWithdrawal): Promise<void> {
   const when = at.toISOString();
-  await tx
-    .updateTable('acme_issuances')
-    .set({ state: 'canceled', updated_at: when, finished_at: when })
-    .where('id', 'in', tx.selectFrom('site_certificates').select('issuance_id').where('site_id', '=', siteId).where('issuance_id', 'is not', null).$narrowType<{ issuance_id: string }>())
-    .where('state', 'not in', [...FINISHED_STATES])
+  const free = await tx
+    .selectFrom('site_certificates')
+    .select('issuance_id')
+    .where('site_id', '=', siteId)
+    .where('issuance_id', 'is not', null)
+    .$narrowType<{ issuance_id: string }>()
     .execute();
+  await cancelIssuancesWith(
+    tx,
+    free.map((row) => row.issuance_id),
+    at,
+    withdrawal,
+  );
   const uploads = await tx
     .selectFrom('site_certificates')
     .select(['id', 'certificate_id'])

@@ -15,6 +15,7 @@ import type { AuditEvent } from '../../core/audit/ports.js';
 import { auditRow } from './audit-log.js';
 import { isUniqueViolation, type Db } from './database.js';
 import { likeMatch } from './like.js';
+import type { IssuanceWithdrawal } from './issuance-rows.js';
 import { freeCertificatesHeld, releaseSiteCertificates } from './site-certificate-store.js';
 import type { Schema, SitesTable } from './schema.js';
 
@@ -30,7 +31,11 @@ const ACTIVATE_ATTEMPTS = 3;
 export class SqlSiteStore implements SiteStore {
   private readonly compiled = new CompiledQueries();
 
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    /** How the unfinished issuances of a deleted site's free certificates are withdrawn. */
+    private readonly withdrawal: IssuanceWithdrawal,
+  ) {}
 
   withInstance<T>(instanceId: string, work: (sites: InstanceSites) => Promise<T>): Promise<T> {
     return this.db.transaction().execute(async (tx) => {
@@ -100,7 +105,7 @@ export class SqlSiteStore implements SiteStore {
     return this.db.transaction().execute(async (tx) => {
       const owned = await tx.selectFrom('sites').select('id').where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
       if (!owned) return false;
-      await releaseSiteCertificates(tx, accountId, id, audit.at);
+      await releaseSiteCertificates(tx, accountId, id, audit.at, this.withdrawal);
       const result = await tx.deleteFrom('sites').where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
       if (Number(result.numDeletedRows) === 0) return false;
       await tx.insertInto('audit_events').values(auditRow(audit)).execute();
