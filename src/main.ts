@@ -107,6 +107,8 @@ export interface ComposeOptions {
   issuanceTiming?: Partial<EngineTiming>;
   /** How a user's placement of a challenge proof is checked (default: over the network, http-01 on port 80). */
   placement?: PlacementChecks;
+  /** The port a user's http-01 file is fetched from when checked over the network (80; a test CA may look elsewhere). */
+  placementHttpPort?: number;
 }
 
 /** The composition root: config → adapters → services. Migrations are applied before anything runs. */
@@ -215,7 +217,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     issuers: config.issuers,
     dns01,
     visibility: recordVisibility,
-    placement: options.placement ?? new NetworkPlacementChecks({ visibility: recordVisibility, clock }),
+    placement: options.placement ?? new NetworkPlacementChecks({ visibility: recordVisibility, clock, httpPort: options.placementHttpPort }),
     keys: certificateKeys,
     sealer,
     clock,
