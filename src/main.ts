@@ -189,8 +189,9 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     requireAccount,
   });
   const dns01 = config.dns01 && dnsProviderFor(config.dns01, clock);
+  const resolver = new NodeDnsResolver(config.dnsResolver ? { address: config.dnsResolver } : {});
   const recordVisibility = new AuthoritativeVisibility({
-    resolver: new NodeDnsResolver(config.dnsResolver ? { address: config.dnsResolver } : {}),
+    resolver,
     clock,
     intervalMs: config.dns01Propagation.intervalMs,
     port: config.dns01Propagation.nameServerPort,
@@ -217,7 +218,15 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     issuers: config.issuers,
     dns01,
     visibility: recordVisibility,
-    placement: options.placement ?? new NetworkPlacementChecks({ visibility: recordVisibility, clock, httpPort: options.placementHttpPort }),
+    placement:
+      options.placement ??
+      new NetworkPlacementChecks({
+        visibility: recordVisibility,
+        clock,
+        httpPort: options.placementHttpPort,
+        // A user's site is found through the resolver the operator set, as their TXT records are.
+        addresses: config.dnsResolver ? (host) => resolver.resolveAddresses(host) : undefined,
+      }),
     keys: certificateKeys,
     sealer,
     clock,
