@@ -11,14 +11,13 @@ import { createPublicKey } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { certificateSpki, sanNames } from '../support/acme.js';
 import { Cas, csrFor } from '../support/cas.js';
-import { awaitState, fulfil, orderState, startCaWorld, startCasService, WILDCARD_PRODUCT, type CaWorld, type CasService } from '../support/cas-pebble.js';
+import { awaitState, fulfil, orderState, startCaWorld, startCasService, leafOf, WILDCARD_PRODUCT, type CaWorld, type CasService } from '../support/cas-pebble.js';
 import { ENGINES } from '../support/databases.js';
 import { testKey } from '../support/pki.js';
 
 const CONTACT = { username: 'Tom', phone: '13900001234', email: 'tom@example.com' };
 /** A CSR as a user makes one (and as RFC 8555 CAs such as pebble require): every name in subjectAltName, the first also as CN. */
 const userCsr = (names: string[], key = testKey('p256', true)) => csrFor(names[0]!, { sans: names, key });
-const leafOf = (chainPem: string) => chainPem.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/)![0];
 
 describe('CAS DNS orders against pebble', () => {
   let world: CaWorld;
@@ -38,8 +37,6 @@ describe('CAS DNS orders against pebble', () => {
       const packageState = async (productCode?: string) => (await cas.tenant.cas.describePackageState(new Cas.DescribePackageStateRequest({ productCode }))).body!;
       const submit = async (csr: string, extra: Record<string, unknown> = {}) =>
         (await cas.tenant.cas.createCertificateWithCsrRequest(new Cas.CreateCertificateWithCsrRequestRequest({ csr, ...CONTACT, validateType: 'DNS', ...extra }))).body!.orderId!;
-      /** Challenges pebble's VA was asked to validate so far (it logs each one it pulls from its queue). */
-      const validationsAsked = () => (world.pebble.log().match(/Pulled a task from the Tasks queue/g) ?? []).length;
 
       it('issues for the user\'s CSR once the user places the TXT record shown: the chain verifies against pebble\'s root and certifies the CSR\'s key', async () => {
         const name = world.name();
@@ -108,18 +105,18 @@ describe('CAS DNS orders against pebble', () => {
         const name = world.name('wrong');
         const orderId = await submit(userCsr([name]));
         const verify = await awaitState(cas.tenant, orderId, (s) => s.type === 'domain_verify', 'awaiting validation');
-        const asked = validationsAsked();
+        const asked = world.validationsAsked();
         await world.placeTxt(verify.recordDomain!, 'not-the-value-shown');
         // Ten checks' worth (a check every 200 ms): the record is seen, its value is not the one shown.
         await new Promise((resolve) => setTimeout(resolve, 2000));
         const still = await orderState(cas.tenant, orderId);
         assert.deepEqual([still.type, still.recordDomain, still.recordValue], ['domain_verify', verify.recordDomain, verify.recordValue]);
-        assert.equal(validationsAsked(), asked, 'no challenge answered: pebble validated nothing');
+        assert.equal(world.validationsAsked(), asked, 'no challenge answered: pebble validated nothing');
 
         await world.placeTxt(verify.recordDomain!, verify.recordValue!);
         const issued = await awaitState(cas.tenant, orderId, (s) => s.type === 'certificate', 'issued');
         assert.match(await world.pebble.verifyChain(issued.certificate!), /: OK/);
-        assert.ok(validationsAsked() > asked, 'the right value was answered and validated');
+        assert.ok(world.validationsAsked() > asked, 'the right value was answered and validated');
       });
     });
   }

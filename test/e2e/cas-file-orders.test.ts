@@ -10,12 +10,11 @@ import { createPublicKey } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { certificateSpki, sanNames } from '../support/acme.js';
 import { Cas, csrFor, rawCall } from '../support/cas.js';
-import { awaitState, fulfil, orderState, startCaWorld, startCasService, type CaWorld, type CasService } from '../support/cas-pebble.js';
+import { awaitState, fulfil, orderState, startCaWorld, startCasService, leafOf, type CaWorld, type CasService } from '../support/cas-pebble.js';
 import { ENGINES } from '../support/databases.js';
 import { testKey } from '../support/pki.js';
 
 const CONTACT = { username: 'Tom', phone: '13900001234', email: 'tom@example.com' };
-const leafOf = (chainPem: string) => chainPem.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/)![0];
 const tokenOf = (uri: string) => uri.slice(uri.lastIndexOf('/') + 1);
 
 describe('CAS FILE orders against pebble', () => {

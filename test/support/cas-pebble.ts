@@ -48,6 +48,8 @@ export interface CaWorld {
   clearTxt(): Promise<void>;
   /** A fresh name in the zone (it resolves to 127.0.0.1). */
   name(label?: string): string;
+  /** Challenges pebble's VA was asked to validate so far (it logs each task it pulls from its queue). */
+  validationsAsked(): number;
   stop(): Promise<void>;
 }
 
@@ -80,6 +82,7 @@ export async function startCaWorld(): Promise<CaWorld> {
         await bind.setRecords(ZONE, ZONE_RECORDS);
       },
       name: (label = 'www') => `${label}-${process.pid}-${++seq}.${ZONE}`,
+      validationsAsked: () => (pebble!.log().match(/Pulled a task from the Tasks queue/g) ?? []).length,
       stop,
     };
   } catch (err) {
@@ -175,4 +178,9 @@ export async function fulfil(world: CaWorld, tenant: CasTenant, orderId: number,
     if (Date.now() > deadline) throw new Error(`order ${orderId} not issued or failed within ${timeoutMs} ms: ${JSON.stringify(state)}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/** The leaf of a PEM chain (its first certificate). */
+export function leafOf(chainPem: string): string {
+  return chainPem.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/)![0];
 }
