@@ -107,6 +107,8 @@ export interface ComposeOptions {
   issuanceTiming?: Partial<EngineTiming>;
   /** How a user's placement of a challenge proof is checked (default: over the network, http-01 on port 80). */
   placement?: PlacementChecks;
+  /** The port a user's http-01 file is fetched from when checked over the network (80; a test CA may look elsewhere). */
+  placementHttpPort?: number;
 }
 
 /** The composition root: config → adapters → services. Migrations are applied before anything runs. */
@@ -189,8 +191,9 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     requireAccount,
   });
   const dns01 = config.dns01 && dnsProviderFor(config.dns01, clock);
+  const resolver = new NodeDnsResolver(config.dnsResolver ? { address: config.dnsResolver } : {});
   const recordVisibility = new AuthoritativeVisibility({
-    resolver: new NodeDnsResolver(config.dnsResolver ? { address: config.dnsResolver } : {}),
+    resolver,
     clock,
     intervalMs: config.dns01Propagation.intervalMs,
     port: config.dns01Propagation.nameServerPort,
@@ -217,7 +220,15 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     issuers: config.issuers,
     dns01,
     visibility: recordVisibility,
-    placement: options.placement ?? new NetworkPlacementChecks({ visibility: recordVisibility, clock }),
+    placement:
+      options.placement ??
+      new NetworkPlacementChecks({
+        visibility: recordVisibility,
+        clock,
+        httpPort: options.placementHttpPort,
+        // A user's site is found through the resolver the operator set, as their TXT records are.
+        addresses: config.dnsResolver ? (host) => resolver.resolveAddresses(host) : undefined,
+      }),
     keys: certificateKeys,
     sealer,
     clock,

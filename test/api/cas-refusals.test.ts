@@ -1,13 +1,13 @@
 /**
  * Every refusal of the CAS order operations, each from its real condition, through the official
- * CAS SDK on SQLite and PostgreSQL: hostile CSRs and fields (a clear 400 naming the parameter),
- * NotFoundPackage, NotRemainCount, CreateCertificateRequestFailed, and the 500 `Error` of a broken
- * database. After each refusal no row was written and no package unit was used.
+ * CAS SDK on SQLite and PostgreSQL: hostile CSRs and fields (a clear 400 naming the parameter) in
+ * each of the three submission actions, NotFoundPackage, NotRemainCount,
+ * CreateCertificateRequestFailed, and the 500 `Error` of a broken database. After each refusal no row was written and no package unit was used.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sdkError } from '../support/alibaba.js';
-import { Cas, casRows, casTenant, csrFor, domain, type CasTenant } from '../support/cas.js';
+import { Cas, casRows, casTenant, csrFor, domain, rawCall, type CasTenant } from '../support/cas.js';
 import { ENGINES } from '../support/databases.js';
 import { makeCsr, pemToDer, testKey } from '../support/pki.js';
 import { startService, type TestService } from '../support/service.js';
@@ -52,7 +52,7 @@ for (const engine of ENGINES) {
       const rows = await casRows(service);
       const units = [await used(tenant.cas), await used(tenant.cas, 'geotrust-dv-w-starter')];
       for (const [label, call, code, status, message] of cases) {
-        const err = await sdkError(call());
+        const err = await sdkError(call()).catch((e: Error) => assert.fail(`${label}: ${e.message}`));
         assert.deepEqual([err.code, err.statusCode], [code, status], `${label}: ${err.message}`);
         assert.match(String(err.data?.Message), message, label);
       }
@@ -115,6 +115,44 @@ for (const engine of ENGINES) {
         ['OrderId a path', () => tenant.cas.describeCertificateState(new Cas.DescribeCertificateStateRequest({ orderId: traversal as unknown as number })), 'InvalidParameter.OrderId', 400, /positive integer of at most 15 digits/],
         ['OrderId of 16 digits', () => tenant.cas.cancelOrderRequest(new Cas.CancelOrderRequestRequest({ orderId: '1234567890123456' as unknown as number })), 'InvalidParameter.OrderId', 400, /at most 15 digits/],
         ['Keyword a path', () => tenant.cas.listUserCertificateOrder(new Cas.ListUserCertificateOrderRequest({ keyword: traversal })), 'InvalidParameter.Keyword', 400, /must not contain/],
+      ]);
+    });
+
+    it('refuses #13\'s hostile input through every submission action, each field a path included', async () => {
+      const ok = domain();
+      const traversal = '../../../etc/passwd';
+      const forPackage = (request: Record<string, unknown>) => () =>
+        tenant.cas.createCertificateForPackageRequest(new Cas.CreateCertificateForPackageRequestRequest(request));
+      const single = (request: Record<string, unknown>) => () =>
+        tenant.cas.createCertificateRequest(new Cas.CreateCertificateRequestRequest({ ...CONTACT, ...request }));
+      const hostileCsrs: Array<[string, string, RegExp]> = [
+        ['a name with ..', csrFor('www..example.com'), /has an empty label/],
+        ['an upper-case name', csrFor('WWW.Example.com'), /must be lower-case/],
+        ['a trailing dot', csrFor('www.example.com.'), /must not end with a dot/],
+        ['RSA 1024', csrFor(ok, { key: testKey('rsa1024') }), /RSA 1024 bits: at least 2048/],
+        ['a broken signature', brokenSignatureCsr(ok), /^csr: bad signature/],
+        ['60 KB', csrFor(ok) + 'A'.repeat(60 * 1024), /^csr: oversized input/],
+        ['a path', traversal, /^csr: not a CSR/],
+      ];
+      await expectRefusals([
+        ...hostileCsrs.map(([label, csr, message]): [string, () => Promise<unknown>, string, number, RegExp] => [`ForPackage Csr: ${label}`, forPackage({ csr }), 'InvalidParameter.Csr', 400, message]),
+        ['ForPackage Domain with ..', forPackage({ domain: 'www..example.com' }), 'InvalidParameter.Domain', 400, /has an empty label/],
+        ['ForPackage Domain upper-case', forPackage({ domain: `${ok},WWW.${ok}` }), 'InvalidParameter.Domain', 400, /must be lower-case/],
+        ['ForPackage Domain with a trailing dot', forPackage({ domain: `${ok}.` }), 'InvalidParameter.Domain', 400, /must not end with a dot/],
+        ['ForPackage Domain a path', forPackage({ domain: traversal }), 'InvalidParameter.Domain', 400, /empty label|not a valid domain name/],
+        ['ForPackage Username a path', forPackage({ domain: ok, username: traversal }), 'InvalidParameter.Username', 400, /must not contain/],
+        ['ForPackage CompanyName a path', forPackage({ domain: ok, companyName: traversal }), 'InvalidParameter.CompanyName', 400, /must not contain/],
+        ['ForPackage ProductCode a path', forPackage({ domain: ok, productCode: traversal }), 'InvalidParameter.ProductCode', 400, /is offered/],
+        ['ForPackage ValidateType a path', forPackage({ domain: ok, validateType: traversal }), 'InvalidParameter.ValidateType', 400, /must be one of DNS, FILE/],
+        // Not in this action's SDK model: sent as a raw parameter, as another client could.
+        ['WithCsr CompanyName a path', () => rawCall(tenant.cas, 'CreateCertificateWithCsrRequest', { Csr: csrFor(ok), Username: 'Tom', Phone: '13900001234', Email: 'tom@example.com', ValidateType: 'DNS', CompanyName: traversal }), 'InvalidParameter.CompanyName', 400, /must not contain/],
+        ['WithCsr ValidateType a path', () => submit(tenant.cas, { ...CONTACT, csr: csrFor(ok), validateType: traversal }), 'InvalidParameter.ValidateType', 400, /must be one of DNS, FILE/],
+        ['CreateCertificateRequest Domain upper-case', single({ domain: `WWW.${ok}` }), 'InvalidParameter.Domain', 400, /must be lower-case/],
+        ['CreateCertificateRequest Domain with a trailing dot', single({ domain: `${ok}.` }), 'InvalidParameter.Domain', 400, /must not end with a dot/],
+        ['CreateCertificateRequest Username a path', single({ domain: ok, username: traversal }), 'InvalidParameter.Username', 400, /must not contain/],
+        ['CreateCertificateRequest Email a path', single({ domain: ok, email: `${traversal}@example.com` }), 'InvalidParameter.Email', 400, /must be an email address/],
+        ['CreateCertificateRequest Phone a path', single({ domain: ok, phone: traversal }), 'InvalidParameter.Phone', 400, /must be a telephone number/],
+        ['CreateCertificateRequest ValidateType a path', single({ domain: ok, validateType: traversal }), 'InvalidParameter.ValidateType', 400, /must be one of DNS, FILE/],
       ]);
     });
 

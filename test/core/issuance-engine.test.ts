@@ -13,6 +13,7 @@ import type { Authorization, Challenge, NewOrder, Order } from '../../src/core/a
 import type { AccountRequest, AcmeClient, AcmeClients } from '../../src/core/acme/ports.js';
 import { AcmeProblem, AcmeUnavailable } from '../../src/core/acme/problem.js';
 import type { NewIssuance } from '../../src/core/issuance/model.js';
+import { phaseOf } from '../../src/core/orders/model.js';
 import type { PlacementChecks } from '../../src/core/issuance/ports.js';
 import { PermanentJobFailure, RetryAfter } from '../../src/core/jobs/ports.js';
 import { issueCertificate } from '../../src/jobs/issue-certificate.js';
@@ -30,6 +31,8 @@ class ScriptedCa implements AcmeClients, AcmeClient {
   answered: string[] = [];
   /** Thrown by the next newOrder. */
   refuseNextOrder: Error | undefined;
+  /** Lists an order's authorizations last name first (a CA may list them in any order). */
+  listReversed = false;
   private readonly orders = new Map<string, Order>();
 
   async ensureAccount(request: AccountRequest) {
@@ -46,7 +49,7 @@ class ScriptedCa implements AcmeClients, AcmeClient {
       url,
       status: 'pending',
       identifiers: request.identifiers,
-      authorizations: request.identifiers.map((i) => `https://ca.test/authz/${this.newOrders}/${i.value}`),
+      authorizations: (this.listReversed ? [...request.identifiers].reverse() : request.identifiers).map((i) => `https://ca.test/authz/${this.newOrders}/${i.value}`),
       finalize: `${url}/finalize`,
     };
     this.orders.set(url, order);
@@ -158,12 +161,36 @@ describe('issuance engine with a scripted CA', () => {
     assert.ok((await app.issuanceEngine.run(id))?.continueAt);
     assert.deepEqual(asked.sort(), ['TXT _acme-challenge.a.example.com txt-a.example.com', 'TXT _acme-challenge.b.example.com txt-b.example.com']);
     assert.deepEqual(ca.answered, []);
-    const shown = (await app.issuances.get(id))!.authorizations.map((a) => [a.recordName, a.txtValue]);
-    assert.deepEqual(shown, [['_acme-challenge.a.example.com', 'txt-a.example.com'], ['_acme-challenge.b.example.com', 'txt-b.example.com']]);
+    const issuance = (await app.issuances.get(id))!;
+    const shown = issuance.authorizations.map((a) => [a.recordName, a.txtValue, a.seen]);
+    assert.deepEqual(shown, [['_acme-challenge.a.example.com', 'txt-a.example.com', true], ['_acme-challenge.b.example.com', 'txt-b.example.com', false]], 'what was seen is noted');
+    const phase = phaseOf(issuance);
+    assert.ok(phase.phase === 'awaiting_validation' && phase.proof.kind === 'dns');
+    assert.equal(phase.proof.recordName, '_acme-challenge.b.example.com', 'the owner is shown the name still missing');
     placed.add('_acme-challenge.b.example.com txt-b.example.com');
     await app.issuanceEngine.run(id);
     assert.equal(ca.answered.length, 2);
     assert.equal((await app.issuances.get(id))!.state, 'validating');
+  });
+
+  it('user placement: a record seen once and then removed is shown again; the names keep the order they were asked in', async () => {
+    clock.set(T0);
+    asked.length = 0;
+    ca.answered = [];
+    ca.listReversed = true;
+    const id = await issue(['z.example.com', 'y.example.com'], { challengeType: 'dns-01' });
+    placed.add('_acme-challenge.z.example.com txt-z.example.com');
+    await app.issuanceEngine.run(id);
+    let issuance = (await app.issuances.get(id))!;
+    assert.deepEqual(issuance.authorizations.map((a) => [a.domain, a.seen]), [['z.example.com', true], ['y.example.com', false]]);
+    placed.delete('_acme-challenge.z.example.com txt-z.example.com');
+    await app.issuanceEngine.run(id);
+    issuance = (await app.issuances.get(id))!;
+    assert.deepEqual(issuance.authorizations.map((a) => [a.domain, a.seen]), [['z.example.com', false], ['y.example.com', false]]);
+    const phase = phaseOf(issuance);
+    assert.ok(phase.phase === 'awaiting_validation' && phase.proof.kind === 'dns' && phase.proof.recordName === '_acme-challenge.z.example.com');
+    assert.deepEqual(ca.answered, []);
+    ca.listReversed = false;
   });
 
   it('dns-01 placed by certplane without a dns01 provider: invalid, saying what to configure', async () => {

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
@@ -93,6 +94,19 @@ describe('http-01 responder', () => {
     assert.equal(await checks(true).httpServes('127.0.0.1', 'unknown', 'x'), false, '404');
     const nobody = new NetworkPlacementChecks({ clock, httpPort: await freePort(), visibility: { waitFor: async () => undefined } });
     assert.equal(await nobody.httpServes('127.0.0.1', token, `${token}.thumbprint`), false, 'nothing listening');
+    // The name found through the configured resolver (here: a table), as the CA finds it through its own.
+    const resolved = new NetworkPlacementChecks({ clock, httpPort: port, visibility: { waitFor: async () => undefined }, addresses: async (host) => (host === 'site.example.test' ? ['127.0.0.1'] : []) });
+    assert.equal(await resolved.httpServes('site.example.test', token, `${token}.thumbprint`), true, 'resolved through the resolver given');
+    assert.equal(await resolved.httpServes('elsewhere.example.test', token, `${token}.thumbprint`), false, 'a name without an address');
+    // A redirect is followed, as CAs follow it.
+    const redirecting = http.createServer((req, res) => res.writeHead(302, { location: `http://127.0.0.1:${port}${req.url}` }).end());
+    await new Promise<void>((resolve) => redirecting.listen(0, '127.0.0.1', resolve));
+    try {
+      const via = new NetworkPlacementChecks({ clock, httpPort: (redirecting.address() as net.AddressInfo).port, visibility: { waitFor: async () => undefined } });
+      assert.equal(await via.httpServes('127.0.0.1', token, `${token}.thumbprint`), true, 'redirected');
+    } finally {
+      await new Promise((resolve) => redirecting.close(resolve));
+    }
     assert.equal(await checks(true).txtVisible('_acme-challenge.example.com', 'v'), true);
     assert.equal(await checks(false).txtVisible('_acme-challenge.example.com', 'v'), false);
   });

@@ -10,8 +10,11 @@ import { makeCsr, opensslOk, pemToDer, type TestKey } from './pki.js';
 
 export interface Http01Responder {
   readonly port: number;
-  /** Serves `body` at /.well-known/acme-challenge/<token>. */
-  set(token: string, body: string): void;
+  /**
+   * Serves `body` at /.well-known/acme-challenge/<token>; with `changed`, only to the first
+   * `changed.after` requests, then `changed.body` (a site whose file was replaced meanwhile).
+   */
+  set(token: string, body: string, changed?: { after: number; body: string }): void;
   remove(token: string): void;
   /** Host headers of the requests that fetched a token, in order. */
   readonly fetchedBy: string[];
@@ -19,22 +22,24 @@ export interface Http01Responder {
 }
 
 export async function startHttp01Responder(port: number): Promise<Http01Responder> {
-  const tokens = new Map<string, string>();
+  const tokens = new Map<string, { body: string; fetches: number; changed?: { after: number; body: string } | undefined }>();
   const fetchedBy: string[] = [];
   const server = http.createServer((req, res) => {
     const token = /^\/\.well-known\/acme-challenge\/([A-Za-z0-9_-]+)$/.exec(req.url ?? '')?.[1];
-    const body = token === undefined ? undefined : tokens.get(token);
-    if (body === undefined) {
+    const file = token === undefined ? undefined : tokens.get(token);
+    if (file === undefined) {
       res.writeHead(404).end();
       return;
     }
     fetchedBy.push(req.headers.host ?? '');
+    const body = file.changed && file.fetches >= file.changed.after ? file.changed.body : file.body;
+    file.fetches += 1;
     res.writeHead(200, { 'content-type': 'text/plain' }).end(body);
   });
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', resolve));
   return {
     port: (server.address() as AddressInfo).port,
-    set: (token, body) => void tokens.set(token, body),
+    set: (token, body, changed) => void tokens.set(token, { body, fetches: 0, changed }),
     remove: (token) => void tokens.delete(token),
     fetchedBy,
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),

@@ -4,7 +4,8 @@ import { loadConfig, type Config } from '../../src/config/config.js';
 import { buildServer } from '../../src/http/server.js';
 import type { DnsResolver } from '../../src/core/sites/ports.js';
 import type { Clock } from '../../src/kernel/clock.js';
-import { compose, type App } from '../../src/main.js';
+import type { WorkerOptions } from '../../src/jobs/worker.js';
+import { compose, createWorker, type App, type ComposeOptions } from '../../src/main.js';
 import { createTestDatabase, type Engine, type TestDatabase } from './databases.js';
 
 /** A running certplane on 127.0.0.1 with its own fresh database. */
@@ -38,6 +39,10 @@ export interface ServiceOptions {
   testDb?: TestDatabase;
   /** Keep every log line at this level and above (e.g. 'trace'); the default logs nothing. */
   logLevel?: 'trace' | 'debug' | 'info';
+  /** More of the composition root's options (the ACME engine's timing, where placements are checked). */
+  compose?: Pick<ComposeOptions, 'issuanceTiming' | 'placementHttpPort'>;
+  /** Run the job workers in this process too, as `certplane serve` does (stopped with the service). */
+  worker?: Partial<WorkerOptions>;
 }
 
 export async function startService(engine: Engine, options: ServiceOptions = {}): Promise<TestService> {
@@ -50,7 +55,10 @@ export async function startService(engine: Engine, options: ServiceOptions = {})
     logger,
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.dns ? { dns: options.dns } : {}),
+    ...options.compose,
   });
+  const worker = options.worker && createWorker(app, options.worker);
+  worker?.start();
   const server = buildServer(app);
   await server.listen({ port: 0, host: '127.0.0.1' });
   const address = server.server.address();
@@ -64,6 +72,7 @@ export async function startService(engine: Engine, options: ServiceOptions = {})
     logs: () => lines,
     stop: async () => {
       await server.close();
+      await worker?.stop(2000);
       await app.close();
       if (ownsDb) await testDb.drop();
     },

@@ -52,6 +52,8 @@ export interface AuthorizationProgress {
   dnsHandle?: unknown;
   /** True once the challenge was answered (the CA told to validate). */
   answered?: boolean | undefined;
+  /** Placement `user`: the proof was where the CA will look at the last check (none is answered before all are). */
+  seen?: boolean | undefined;
   /** Why it failed, as the CA said it. */
   error?: string | undefined;
 }

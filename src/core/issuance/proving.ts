@@ -58,12 +58,21 @@ export class Proving {
     }
     const authzs = await Promise.all(order.authorizations.map((url) => client.getAuthorization(url)));
     const challenges = new Map<string, Challenge>();
-    const progress = authzs.map((authz) => this.progressOf(issuance, authz, challenges));
+    // In the order the names were asked for (a CA lists authorizations in any order, not always the same).
+    const rank = (p: AuthorizationProgress) => issuance.identifiers.indexOf(p.domain);
+    const progress = authzs.map((authz) => this.progressOf(issuance, authz, challenges)).sort((a, b) => rank(a) - rank(b));
     if (!(await this.record(issuance, 'ordered', progress))) return 'next';
     const pending = progress.filter((p) => p.status === 'pending' && !p.answered);
     if (issuance.placement === 'user') {
       const placed = await Promise.all(pending.map((p) => this.placedByUser(p, signal)));
-      if (placed.includes(false)) return { continueAt: this.later(this.deps.timing.userCheckMs) };
+      if (placed.includes(false)) {
+        // What was seen is noted, so the user is shown the next proof to place while the others wait.
+        const changed = pending.filter((p, i) => (p.seen === true) !== placed[i]);
+        pending.forEach((p, i) => (p.seen = placed[i]));
+        if (changed.length > 0) await this.record(issuance, 'ordered', progress);
+        return { continueAt: this.later(this.deps.timing.userCheckMs) };
+      }
+      pending.forEach((p) => (p.seen = true));
     } else if (issuance.challengeType === 'dns-01') {
       if (!(await this.publish(issuance, progress, pending, signal))) return 'next';
     } else {
@@ -130,6 +139,7 @@ export class Proving {
         ? { path: challenge.path, keyAuthorization: challenge.keyAuthorization }
         : { recordName: challenge.recordName, txtValue: challenge.txtValue }),
       ...(before?.dnsHandle !== undefined ? { dnsHandle: before.dnsHandle } : {}),
+      ...(before?.seen !== undefined ? { seen: before.seen } : {}),
       // Answered before a restart: the CA moved the challenge on.
       answered: before?.answered === true || challenge.status !== 'pending',
     };

@@ -89,7 +89,8 @@ export function phaseOf(issuance: Issuance): OrderPhase {
       return { phase: 'failed', reason: failureReason(issuance) };
     case 'ordered': {
       if (issuance.authorizations.length === 0) return { phase: 'pending' };
-      const open = issuance.authorizations.find((a) => a.status === 'pending' && !a.answered);
+      // The first name whose proof was not seen at the last check; none is answered before all are seen.
+      const open = issuance.authorizations.find((a) => a.status === 'pending' && !a.answered && !a.seen);
       const proof = open && proofOf(open);
       return proof ? { phase: 'awaiting_validation', proof } : { phase: 'validating' };
     }
