@@ -204,6 +204,11 @@ const fileSchema = z
     acmeDirectory: z.string().url('must be an http:// or https:// URL').optional(),
     acmeCaBundle: z.string().min(1).optional(),
     http01Listen: http01ListenSchema.optional(),
+    // Expiry statuses, the expiry scan and webhook deliveries.
+    expiringDays: z.coerce.number().int().min(1).max(3650).optional(),
+    expiryScanMinutes: z.coerce.number().int().min(1).max(1440).optional(),
+    webhookTimeoutSeconds: z.coerce.number().int().min(1).max(300).optional(),
+    webhookMaxAttempts: z.coerce.number().int().min(1).max(100).optional(),
   })
   .strict();
 
@@ -256,6 +261,14 @@ export interface Config {
   casValidationDeadlineHours: number;
   /** Where the http-01 responder listens; undefined: `off`. */
   http01Listen: Http01Listen;
+  /** A certificate whose notAfter is at most this many days away is `expiring` (in every dialect's words). */
+  expiringDays: number;
+  /** Minutes between two runs of the `expiry.scan` job (one per period across all processes). */
+  expiryScanMinutes: number;
+  /** How long one webhook delivery may take before it counts as failed. */
+  webhookTimeoutSeconds: number;
+  /** Deliveries tried per event and webhook before the delivery job fails for good. */
+  webhookMaxAttempts: number;
 }
 
 export class ConfigError extends Error {
@@ -289,6 +302,10 @@ const ENV_KEYS = {
   CERTPLANE_ACME_CA_BUNDLE: 'acmeCaBundle',
   CERTPLANE_HTTP01_LISTEN: 'http01Listen',
   CERTPLANE_CAS_VALIDATION_DEADLINE_HOURS: 'casValidationDeadlineHours',
+  CERTPLANE_EXPIRING_DAYS: 'expiringDays',
+  CERTPLANE_EXPIRY_SCAN_MINUTES: 'expiryScanMinutes',
+  CERTPLANE_WEBHOOK_TIMEOUT_SECONDS: 'webhookTimeoutSeconds',
+  CERTPLANE_WEBHOOK_MAX_ATTEMPTS: 'webhookMaxAttempts',
 } as const;
 
 export interface ConfigSources {
@@ -381,6 +398,10 @@ export function loadConfig(sources: ConfigSources = { env: process.env }): Confi
     products,
     casValidationDeadlineHours: raw.casValidationDeadlineHours ?? DEFAULT_CAS_VALIDATION_DEADLINE_HOURS,
     http01Listen: http01ListenFrom(raw.http01Listen),
+    expiringDays: raw.expiringDays ?? 30,
+    expiryScanMinutes: raw.expiryScanMinutes ?? 60,
+    webhookTimeoutSeconds: raw.webhookTimeoutSeconds ?? 10,
+    webhookMaxAttempts: raw.webhookMaxAttempts ?? 12,
   };
 }
 

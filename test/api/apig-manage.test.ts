@@ -114,7 +114,7 @@ for (const engine of ENGINES) {
         const certs = page.body.certs as Array<Record<string, unknown>>;
         assert.deepEqual(certs.map((c) => c.id), [ids[3], ids[2]]);
         assert.deepEqual(Object.keys(certs[0]!).sort(), [
-          'algorithm_type', 'common_name', 'create_time', 'id', 'instance_id', 'is_has_trusted_root_ca', 'name',
+          'algorithm_type', 'common_name', 'create_time', 'expiry_status', 'id', 'instance_id', 'is_has_trusted_root_ca', 'name',
           'not_after', 'project_id', 'san', 'signature_algorithm', 'type', 'update_time',
         ]);
         assert.equal((await listApi.list('limit=0')).body.size, 5, 'limit 0 means the default 20');

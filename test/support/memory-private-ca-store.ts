@@ -1,3 +1,4 @@
+import { expiryOf, type ExpiryFilter } from '../../src/core/certificates/expiry.js';
 import type { AuditEvent } from '../../src/core/audit/ports.js';
 import type { ClientCa, ClientCertificate, ClientCertificateStatus, Page } from '../../src/core/private-ca/model.js';
 import { ManagedCaExists, UnknownCa, type DeleteCaOutcome, type PrivateCaStore, type SignedRecord } from '../../src/core/private-ca/ports.js';
@@ -123,9 +124,10 @@ export class MemoryPrivateCaStore implements PrivateCaStore {
     return c && c.accountId === accountId && c.siteId === siteId && !c.deletedAt ? stripCertificate(c) : undefined;
   }
 
-  async listCertificates(accountId: string, siteId: string, page: Page): Promise<{ total: number; items: ClientCertificate[] }> {
+  async listCertificates(accountId: string, siteId: string, page: Page, expiry?: ExpiryFilter): Promise<{ total: number; items: ClientCertificate[] }> {
     const all = [...this.certificates.values()]
       .filter((c) => c.accountId === accountId && c.siteId === siteId && !c.deletedAt)
+      .filter((c) => !expiry || expiry.statuses.includes(expiryOf(c.notAfter, expiry.now, expiry.expiringDays)))
       .map(stripCertificate);
     return { total: all.length, items: all.slice((page.number - 1) * page.size, page.number * page.size) };
   }

@@ -13,6 +13,7 @@ import type { NameAttributes } from '../../pki/index.js';
 import { auditRow } from './audit-log.js';
 import { CompiledQueries } from './compiled.js';
 import { isUniqueViolation, type Database, type Db } from './database.js';
+import { notAfterMatches } from './expiry-filter.js';
 import { likeMatch } from './like.js';
 import type { CertificateDomainsTable, CertificatesTable } from './schema.js';
 
@@ -96,6 +97,7 @@ export class SqlCertificateStore implements CertificateStore {
     if (keyword) query = query.where((eb) => eb.or([likeMatch('id', keyword), likeMatch('common_name', keyword), likeMatch('san', keyword)]));
     if (filter.notAfterAfter) query = query.where('not_after', '>', filter.notAfterAfter.toISOString());
     if (filter.notAfterUntil) query = query.where('not_after', '<=', filter.notAfterUntil.toISOString());
+    if (filter.expiry) query = query.where(notAfterMatches('not_after', filter.expiry));
     const counted = await query.select((eb) => eb.fn.countAll<string | number>().as('n')).executeTakeFirstOrThrow();
     const rows = await query
       .selectAll()

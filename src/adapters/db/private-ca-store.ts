@@ -1,4 +1,6 @@
 import { sql, type Transaction, type WhereInterface } from 'kysely';
+import type { ExpiryFilter } from '../../core/certificates/expiry.js';
+import { notAfterMatches } from './expiry-filter.js';
 import type { AuditEvent } from '../../core/audit/ports.js';
 import type { ClientCa, ClientCertificate, ClientCertificateStatus, Page } from '../../core/private-ca/model.js';
 import { ManagedCaExists, UnknownCa, type DeleteCaOutcome, type PrivateCaStore, type SignedRecord } from '../../core/private-ca/ports.js';
@@ -165,15 +167,17 @@ export class SqlPrivateCaStore implements PrivateCaStore, CaKeySource {
     return row && certificateFromRow(row);
   }
 
-  async listCertificates(accountId: string, siteId: string, page: Page): Promise<{ total: number; items: ClientCertificate[] }> {
+  async listCertificates(accountId: string, siteId: string, page: Page, expiry?: ExpiryFilter): Promise<{ total: number; items: ClientCertificate[] }> {
     const counted = await this.db
       .selectFrom('client_certificates')
       .select((eb) => eb.fn.countAll<string | number>().as('n'))
       .where('account_id', '=', accountId)
       .where('site_id', '=', siteId)
       .where('deleted_at', 'is', null)
+      .$if(expiry !== undefined, (q) => q.where(notAfterMatches('not_after', expiry!)))
       .executeTakeFirstOrThrow();
     const rows = await this.certificates(accountId, siteId)
+      .$if(expiry !== undefined, (q) => q.where(notAfterMatches('not_after', expiry!)))
       .orderBy('created_at', 'desc')
       .orderBy('id')
       .limit(page.size)

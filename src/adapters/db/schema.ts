@@ -369,6 +369,17 @@ export interface CasOrdersTable {
   deleted_at: string | null;
 }
 
+/** An account's webhook endpoints (migration 017); `events` is a JSON list of event types (empty: all). */
+export interface WebhooksTable {
+  id: string;
+  account_id: string;
+  url: string;
+  events: string;
+  /** Sealed with context `webhook_secret:{id}`. */
+  secret_sealed: string;
+  created_at: string;
+}
+
 export interface Schema {
   accounts: AccountsTable;
   access_keys: AccessKeysTable;
@@ -394,4 +405,5 @@ export interface Schema {
   site_certificates: SiteCertificatesTable;
   cas_packages: CasPackagesTable;
   cas_orders: CasOrdersTable;
+  webhooks: WebhooksTable;
 }

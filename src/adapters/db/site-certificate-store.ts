@@ -17,6 +17,7 @@ import { auditRow } from './audit-log.js';
 import { keyRows, toRow as certificateRow } from './certificate-store.js';
 import { isUniqueViolation, type Db } from './database.js';
 import { cancelIssuancesWith, insertIssuanceWith, type IssuanceWithdrawal } from './issuance-rows.js';
+import { notAfterMatches } from './expiry-filter.js';
 import { likeMatch } from './like.js';
 import type { Schema } from './schema.js';
 
@@ -87,6 +88,15 @@ export class SqlSiteCertificateStore implements SiteCertificateStore {
         eb.or([
           eb.and([eb('sc.type', '=', 'free'), eb('i.state', '=', 'valid'), eb('i.not_after', '>', at)]),
           eb.and([eb('sc.type', '!=', 'free'), eb('c.not_after', '>', at)]),
+        ]),
+      );
+    }
+    if (filter.expiry) {
+      const expiry = filter.expiry;
+      query = query.where((eb) =>
+        eb.or([
+          eb.and([eb('sc.type', '=', 'free'), eb('i.state', '=', 'valid'), notAfterMatches('i.not_after', expiry)]),
+          eb.and([eb('sc.type', '!=', 'free'), notAfterMatches('c.not_after', expiry)]),
         ]),
       );
     }

@@ -1,4 +1,5 @@
 import type { NameAttributes } from '../../pki/index.js';
+import type { ExpiryFilter } from './expiry.js';
 
 /** Key families as the certificate APIs name them. Ed25519 counts as ECC (it is an elliptic curve). */
 export type AlgorithmType = 'RSA' | 'ECC' | 'SM2';
@@ -71,6 +72,8 @@ export interface CertificateFilter {
   notAfterAfter?: Date | undefined;
   /** …and at or before this one. */
   notAfterUntil?: Date | undefined;
+  /** Only certificates of these expiry statuses (`expiryOf`), at the filter's `now`. */
+  expiry?: ExpiryFilter | undefined;
 }
 
 /** How a new certificate is named: 32 hex digits (APIG), or a number of at most 15 digits (CAS `CertId`). */

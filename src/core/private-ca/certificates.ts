@@ -7,6 +7,7 @@ import type { Clock } from '../../kernel/clock.js';
 import { errors } from '../../kernel/errors.js';
 import type { Logger } from '../../kernel/logger.js';
 import type { Site } from '../sites/model.js';
+import type { ExpiryFilter } from '../certificates/expiry.js';
 import type { AuditStamp } from '../audit/ports.js';
 import { ABANDONED_AFTER_MS, HEX_ID, type ClientCertificate, type ClientCertificateStatus, type Page } from './model.js';
 import type { PrivateCaStore, RevocationListener } from './ports.js';
@@ -31,9 +32,9 @@ export class ClientCertificates {
     return { site, certificate: certificate! };
   }
 
-  async list(accountId: string, siteId: string, page: Page): Promise<OnSite<{ total: number; items: ClientCertificate[] }>> {
+  async list(accountId: string, siteId: string, page: Page, expiry?: ExpiryFilter): Promise<OnSite<{ total: number; items: ClientCertificate[] }>> {
     const site = await this.deps.site(accountId, siteId);
-    const { total, items } = await this.deps.store.listCertificates(accountId, site.id, page);
+    const { total, items } = await this.deps.store.listCertificates(accountId, site.id, page, expiry);
     return { site, total, items: await this.settleAbandoned(site, items) };
   }
 

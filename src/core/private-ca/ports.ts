@@ -1,3 +1,4 @@
+import type { ExpiryFilter } from '../certificates/expiry.js';
 import type { BuiltCrl, CrlInput, NameInput, OcspHash, OcspResponseInput, SignatureName } from '../../pki/index.js';
 import type { AuditEvent } from '../audit/ports.js';
 import type { ClientCa, ClientCertificate, ClientCertificateStatus, GeneratedKeyType, Page } from './model.js';
@@ -132,7 +133,8 @@ export interface PrivateCaStore {
   voidAbandoned(before: Date, at: Date, siteId?: string): Promise<number>;
   /** A certificate of the site that has not been deleted. */
   findCertificate(accountId: string, siteId: string, id: string): Promise<ClientCertificate | undefined>;
-  listCertificates(accountId: string, siteId: string, page: Page): Promise<{ total: number; items: ClientCertificate[] }>;
+  /** `expiry`: only certificates of these expiry statuses (from their notAfter). */
+  listCertificates(accountId: string, siteId: string, page: Page, expiry?: ExpiryFilter): Promise<{ total: number; items: ClientCertificate[] }>;
   /** Moves a certificate from `from` to `to` (revoked_at set on revoke, cleared on activate); false when it was not in `from`. */
   changeStatus(
     accountId: string,

@@ -1,5 +1,6 @@
 import type { AuthorizationProgress, ChallengeType, IssuanceState } from '../issuance/model.js';
 import { FINISHED_STATES } from '../issuance/model.js';
+import { expiryOf, type ExpiryFilter, type ExpiryStatus } from '../certificates/expiry.js';
 
 /**
  * ESA's certificates of a site: `free` ones obtained through ACME (each points at its issuance),
@@ -9,13 +10,11 @@ import { FINISHED_STATES } from '../issuance/model.js';
 export type SiteCertificateType = 'free' | 'upload' | 'cas';
 
 /**
- * What a certificate of a site is now. `applying` while its issuance is not finished; `ok` when
- * usable and more than EXPIRING_WITHIN_MS from its notAfter, `expiring` within it, `expired` after;
+ * What a certificate of a site is now. `applying` while its issuance is not finished; `ok`,
+ * `expiring` or `expired` once there is a certificate, as `expiryOf` reads its notAfter;
  * `apply_failed` when the CA (or a check) refused it for good; `canceled` when withdrawn.
  */
 export type SiteCertificateStatus = 'applying' | 'ok' | 'expiring' | 'expired' | 'apply_failed' | 'canceled';
-
-export const EXPIRING_WITHIN_MS = 30 * 86_400_000;
 
 /** What the certificate itself says, once there is one. */
 export interface CertificateDetails {
@@ -72,16 +71,20 @@ export interface SiteCertificate {
   updatedAt: Date;
 }
 
-export function statusOf(certificate: Pick<SiteCertificate, 'type' | 'issuanceState' | 'details'>, now: Date): SiteCertificateStatus {
+const EXPIRY_WORDS: Record<ExpiryStatus, SiteCertificateStatus> = { valid: 'ok', expiring: 'expiring', expired: 'expired' };
+
+export function statusOf(
+  certificate: Pick<SiteCertificate, 'type' | 'issuanceState' | 'details'>,
+  now: Date,
+  expiringDays: number,
+): SiteCertificateStatus {
   if (certificate.type === 'free') {
     const state = certificate.issuanceState;
     if (state === 'invalid') return 'apply_failed';
     if (state === 'canceled') return 'canceled';
     if (state !== 'valid' || !certificate.details) return 'applying';
   }
-  const notAfter = certificate.details?.notAfter.getTime() ?? 0;
-  if (now.getTime() > notAfter) return 'expired';
-  return notAfter - now.getTime() <= EXPIRING_WITHIN_MS ? 'expiring' : 'ok';
+  return EXPIRY_WORDS[expiryOf(certificate.details?.notAfter ?? new Date(0), now, expiringDays)];
 }
 
 /** Usable now: what `ValidOnly` keeps, and what a record counts as configured with. */
@@ -106,6 +109,8 @@ export interface ListFilter {
   /** Matches the name, the domain applied for and the SAN, case-insensitively. */
   keyword?: string | undefined;
   validOnly?: boolean | undefined;
+  /** Only certificates (free ones once issued) of these expiry statuses. */
+  expiry?: ExpiryFilter | undefined;
 }
 
 export interface Page {

@@ -29,8 +29,9 @@ export function parseRecordNames(text: string, max: number): string[] {
 }
 
 /** Each record's certificates: those whose names cover it (the same name, or a wildcard one label up). */
+// The expiring window does not matter here: `ok` and `expiring` are both valid.
 export function matchRecords(records: string[], certificates: SiteCertificate[], now: Date, validOnly: boolean): RecordMatch[] {
-  const judged = certificates.map((certificate) => ({ certificate, status: statusOf(certificate, now) }));
+  const judged = certificates.map((certificate) => ({ certificate, status: statusOf(certificate, now, 0) }));
   return records.map((recordName) => {
     const all = judged.filter(({ certificate }) => coversDomain(namesOf(certificate), recordName));
     const shown = validOnly ? all.filter(({ status }) => isValid(status)) : all;

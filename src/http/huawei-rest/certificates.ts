@@ -1,11 +1,12 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Principal } from '../../core/accounts/model.js';
 import type { AuditStamp } from '../../core/audit/ports.js';
+import { EXPIRY_STATUSES, type ExpiryStatus } from '../../core/certificates/expiry.js';
 import type { AlgorithmType, CertificateScope, CertificateUpload } from '../../core/certificates/model.js';
 import { errors } from '../../kernel/errors.js';
 import type { App } from '../../main.js';
 import { certificateForm, domainsForm, paging, parseBody, stringParam, type CertificateForm } from './body.js';
-import { presentCertificate, presentCertificateBase, presentDomainBinding } from './present.js';
+import { presentCertificate, presentCertificateBase, presentDomainBinding, type ExpiryView } from './present.js';
 
 type WithCertificate = { Params: { project_id: string; certificate_id: string } };
 
@@ -32,6 +33,11 @@ const ACTIONS = {
   detach: { permission: 'apig:certificate:detach' },
 } as const;
 
+/** Expiry statuses are read with the service's clock and the installation's window. */
+function viewOf(app: App): ExpiryView {
+  return { now: app.clock.now(), expiringDays: app.config.expiringDays };
+}
+
 function uploadFrom(form: CertificateForm): CertificateUpload {
   return {
     name: form.name,
@@ -54,7 +60,7 @@ export function certificateRoutes(app: App) {
       const principal = principalOf(request);
       const upload = uploadFrom(parseBody(certificateForm, request.body));
       const certificate = await service.upload(principal.accountId, upload, auditOf(request));
-      return presentCertificate(certificate, principal.projectId);
+      return presentCertificate(certificate, principal.projectId, viewOf(app));
     });
 
     server.get(BASE, { config: ACTIONS.list }, async (request) => {
@@ -68,7 +74,12 @@ export function certificateRoutes(app: App) {
       if (algorithmType !== undefined && !['RSA', 'ECC', 'SM2'].includes(algorithmType)) {
         throw errors.invalidParameter('algorithmType', 'must be RSA, ECC or SM2');
       }
+      const expiryStatus = stringParam(query, 'expiry_status');
+      if (expiryStatus !== undefined && !(EXPIRY_STATUSES as readonly string[]).includes(expiryStatus)) {
+        throw errors.invalidParameter('expiryStatus', 'must be valid, expiring or expired');
+      }
       const page = paging(query);
+      const view = viewOf(app);
       const { total, items } = await service.list(
         principal.accountId,
         {
@@ -78,16 +89,17 @@ export function certificateRoutes(app: App) {
           scope: type as CertificateScope | undefined,
           instanceId: stringParam(query, 'instance_id'),
           algorithmType: algorithmType as AlgorithmType | undefined,
+          expiry: expiryStatus === undefined ? undefined : { statuses: [expiryStatus as ExpiryStatus], ...view },
         },
         page,
       );
-      return { size: items.length, total, certs: items.map((c) => presentCertificateBase(c, principal.projectId)) };
+      return { size: items.length, total, certs: items.map((c) => presentCertificateBase(c, principal.projectId, view)) };
     });
 
     server.get<WithCertificate>(`${BASE}/:certificate_id`, { config: ACTIONS.get }, async (request) => {
       const principal = principalOf(request);
       const certificate = await service.get(principal.accountId, request.params.certificate_id);
-      return presentCertificate(certificate, principal.projectId);
+      return presentCertificate(certificate, principal.projectId, viewOf(app));
     });
 
     server.put<WithCertificate>(`${BASE}/:certificate_id`, { config: ACTIONS.update }, async (request) => {
@@ -99,7 +111,7 @@ export function certificateRoutes(app: App) {
         { ...uploadFrom(form), scopeGiven: form.type !== undefined },
         auditOf(request),
       );
-      return presentCertificate(certificate, principal.projectId);
+      return presentCertificate(certificate, principal.projectId, viewOf(app));
     });
 
     server.delete<WithCertificate>(`${BASE}/:certificate_id`, { config: ACTIONS.delete }, async (request, reply) => {

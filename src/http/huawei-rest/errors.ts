@@ -20,6 +20,7 @@ const PARAMETER_NAMES: Record<string, string> = {
   scope: 'type',
   domain: 'domain',
   domains: 'domains',
+  expiryStatus: 'expiry_status',
 };
 
 export function apigParameterName(coreName: string | undefined): string {

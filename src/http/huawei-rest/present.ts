@@ -1,3 +1,4 @@
+import { expiryOf } from '../../core/certificates/expiry.js';
 import type { Certificate, DomainBinding } from '../../core/certificates/model.js';
 import { isoSeconds } from '../../kernel/time.js';
 import type { NameAttributes } from '../../pki/index.js';
@@ -10,8 +11,17 @@ function issuerNames(issuer: NameAttributes): string[] {
   return issuer.organization.length > 0 ? issuer.organization : issuer.commonName;
 }
 
-/** `CertBase`: what the list operation shows of each certificate. */
-export function presentCertificateBase(c: Certificate, projectId: string) {
+/** The clock and window a certificate's `expiry_status` is read with. */
+export interface ExpiryView {
+  now: Date;
+  expiringDays: number;
+}
+
+/**
+ * `CertBase`: what the list operation shows of each certificate. `expiry_status` (`valid`,
+ * `expiring`, `expired`) is certplane's own field; Huawei's CertBase has none.
+ */
+export function presentCertificateBase(c: Certificate, projectId: string, view: ExpiryView) {
   return {
     id: c.id,
     name: c.name,
@@ -26,13 +36,14 @@ export function presentCertificateBase(c: Certificate, projectId: string) {
     update_time: isoSeconds(c.updatedAt),
     is_has_trusted_root_ca: c.trustedRootCa !== null,
     algorithm_type: c.algorithmType,
+    expiry_status: expiryOf(c.notAfter, view.now, view.expiringDays),
   };
 }
 
 /** The full certificate object of create, show and update. */
-export function presentCertificate(c: Certificate, projectId: string) {
+export function presentCertificate(c: Certificate, projectId: string, view: ExpiryView) {
   return {
-    ...presentCertificateBase(c, projectId),
+    ...presentCertificateBase(c, projectId, view),
     version: c.version,
     organization: c.subject.organization,
     organizational_unit: c.subject.organizationalUnit,

@@ -1,3 +1,4 @@
+import { expiryRange } from '../../../../core/certificates/expiry.js';
 import type { CertificateFilter } from '../../../../core/certificates/model.js';
 import type { IssuanceState } from '../../../../core/issuance/model.js';
 import { phaseOf, type OrderFilter } from '../../../../core/orders/model.js';
@@ -6,7 +7,7 @@ import { errors } from '../../../../kernel/errors.js';
 import type { App } from '../../../../main.js';
 import { CAS_VERSION, type RpcAction } from '../../action.js';
 import { anyOrder, CAS_ERRORS } from './orders.js';
-import { certificateStatus, presentOrder, presentUpload, WILL_EXPIRE_DAYS } from './user-certificates.js';
+import { certificateStatus, presentOrder, presentUpload } from './user-certificates.js';
 
 const ORDER_TYPES = ['CPACK', 'BUY', 'UPLOAD', 'CERT'] as const;
 const STATUSES = ['PAYED', 'CHECKING', 'CHECKED_FAIL', 'ISSUED', 'WILLEXPIRED', 'EXPIRED', 'NOTACTIVATED', 'REVOKED'] as const;
@@ -57,15 +58,15 @@ export const listUserCertificateOrder: RpcAction = {
       orderType === 'BUY'
         ? { total: 0, items: [] }
         : orderType === 'CPACK'
-          ? await listOrders(app, principal.accountId, { states: status && ORDER_STATES[status], ...expiry(status, now), keyword }, page)
-          : await listCertificates(app, principal.accountId, orderType === 'CERT', { ...expiry(status ?? 'VALID', now), keyword }, page);
+          ? await listOrders(app, principal.accountId, { states: status && ORDER_STATES[status], ...expiry(status, now, app.config.expiringDays), keyword }, page)
+          : await listCertificates(app, principal.accountId, orderType === 'CERT', { ...expiry(status ?? 'VALID', now, app.config.expiringDays), keyword }, page);
     return { CurrentPage: currentPage, ShowSize: showSize, TotalCount: found.total, CertificateOrderList: found.items };
   },
 };
 
 /** The notAfter range of a certificate status; `VALID` is ISSUED and WILLEXPIRED together. */
-function expiry(status: Status | 'VALID' | undefined, now: Date): Pick<OrderFilter, 'notAfterAfter' | 'notAfterUntil'> {
-  const soon = new Date(now.getTime() + WILL_EXPIRE_DAYS * 86_400_000);
+function expiry(status: Status | 'VALID' | undefined, now: Date, expiringDays: number): Pick<OrderFilter, 'notAfterAfter' | 'notAfterUntil'> {
+  const soon = expiryRange('expiring', now, expiringDays).until!;
   switch (status) {
     case 'VALID':
       return { notAfterAfter: now };
@@ -83,12 +84,12 @@ function expiry(status: Status | 'VALID' | undefined, now: Date): Pick<OrderFilt
 async function listOrders(app: App, accountId: string, filter: OrderFilter, page: Page) {
   const now = app.clock.now();
   const found = await app.orders.list(accountId, filter, page);
-  return { total: found.total, items: found.items.map((record) => presentOrder(record, orderStatus(record, now), now)) };
+  return { total: found.total, items: found.items.map((record) => presentOrder(record, orderStatus(record, now, app.config.expiringDays), now)) };
 }
 
-function orderStatus(record: Parameters<typeof presentOrder>[0], now: Date): string {
+function orderStatus(record: Parameters<typeof presentOrder>[0], now: Date, expiringDays: number): string {
   const phase = phaseOf(record.issuance).phase;
-  if (phase === 'issued') return certificateStatus(record.issuance.issued?.notAfter ?? now, now);
+  if (phase === 'issued') return certificateStatus(record.issuance.issued?.notAfter ?? now, now, expiringDays);
   if (phase === 'failed') return 'CHECKED_FAIL';
   return phase === 'pending' || phase === 'canceled' ? 'PAYED' : 'CHECKING';
 }
@@ -102,8 +103,8 @@ async function listCertificates(app: App, accountId: string, withOrders: boolean
   return {
     total: orders.total + uploads.total,
     items: [
-      ...orders.items.map((record) => presentOrder(record, orderStatus(record, now), now)),
-      ...(uploadPage.limit > 0 ? uploads.items.map((c) => presentUpload(c, now)) : []),
+      ...orders.items.map((record) => presentOrder(record, orderStatus(record, now, app.config.expiringDays), now)),
+      ...(uploadPage.limit > 0 ? uploads.items.map((c) => presentUpload(c, now, app.config.expiringDays)) : []),
     ],
   };
 }

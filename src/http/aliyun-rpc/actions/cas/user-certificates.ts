@@ -3,19 +3,21 @@
  * `CertId`, and issued orders, named by their `OrderId`. Times are epoch milliseconds
  * (`NotAfter`, `CertEndTime`) and `YYYY-MM-DD` (`StartDate`, `EndDate`), as CAS shows them.
  */
+import { expiryOf, type ExpiryStatus } from '../../../../core/certificates/expiry.js';
 import type { Certificate } from '../../../../core/certificates/model.js';
 import { chainLinks } from '../../../../core/orders/chain.js';
 import type { OrderRecord } from '../../../../core/orders/model.js';
 import { day } from './orders.js';
 
-const DAY_MS = 86_400_000;
-/** A certificate expiring within this many days is `WILLEXPIRED`. */
-export const WILL_EXPIRE_DAYS = 30;
+/** CAS's words for the expiry statuses: a certificate within `expiringDays` of its end is `WILLEXPIRED`. */
+export const CAS_EXPIRY_STATUS: Record<ExpiryStatus, 'ISSUED' | 'WILLEXPIRED' | 'EXPIRED'> = {
+  valid: 'ISSUED',
+  expiring: 'WILLEXPIRED',
+  expired: 'EXPIRED',
+};
 
-export function certificateStatus(notAfter: Date, now: Date): 'ISSUED' | 'WILLEXPIRED' | 'EXPIRED' {
-  const left = notAfter.getTime() - now.getTime();
-  if (left <= 0) return 'EXPIRED';
-  return left <= WILL_EXPIRE_DAYS * DAY_MS ? 'WILLEXPIRED' : 'ISSUED';
+export function certificateStatus(notAfter: Date, now: Date, expiringDays: number): 'ISSUED' | 'WILLEXPIRED' | 'EXPIRED' {
+  return CAS_EXPIRY_STATUS[expiryOf(notAfter, now, expiringDays)];
 }
 
 /** Domain counts and kind of a list of names. */
@@ -26,7 +28,7 @@ export function domainShape(names: readonly string[]) {
 }
 
 /** An uploaded certificate as a ListUserCertificateOrder item. */
-export function presentUpload(c: Certificate, now: Date): Record<string, unknown> {
+export function presentUpload(c: Certificate, now: Date, expiringDays: number): Record<string, unknown> {
   const leaf = chainLinks(c.chainPem)[0]!;
   return {
     CertificateId: Number(c.id),
@@ -43,7 +45,7 @@ export function presentUpload(c: Certificate, now: Date): Record<string, unknown
     StartDate: day(c.notBefore),
     EndDate: day(c.notAfter),
     Expired: c.notAfter.getTime() <= now.getTime(),
-    Status: certificateStatus(c.notAfter, now),
+    Status: certificateStatus(c.notAfter, now, expiringDays),
     SerialNo: leaf.serialHex,
     Fingerprint: leaf.sha1,
     Sha2: c.fingerprintSha256.toUpperCase(),

@@ -4,6 +4,7 @@
  * SDK's exact keys. Times read `2024-12-01T02:12:49Z` in Create/Upload answers and
  * `2024-03-31 02:08:00` (UTC) in Get/List answers, as the ESA documentation shows them.
  */
+import { expiryOf, type ExpiryStatus } from '../../../../core/certificates/expiry.js';
 import { clientCaResource, clientCertificateResource, type ClientCa, type ClientCertificate } from '../../../../core/private-ca/model.js';
 import type { Site } from '../../../../core/sites/model.js';
 import { isoSeconds } from '../../../../kernel/time.js';
@@ -47,8 +48,15 @@ export function onSite(site: Site) {
   return { SiteId: Number(site.id), SiteName: site.name };
 }
 
-/** Get/List items; `Name` is the common name, as no operation names a client certificate. */
-export function presentCertificate(c: ClientCertificate) {
+/** ESA's words for the expiry statuses, as its certificates' `Status` has them. */
+export const ESA_EXPIRY: Record<ExpiryStatus, 'OK' | 'Expiring' | 'Expired'> = { valid: 'OK', expiring: 'Expiring', expired: 'Expired' };
+
+/**
+ * Get/List items; `Name` is the common name, as no operation names a client certificate.
+ * `ExpiryStatus` (`OK`, `Expiring`, `Expired`) is certplane's own field: `Status` says whether the
+ * certificate is active or revoked, not how close it is to its end.
+ */
+export function presentCertificate(c: ClientCertificate, view: { now: Date; expiringDays: number }) {
   return {
     CACertificateId: c.caId,
     CommonName: c.commonName,
@@ -64,6 +72,7 @@ export function presentCertificate(c: ClientCertificate) {
     SerialNumber: c.serialNumber,
     SignatureAlgorithm: c.signatureAlgorithm ?? '',
     Status: c.status,
+    ExpiryStatus: ESA_EXPIRY[expiryOf(c.notAfter, view.now, view.expiringDays)],
     Type: 'managed',
     UpdateTime: listTime(c.updatedAt),
   };

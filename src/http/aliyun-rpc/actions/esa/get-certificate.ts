@@ -17,9 +17,9 @@ export const getCertificate: RpcAction = {
     const now = app.clock.now();
     return {
       Certificate: certificate.details?.chainPem ?? '',
-      Status: ESA_STATUS[statusOf(certificate, now)],
+      Status: ESA_STATUS[statusOf(certificate, now, app.config.expiringDays)],
       ...onSite(site),
-      Result: presentSiteCertificate(certificate, now),
+      Result: presentSiteCertificate(certificate, now, app.config.expiringDays),
     };
   },
 };

@@ -16,7 +16,7 @@ export const getClientCertificate: RpcAction = {
       Certificate: certificate.certificatePem ?? '',
       Status: certificate.status,
       ...onSite(site),
-      Result: presentCertificate(certificate),
+      Result: presentCertificate(certificate, { now: app.clock.now(), expiringDays: app.config.expiringDays }),
     };
   },
 };

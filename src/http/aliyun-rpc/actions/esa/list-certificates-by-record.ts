@@ -30,7 +30,7 @@ export const listCertificatesByRecord: RpcAction = {
         Count: r.certificates.length,
         ApplylingCount: r.applying,
         Status: r.status,
-        ...(detail ? { Certificates: r.certificates.map(({ certificate }) => byRecordItem(presentSiteCertificate(certificate, now))) } : {}),
+        ...(detail ? { Certificates: r.certificates.map(({ certificate }) => byRecordItem(presentSiteCertificate(certificate, now, app.config.expiringDays))) } : {}),
       })),
     };
   },

@@ -31,8 +31,8 @@ export function certificateOfSite(ctx: RpcRequestContext, id: string): string {
 }
 
 /** A Get/List item; the certificate's own facts only once there is a certificate. */
-export function presentSiteCertificate(c: SiteCertificate, now: Date) {
-  const status = statusOf(c, now);
+export function presentSiteCertificate(c: SiteCertificate, now: Date, expiringDays: number) {
+  const status = statusOf(c, now, expiringDays);
   const d = c.details;
   return {
     Id: c.id,
