@@ -1,4 +1,4 @@
-import { generateKeyPairSync, randomInt } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, randomInt } from 'node:crypto';
 import { pino, type Logger as PinoLogger } from 'pino';
 import { SqlAccountStore } from './adapters/db/account-store.js';
 import { SqlCertificateStore } from './adapters/db/certificate-store.js';
@@ -53,6 +53,11 @@ import { REDACTED, REDACTED_PATHS } from './kernel/logger.js';
 import type { Sealer } from './kernel/sealer.js';
 import { IssuerCache } from './pki/index.js';
 import { randomIds, type IdGenerator } from './kernel/ids.js';
+import { SqlWebhookStore } from './adapters/db/webhook-store.js';
+import { SqlExpiryScanStore } from './adapters/db/expiry-scan-store.js';
+import { WebhooksService } from './core/webhooks/service.js';
+import { deliverWebhook, publishEvent } from './jobs/webhooks.js';
+import { expiryScan, type ExpiryScanDeps } from './jobs/expiry-scan.js';
 
 /** Everything a role (api server, CLI command) runs on, built once from the config. */
 export interface App {
@@ -90,6 +95,10 @@ export interface App {
   issuanceEngine: IssuanceEngine;
   /** What the http-01 responder serves. */
   http01Tokens: Http01Tokens;
+  /** Accounts' webhooks (`certplane webhook`), delivered by `event.publish` and `webhook.deliver`. */
+  webhooks: WebhooksService;
+  /** What the `expiry.scan` job runs on (its store, queue and settings). */
+  expiryScans: ExpiryScanDeps;
   close(): Promise<void>;
 }
 
@@ -160,7 +169,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     sealer,
     limits: config.limits,
   });
-  const privateCaStore = new SqlPrivateCaStore(database);
+  const privateCaStore = new SqlPrivateCaStore(database, ids);
   const signer = new NodeCaSigner({ sealer, source: privateCaStore, publicUrl: config.publicUrl });
   const revocationStore = new SqlRevocationStore(database.db);
   const crls = new CrlIssuer({ store: revocationStore, signer, clock, logger, settings: config.clientCa });
@@ -179,6 +188,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     limits: config.limits,
     regionId: config.regionId,
     revocation: crls,
+    announce: () => jobs.announce(),
   });
   const orders = new OrdersService({
     store: new SqlOrderStore(database.db),
@@ -237,10 +247,29 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     logger: logger.child({ component: 'issuance' }),
     timing: { propagationTimeoutMs: config.dns01Propagation.timeoutSeconds * 1000, ...options.issuanceTiming },
   });
+  const webhooks = new WebhooksService({
+    store: new SqlWebhookStore(database.db),
+    clock,
+    ids,
+    sealer,
+    requireAccount,
+    newSecret: () => randomBytes(32).toString('hex'),
+  });
+  const expiryScans: ExpiryScanDeps = {
+    store: new SqlExpiryScanStore(database.db, ids),
+    jobs,
+    clock,
+    expiringDays: config.expiringDays,
+    periodMinutes: config.expiryScanMinutes,
+    announce: () => jobs.announce(),
+  };
   const jobHandlers = new JobRegistry([
     ...(dns01 ? [removeDnsRecord(dns01)] : []),
     issueCertificate(issuanceEngine),
     orderDeadlineHandler(orders) as JobHandler<unknown>,
+    publishEvent({ webhooks, jobs, maxAttempts: config.webhookMaxAttempts }) as JobHandler<unknown>,
+    deliverWebhook({ webhooks, clock, timeoutMs: config.webhookTimeoutSeconds * 1000 }) as JobHandler<unknown>,
+    expiryScan(expiryScans) as JobHandler<unknown>,
     ...(options.jobHandlers ?? []),
   ]);
   return {
@@ -267,6 +296,8 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     issuances,
     issuanceEngine,
     http01Tokens: issuanceStore,
+    webhooks,
+    expiryScans,
     close: async () => {
       ownAcme?.close();
       await database.close();

@@ -8,6 +8,7 @@ import { registerIdentityCommands } from './commands/identity.js';
 import { registerMasterKeyCommands } from './commands/master-key.js';
 import { registerPackageCommands } from './commands/packages.js';
 import { registerServe } from './commands/serve.js';
+import { registerWebhookCommands } from './commands/webhook.js';
 import { CliOutput } from './output.js';
 
 /** Runs the CLI and resolves to the process exit code. */
@@ -25,6 +26,7 @@ export async function run(argv: string[], out: CliOutput = new CliOutput()): Pro
   registerIdentityCommands(program, out);
   registerMasterKeyCommands(program, out);
   registerPackageCommands(program, out);
+  registerWebhookCommands(program, out);
   try {
     await program.parseAsync(argv);
     return out.exitCode;

@@ -62,6 +62,7 @@ export const ERROR_CODES = [
   'order.not_found',
   'order.state_conflict',
   'order.issuer_unavailable',
+  'webhook.not_found',
   'internal',
 ] as const;
 
@@ -133,6 +134,7 @@ export const errors = {
   accountNotFound: (id: string) => new AppError('account.not_found', `account ${id} does not exist`, { id }),
   accessKeyNotFound: (id: string) => new AppError('access_key.not_found', `access key ${id} does not exist`, { id }),
   tokenNotFound: (id: string) => new AppError('token.not_found', `token ${id} does not exist`, { id }),
+  webhookNotFound: (id: string) => new AppError('webhook.not_found', `webhook ${id} does not exist in this account`, { id }),
   instanceNotFound: (id: string) => new AppError('instance.not_found', `instance ${id} does not exist`, { id }),
   certificateNotFound: (id: string) =>
     new AppError('certificate.not_found', `certificate ${id} does not exist`, { id }),

@@ -1,4 +1,7 @@
 import { sql, type Transaction, type WhereInterface } from 'kysely';
+import type { NewJob } from '../../core/jobs/ports.js';
+import { randomIds, type IdGenerator } from '../../kernel/ids.js';
+import { enqueueWith } from './job-store.js';
 import type { ExpiryFilter } from '../../core/certificates/expiry.js';
 import { notAfterMatches } from './expiry-filter.js';
 import type { AuditEvent } from '../../core/audit/ports.js';
@@ -19,7 +22,10 @@ export class SqlPrivateCaStore implements PrivateCaStore, CaKeySource {
   private readonly compiled = new CompiledQueries();
   private readonly db: Db;
 
-  constructor(private readonly database: Database) {
+  constructor(
+    private readonly database: Database,
+    private readonly ids: IdGenerator = randomIds,
+  ) {
     this.db = database.db;
   }
 
@@ -190,16 +196,20 @@ export class SqlPrivateCaStore implements PrivateCaStore, CaKeySource {
     accountId: string,
     siteId: string,
     id: string,
-    change: { from: ClientCertificateStatus; to: ClientCertificateStatus; at: Date },
+    change: { from: ClientCertificateStatus; to: ClientCertificateStatus; at: Date; event?: NewJob | undefined },
     audit: AuditEvent,
   ): Promise<boolean> {
     const at = change.at.toISOString();
+    const event = change.event;
     const target = <Q extends WhereBuilder>(q: Q): Q =>
       q.where('account_id', '=', accountId).where('site_id', '=', siteId).where('id', '=', id).where('status', '=', change.from).where('deleted_at', 'is', null) as Q;
     return this.changeOne(audit, async (tx) => {
       // The CA's row first, as deleteCa locks them; a bump for a change that then loses a race only costs a reissue.
       await bumpRevocationVersion(tx, target);
-      return target(tx.updateTable('client_certificates').set({ status: change.to, revoked_at: change.to === 'revoked' ? at : null, updated_at: at })).executeTakeFirst();
+      const changed = await target(tx.updateTable('client_certificates').set({ status: change.to, revoked_at: change.to === 'revoked' ? at : null, updated_at: at })).executeTakeFirst();
+      // The event (certificate.revoked) exists exactly when the change does.
+      if (event && Number(changed.numUpdatedRows) > 0) await enqueueWith(tx, event, change.at, this.ids.hex32());
+      return changed;
     });
   }
 

@@ -2,6 +2,7 @@ import { secretContext } from '../../core/accounts/service.js';
 import { privateKeyContext } from '../../core/certificates/service.js';
 import { clientKeyContext } from '../../core/private-ca/model.js';
 import { acmeAccountKeyContext } from '../../core/issuance/ports.js';
+import { webhookSecretContext } from '../../core/webhooks/model.js';
 import { caKeyContext } from '../ca/node-signer.js';
 import type { Sealer } from '../../kernel/sealer.js';
 import type { Db } from './database.js';
@@ -38,6 +39,15 @@ export async function resealAll(db: Db, sealer: Sealer, now: Date): Promise<{ re
       .where('id', '=', row.id)
       .where('secret_sealed', '=', row.secret_sealed)
       .execute();
+    resealed += 1;
+  }
+  const webhooks = await db.selectFrom('webhooks').select(['id', 'secret_sealed']).execute();
+  for (const row of webhooks) {
+    total += 1;
+    if (row.secret_sealed.startsWith(current)) continue;
+    const context = webhookSecretContext(row.id);
+    const sealed = sealer.seal(sealer.open(row.secret_sealed, context), context);
+    await db.updateTable('webhooks').set({ secret_sealed: sealed }).where('id', '=', row.id).where('secret_sealed', '=', row.secret_sealed).execute();
     resealed += 1;
   }
   for (const table of ['client_cas', 'client_certificates'] as const) {

@@ -7,6 +7,7 @@ import { ConfigError, type Config } from '../../config/config.js';
 import { buildServer } from '../../http/server.js';
 import { startHttp01Responder } from '../../http/acme-challenge.js';
 import type { JobWorker } from '../../jobs/worker.js';
+import { scheduleExpiryScan } from '../../jobs/expiry-scan.js';
 import { compose, createWorker, type App } from '../../main.js';
 import { configOf } from '../context.js';
 import type { CliOutput } from '../output.js';
@@ -78,6 +79,8 @@ async function serveOne(config: Config, role: Role): Promise<void> {
   }
   const worker = role === 'api' ? undefined : createWorker(app);
   worker?.start();
+  // The expiry scan of the current period exists once a worker runs (each scan enqueues the next).
+  if (worker) await scheduleExpiryScan(app.expiryScans, app.clock.now());
   if (cluster.isWorker) {
     // The primary records the data directory and says `serving` once every process listens.
     app.logger.info({ listen, http01Listen, role, worker: cluster.worker?.id }, 'worker listening');

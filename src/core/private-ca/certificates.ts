@@ -7,6 +7,8 @@ import type { Clock } from '../../kernel/clock.js';
 import { errors } from '../../kernel/errors.js';
 import type { Logger } from '../../kernel/logger.js';
 import type { Site } from '../sites/model.js';
+import { eventJob } from '../events/model.js';
+import type { NewJob } from '../jobs/ports.js';
 import type { ExpiryFilter } from '../certificates/expiry.js';
 import type { AuditStamp } from '../audit/ports.js';
 import { ABANDONED_AFTER_MS, HEX_ID, type ClientCertificate, type ClientCertificateStatus, type Page } from './model.js';
@@ -18,6 +20,8 @@ export interface ClientCertificatesDeps {
   logger: Logger;
   revocation?: RevocationListener | undefined;
   site(accountId: string, siteId: string): Promise<Site>;
+  /** Wakes this process's workers for an event enqueued with a change (default: nothing). */
+  announce?: (() => void) | undefined;
 }
 
 type OnSite<T> = T & { site: Site };
@@ -81,12 +85,14 @@ export class ClientCertificates {
       throw errors.clientCertificateStatusConflict(id, `is ${certificate.status}: only a${move.from === 'active' ? 'n' : ''} ${move.from} certificate can be ${move.to === 'revoked' ? 'revoked' : 'activated'}`);
     }
     const at = this.deps.clock.now();
-    if (!(await this.deps.store.changeStatus(accountId, site.id, id, { ...move, at }, audit.eventAt(at)))) {
+    const event = move.to === 'revoked' ? revokedEvent(certificate, at) : undefined;
+    if (!(await this.deps.store.changeStatus(accountId, site.id, id, { ...move, at, event }, audit.eventAt(at)))) {
       // A concurrent call changed it first: answer with what it is now.
       const now = await this.find(site, id);
       if (now.status === move.to) return { site, certificate: now };
       throw errors.clientCertificateStatusConflict(id, `is ${now.status}`);
     }
+    if (event) this.deps.announce?.();
     await this.revocationChanged(certificate, move.to, at);
     const revokedAt = move.to === 'revoked' ? at : null;
     return { site, certificate: { ...certificate, status: move.to, revokedAt, updatedAt: at } };
@@ -118,4 +124,25 @@ export class ClientCertificates {
     await this.deps.store.voidAbandoned(new Date(cutoff), now, site.id);
     return items.map((c) => (abandoned(c) ? { ...c, status: 'void' as ClientCertificateStatus, updatedAt: now } : c));
   }
+}
+
+/** `certificate.revoked`, once per revocation (a certificate activated and revoked again is revoked again). */
+function revokedEvent(certificate: ClientCertificate, at: Date): NewJob {
+  return eventJob(
+    {
+      accountId: certificate.accountId,
+      type: 'certificate.revoked',
+      subject: { kind: 'client', id: certificate.id },
+      occurredAt: at,
+      data: {
+        serialNumber: certificate.serialNumber,
+        commonName: certificate.commonName,
+        siteId: certificate.siteId,
+        caId: certificate.caId,
+        notAfter: certificate.notAfter.toISOString(),
+        revokedAt: at.toISOString(),
+      },
+    },
+    `revoked:${certificate.serialNumber}:${at.toISOString()}`,
+  );
 }

@@ -1,4 +1,5 @@
 import type { ExpiryFilter } from '../certificates/expiry.js';
+import type { NewJob } from '../jobs/ports.js';
 import type { BuiltCrl, CrlInput, NameInput, OcspHash, OcspResponseInput, SignatureName } from '../../pki/index.js';
 import type { AuditEvent } from '../audit/ports.js';
 import type { ClientCa, ClientCertificate, ClientCertificateStatus, GeneratedKeyType, Page } from './model.js';
@@ -140,7 +141,7 @@ export interface PrivateCaStore {
     accountId: string,
     siteId: string,
     id: string,
-    change: { from: ClientCertificateStatus; to: ClientCertificateStatus; at: Date },
+    change: { from: ClientCertificateStatus; to: ClientCertificateStatus; at: Date; event?: NewJob | undefined },
     audit: AuditEvent,
   ): Promise<boolean>;
   /** Hides the certificate from the API for good; its record (serial, status) stays for revocation. */

@@ -33,6 +33,8 @@ export interface PrivateCaDeps {
   regionId: string;
   /** Told of every revoke and activate once committed; the CRL is reissued there. */
   revocation?: RevocationListener;
+  /** Wakes this process's workers for an event a change enqueued (`certificate.revoked`). */
+  announce?: () => void;
 }
 
 export interface CaUpload {

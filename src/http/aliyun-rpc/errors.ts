@@ -53,6 +53,7 @@ const MAP: Record<ErrorCode, Entry> = {
   // Operator (CLI) codes: no RPC action raises them, but the map stays total.
   'access_key.not_found': [404, 'EntityNotExist.AccessKey', detail],
   'token.not_found': [404, 'EntityNotExist.Token', detail],
+  'webhook.not_found': [404, 'EntityNotExist.Webhook', detail],
   'user.not_found': [404, 'EntityNotExist.User', detail],
   'user.name_taken': [409, 'EntityAlreadyExists.User', detail],
   'policy.not_found': [404, 'EntityNotExist.Policy', detail],

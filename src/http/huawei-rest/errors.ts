@@ -93,6 +93,7 @@ const MAP: Record<ErrorCode, Entry> = {
   'auth.nonce_reused': [401, 'APIG.1002', 'Incorrect token or token resolution failed'],
   'access_key.not_found': [404, 'APIG.3001', (e) => e.message],
   'token.not_found': [404, 'APIG.3001', (e) => e.message],
+  'webhook.not_found': [404, 'APIG.3001', (e) => e.message],
   'user.not_found': [404, 'APIG.3001', (e) => e.message],
   'user.name_taken': [409, 'APIG.3001', (e) => e.message],
   'policy.not_found': [404, 'APIG.3001', (e) => e.message],

@@ -1,0 +1,127 @@
+import type { Transaction } from 'kysely';
+import type { Crossing, ExpiryScanStore, ScanResult } from '../../core/events/expiry-scan.js';
+import type { NewJob } from '../../core/jobs/ports.js';
+import type { IdGenerator } from '../../kernel/ids.js';
+import type { Db } from './database.js';
+import { enqueueWith } from './job-store.js';
+import type { Schema } from './schema.js';
+
+export const EXPIRY_WATERMARK = 'expiry_scan_watermark';
+const DAY_MS = 86_400_000;
+
+type Tx = Transaction<Schema>;
+/** notAfter in (after, until], or rows changed after `changedAfter` with notAfter in (after, until]. */
+interface Window {
+  after: string;
+  until: string;
+  changedAfter?: string;
+}
+
+/**
+ * The expiry scan over the three tables that hold certificates: the inventory (`certificates`),
+ * ACME issuances that are `valid` (ESA free certificates, CAS orders), and active client
+ * certificates. Each query is a range on an indexed column (not_after, or updated_at / finished_at
+ * for rows that arrived since the last scan).
+ */
+export class SqlExpiryScanStore implements ExpiryScanStore {
+  constructor(
+    private readonly db: Db,
+    private readonly ids: IdGenerator,
+  ) {}
+
+  async scan(now: Date, expiringDays: number, jobFor: (crossing: Crossing) => NewJob): Promise<ScanResult> {
+    const windowMs = expiringDays * DAY_MS;
+    return this.db.transaction().execute(async (tx) => {
+      const stored = await tx.selectFrom('service_facts').select('value').where('name', '=', EXPIRY_WATERMARK).executeTakeFirst();
+      const from = stored ? new Date(stored.value) : undefined;
+      // A clock set back (or a scan that started before the last one finished) reports nothing twice and moves nothing back.
+      if (from && from.getTime() >= now.getTime()) return { expiring: 0, expired: 0, from, to: from };
+      const n = now.getTime();
+      const iso = (ms: number) => new Date(ms).toISOString();
+      const w = from?.getTime();
+      const expiringWindows: Window[] = [
+        { after: iso(Math.max(w === undefined ? n : w + windowMs, n)), until: iso(n + windowMs) },
+        ...(w === undefined ? [] : [{ after: iso(n), until: iso(n + windowMs), changedAfter: iso(w) }]),
+      ];
+      const expiredWindow: Window = { after: iso(w ?? n - windowMs), until: iso(n) };
+      const seen = new Set<string>();
+      let expiring = 0;
+      let expired = 0;
+      for (const [kind, windows] of [['expiring', expiringWindows], ['expired', [expiredWindow]]] as const) {
+        for (const window of windows) {
+          for (const crossing of await crossings(tx, kind, window)) {
+            const key = `${kind}:${crossing.subject.kind}:${crossing.subject.id}`;
+            if (seen.has(key)) continue;
+            seen.add(key);
+            const enqueued = await enqueueWith(tx, jobFor(crossing), now, this.ids.hex32());
+            if (enqueued.created && kind === 'expiring') expiring += 1;
+            if (enqueued.created && kind === 'expired') expired += 1;
+          }
+        }
+      }
+      const at = now.toISOString();
+      await tx
+        .insertInto('service_facts')
+        .values({ name: EXPIRY_WATERMARK, value: at, updated_at: at })
+        .onConflict((oc) => oc.column('name').doUpdateSet({ value: at, updated_at: at }))
+        .execute();
+      return { expiring, expired, from, to: now };
+    });
+  }
+}
+
+async function crossings(tx: Tx, kind: Crossing['kind'], window: Window): Promise<Crossing[]> {
+  const inventory = await tx
+    .selectFrom('certificates')
+    .select(['id', 'account_id', 'serial_number', 'common_name', 'san', 'not_after'])
+    .where('not_after', '>', window.after)
+    .where('not_after', '<=', window.until)
+    .$if(window.changedAfter !== undefined, (q) => q.where('updated_at', '>', window.changedAfter!))
+    .execute();
+  const issued = await tx
+    .selectFrom('acme_issuances')
+    .select(['id', 'account_id', 'serial_number', 'common_name', 'san', 'not_after'])
+    .where('state', '=', 'valid')
+    .where('not_after', '>', window.after)
+    .where('not_after', '<=', window.until)
+    .$if(window.changedAfter !== undefined, (q) => q.where('finished_at', '>', window.changedAfter!))
+    .execute();
+  const clients = await tx
+    .selectFrom('client_certificates')
+    .select(['id', 'account_id', 'serial_number', 'common_name', 'not_after'])
+    .where('status', '=', 'active')
+    .where('deleted_at', 'is', null)
+    .where('not_after', '>', window.after)
+    .where('not_after', '<=', window.until)
+    .$if(window.changedAfter !== undefined, (q) => q.where('updated_at', '>', window.changedAfter!))
+    .execute();
+  return [
+    ...inventory.map((r) => ({
+      kind,
+      accountId: r.account_id,
+      subject: { kind: 'inventory' as const, id: r.id },
+      serialNumber: r.serial_number,
+      commonName: r.common_name,
+      names: JSON.parse(r.san) as string[],
+      notAfter: new Date(r.not_after),
+    })),
+    ...issued.map((r) => ({
+      kind,
+      accountId: r.account_id,
+      subject: { kind: 'issuance' as const, id: r.id },
+      serialNumber: r.serial_number ?? '',
+      commonName: r.common_name ?? '',
+      names: (r.san ?? '').split(',').filter((n) => n !== ''),
+      notAfter: new Date(r.not_after!),
+    })),
+    ...clients.map((r) => ({
+      kind,
+      accountId: r.account_id,
+      subject: { kind: 'client' as const, id: r.id },
+      serialNumber: r.serial_number,
+      commonName: r.common_name,
+      names: [r.common_name],
+      notAfter: new Date(r.not_after),
+    })),
+  ];
+}

@@ -1,0 +1,54 @@
+import type { Selectable } from 'kysely';
+import type { EventType } from '../../core/events/model.js';
+import { wants, type Webhook } from '../../core/webhooks/model.js';
+import type { WebhookStore } from '../../core/webhooks/ports.js';
+import type { Db } from './database.js';
+import type { WebhooksTable } from './schema.js';
+
+/** `webhooks` (migration 017): an account has few, so the subscription filter runs on its rows. */
+export class SqlWebhookStore implements WebhookStore {
+  constructor(private readonly db: Db) {}
+
+  async insert(webhook: Webhook, secretSealed: string): Promise<void> {
+    await this.db
+      .insertInto('webhooks')
+      .values({
+        id: webhook.id,
+        account_id: webhook.accountId,
+        url: webhook.url,
+        events: JSON.stringify(webhook.events),
+        secret_sealed: secretSealed,
+        created_at: webhook.createdAt.toISOString(),
+      })
+      .execute();
+  }
+
+  async list(accountId: string): Promise<Webhook[]> {
+    const rows = await this.db.selectFrom('webhooks').selectAll().where('account_id', '=', accountId).orderBy('created_at').orderBy('id').execute();
+    return rows.map(fromRow);
+  }
+
+  async findWithSecret(id: string): Promise<{ webhook: Webhook; secretSealed: string } | undefined> {
+    const row = await this.db.selectFrom('webhooks').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && { webhook: fromRow(row), secretSealed: row.secret_sealed };
+  }
+
+  async remove(accountId: string, id: string): Promise<boolean> {
+    const result = await this.db.deleteFrom('webhooks').where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
+  async subscribers(accountId: string, type: EventType): Promise<Webhook[]> {
+    return (await this.list(accountId)).filter((w) => wants(w, type));
+  }
+}
+
+function fromRow(row: Selectable<WebhooksTable>): Webhook {
+  return {
+    id: row.id,
+    accountId: row.account_id,
+    url: row.url,
+    events: JSON.parse(row.events) as EventType[],
+    createdAt: new Date(row.created_at),
+  };
+}
