@@ -53,28 +53,29 @@ for (const engine of ENGINES) {
       const { siteId, siteName } = await esa.site();
       const [applied] = (await apply(esa.esa, siteId, `www.${siteName}`)).result!;
       await issueForTest(service, applied!.id!, [`www.${siteName}`], 45);
-      const issuanceId = (await issuanceOf(service, applied!.id!)).id;
+      const siteCertificateId = applied!.id!;
+      assert.equal((await issuanceOf(service, siteCertificateId)).state, 'valid');
 
       assert.deepEqual(await scanAt(2 * HOUR), [`expiring inventory ${inventoryId}`]);
       assert.deepEqual(await scanAt(3 * HOUR), []);
       assert.deepEqual(await scanAt(14 * DAY), []);
-      assert.deepEqual(await scanAt(16 * DAY), [`expiring issuance ${issuanceId}`]);
+      assert.deepEqual(await scanAt(16 * DAY), [`expiring site ${siteCertificateId}`]);
       assert.deepEqual(await scanAt(17 * DAY), []);
       assert.deepEqual(await scanAt(21 * DAY), [`expired inventory ${inventoryId}`]);
       // A clock set back finds nothing and leaves the watermark where it was.
       assert.deepEqual(await scanAt(5 * DAY), []);
       const watermark = await service.app.database.db.selectFrom('service_facts').select('value').where('name', '=', 'expiry_scan_watermark').executeTakeFirstOrThrow();
       assert.equal(watermark.value, new Date(start.getTime() + 21 * DAY).toISOString());
-      assert.deepEqual(await scanAt(46 * DAY), [`expired issuance ${issuanceId}`]);
+      assert.deepEqual(await scanAt(46 * DAY), [`expired site ${siteCertificateId}`]);
       assert.deepEqual(await scanAt(400 * DAY), []);
 
       const events = await service.app.database.db.selectFrom('jobs').select('payload').where('name', '=', 'event.publish').execute();
       const types = events.map((e) => JSON.parse(e.payload) as { type: string; subject: { id: string } }).map((p) => `${p.type} ${p.subject.id}`).sort();
       assert.deepEqual(types, [
         `certificate.expired ${inventoryId}`,
-        `certificate.expired ${issuanceId}`,
+        `certificate.expired ${siteCertificateId}`,
         `certificate.expiring ${inventoryId}`,
-        `certificate.expiring ${issuanceId}`,
+        `certificate.expiring ${siteCertificateId}`,
       ].sort());
     });
   });

@@ -19,8 +19,8 @@ interface Window {
 
 /**
  * The expiry scan over the three tables that hold certificates: the inventory (`certificates`),
- * ACME issuances that are `valid` (ESA free certificates, CAS orders), and active client
- * certificates. Each query is a range on an indexed column (not_after, or updated_at / finished_at
+ * ACME issuances that are `valid` and still held by an ESA site certificate or a CAS order, and
+ * active client certificates. Each query is a range on an indexed column (not_after, or updated_at / finished_at
  * for rows that arrived since the last scan).
  */
 export class SqlExpiryScanStore implements ExpiryScanStore {
@@ -78,17 +78,22 @@ async function crossings(tx: Tx, kind: Crossing['kind'], window: Window): Promis
     .where('not_after', '<=', window.until)
     .$if(window.changedAfter !== undefined, (q) => q.where('updated_at', '>', window.changedAfter!))
     .execute();
+  // An issuance is reported as what holds it (an ESA site certificate, a CAS order not deleted): one
+  // that nothing holds any more (renewed, deleted) warns nobody.
   const issued = await tx
-    .selectFrom('acme_issuances')
-    .select(['id', 'account_id', 'serial_number', 'common_name', 'san', 'not_after'])
-    .where('state', '=', 'valid')
-    .where('not_after', '>', window.after)
-    .where('not_after', '<=', window.until)
-    .$if(window.changedAfter !== undefined, (q) => q.where('finished_at', '>', window.changedAfter!))
+    .selectFrom('acme_issuances as i')
+    .leftJoin('site_certificates as sc', 'sc.issuance_id', 'i.id')
+    .leftJoin('cas_orders as o', (join) => join.onRef('o.issuance_id', '=', 'i.id').on('o.deleted_at', 'is', null))
+    .select(['i.account_id', 'i.serial_number', 'i.common_name', 'i.san', 'i.not_after', 'sc.id as site_certificate_id', 'sc.site_id', 'o.id as order_id'])
+    .where('i.state', '=', 'valid')
+    .where('i.not_after', '>', window.after)
+    .where('i.not_after', '<=', window.until)
+    .where((eb) => eb.or([eb('sc.id', 'is not', null), eb('o.id', 'is not', null)]))
+    .$if(window.changedAfter !== undefined, (q) => q.where('i.finished_at', '>', window.changedAfter!))
     .execute();
   const clients = await tx
     .selectFrom('client_certificates')
-    .select(['id', 'account_id', 'serial_number', 'common_name', 'not_after'])
+    .select(['id', 'account_id', 'site_id', 'serial_number', 'common_name', 'not_after'])
     .where('status', '=', 'active')
     .where('deleted_at', 'is', null)
     .where('not_after', '>', window.after)
@@ -108,7 +113,8 @@ async function crossings(tx: Tx, kind: Crossing['kind'], window: Window): Promis
     ...issued.map((r) => ({
       kind,
       accountId: r.account_id,
-      subject: { kind: 'issuance' as const, id: r.id },
+      subject: r.site_certificate_id !== null ? { kind: 'site' as const, id: r.site_certificate_id } : { kind: 'cas-order' as const, id: r.order_id! },
+      ...(r.site_id !== null ? { siteId: r.site_id } : {}),
       serialNumber: r.serial_number ?? '',
       commonName: r.common_name ?? '',
       names: (r.san ?? '').split(',').filter((n) => n !== ''),
@@ -118,6 +124,7 @@ async function crossings(tx: Tx, kind: Crossing['kind'], window: Window): Promis
       kind,
       accountId: r.account_id,
       subject: { kind: 'client' as const, id: r.id },
+      siteId: r.site_id,
       serialNumber: r.serial_number,
       commonName: r.common_name,
       names: [r.common_name],

@@ -25,6 +25,8 @@ export interface Crossing {
   commonName: string;
   names: string[];
   notAfter: Date;
+  /** The ESA site of a site or client certificate. */
+  siteId?: string | undefined;
 }
 
 export interface ScanResult {
@@ -50,6 +52,7 @@ export function crossingJob(crossing: Crossing, occurredAt: Date): NewJob {
     commonName: crossing.commonName,
     names: crossing.names,
     notAfter: crossing.notAfter.toISOString(),
+    ...(crossing.siteId !== undefined ? { siteId: crossing.siteId } : {}),
   };
   return eventJob(
     {

@@ -20,6 +20,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     ['certificates_updated_at', 'certificates', ['updated_at']],
     ['acme_issuances_not_after', 'acme_issuances', ['not_after']],
     ['acme_issuances_finished_at', 'acme_issuances', ['finished_at']],
+    // The scan reports an issuance as the site certificate holding it.
+    ['site_certificates_issuance', 'site_certificates', ['issuance_id']],
     ['client_certificates_site_not_after', 'client_certificates', ['site_id', 'not_after']],
     ['client_certificates_not_after', 'client_certificates', ['not_after']],
     ['client_certificates_updated_at', 'client_certificates', ['updated_at']],
