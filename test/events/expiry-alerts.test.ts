@@ -85,6 +85,10 @@ for (const engine of ENGINES) {
       try {
         const user = await tenantOf(service, 'revokes');
         const { secret } = await service.app.webhooks.add(user.accountId, { url: receiver.url, events: ['certificate.revoked'] });
+        // Another webhook of the account wants expiry events only, and one of another account everything: neither hears of it.
+        const elsewhere = await startReceiver();
+        await service.app.webhooks.add(user.accountId, { url: elsewhere.url, events: ['certificate.expiring'] });
+        await service.app.webhooks.add((await tenantOf(service, 'bystander')).accountId, { url: elsewhere.url });
         const { siteId } = await user.site();
         const created = (await user.esa.createClientCertificate(new Esa.CreateClientCertificateRequest({ siteId, validityDays: 90, pkeyType: 'ECC' }))).body!;
         const revokedAt = clock.now();
@@ -128,6 +132,8 @@ for (const engine of ENGINES) {
         await user.esa.revokeClientCertificate(new Esa.RevokeClientCertificateRequest({ siteId, id: created.id! }));
         await new Promise((resolve) => setTimeout(resolve, 300));
         assert.equal(receiver.received.length, 2);
+        assert.equal(elsewhere.received.length, 0);
+        await elsewhere.close();
         const revokedEvents = (await jobsNamed('event.publish')).filter((j) => JSON.parse(j.payload).type === 'certificate.revoked');
         assert.equal(revokedEvents.filter((j) => JSON.parse(j.payload).subject.id === created.id).length, 1);
       } finally {
