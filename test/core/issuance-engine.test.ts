@@ -35,6 +35,14 @@ class ScriptedCa implements AcmeClients, AcmeClient {
   listReversed = false;
   private readonly orders = new Map<string, Order>();
 
+  async offersRenewalInfo(): Promise<boolean> {
+    return false;
+  }
+
+  async renewalInfo(): Promise<undefined> {
+    return undefined;
+  }
+
   async ensureAccount(request: AccountRequest) {
     return { account: { url: this.accountUrl, keyPem: request.keyPem ?? '', status: 'valid' as const, created: request.url === undefined }, client: this };
   }
