@@ -1,9 +1,7 @@
-import { randomInt } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 
 /** A uniform number in [0, 1), a port like the clock: policies that draw at random take one. */
 export type Random = () => number;
 
-const SCALE = 2 ** 48;
-
-/** From node:crypto's CSPRNG (48 random bits). */
-export const cryptoRandom: Random = () => randomInt(0, SCALE) / SCALE;
+/** From node:crypto's CSPRNG: 48 random bits over 2^48. */
+export const cryptoRandom: Random = () => randomBytes(6).readUIntBE(0, 6) / 2 ** 48;
