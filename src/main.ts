@@ -56,6 +56,10 @@ import { randomIds, type IdGenerator } from './kernel/ids.js';
 import { cryptoRandom, type Random } from './kernel/random.js';
 import { SqlRenewalStore } from './adapters/db/renewal-store.js';
 import { RenewalService, renewalScanHandler, renewalScanJob } from './core/renewal/service.js';
+import { SqlDeployStore } from './adapters/db/deploy-store.js';
+import { atomicFiles } from './adapters/files/atomic-files.js';
+import { execFileRunner } from './adapters/process/command.js';
+import { DeployService, deployHandler } from './core/deploy/service.js';
 
 /** Everything a role (api server, CLI command) runs on, built once from the config. */
 export interface App {
@@ -95,6 +99,8 @@ export interface App {
   http01Tokens: Http01Tokens;
   /** The renewal scan (the `renewal.scan` job) of the free certificates of ESA sites. */
   renewals: RenewalService;
+  /** Deploy targets and the `deploy.run` job. */
+  deploys: DeployService;
   close(): Promise<void>;
 }
 
@@ -257,11 +263,24 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     logger: logger.child({ component: 'renewal' }),
     started: () => jobs.announce(),
   });
+  const deploys = new DeployService({
+    store: new SqlDeployStore(database.db, ids),
+    files: atomicFiles,
+    commands: execFileRunner,
+    sealer,
+    clock,
+    ids,
+    logger: logger.child({ component: 'deploy' }),
+    regionId: config.regionId,
+    requireAccount,
+    enqueued: () => jobs.announce(),
+  });
   const jobHandlers = new JobRegistry([
     ...(dns01 ? [removeDnsRecord(dns01)] : []),
     issueCertificate(issuanceEngine),
     orderDeadlineHandler(orders) as JobHandler<unknown>,
     renewalScanHandler(renewals, clock, config.renewalScanMinutes * 60_000) as JobHandler<unknown>,
+    deployHandler(deploys) as JobHandler<unknown>,
     ...(options.jobHandlers ?? []),
   ]);
   return {
@@ -289,6 +308,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     issuanceEngine,
     http01Tokens: issuanceStore,
     renewals,
+    deploys,
     close: async () => {
       ownAcme?.close();
       await database.close();
