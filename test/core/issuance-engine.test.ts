@@ -57,9 +57,9 @@ class ScriptedCa implements AcmeClients, AcmeClient {
   async newOrder(request: NewOrder): Promise<Order> {
     const refusal = this.refuseNextOrder;
     this.refuseNextOrder = undefined;
+    this.replaces.push(request.replaces);
     if (refusal) throw refusal;
     this.newOrders += 1;
-    this.replaces.push(request.replaces);
     const url = `https://ca.test/order/${this.newOrders}`;
     const order: Order = {
       url,
@@ -276,6 +276,13 @@ describe('issuance engine with a scripted CA', () => {
       await app.issuanceEngine.run(renewal);
       assert.equal(ca.replaces.at(-1), ari ? ariCertId(leaf.certPem) : undefined);
     }
+    // A CA that says the certificate was replaced already: the renewal is ordered without `replaces`.
+    ca.ari = true;
+    ca.refuseNextOrder = new AcmeProblem({ type: 'urn:ietf:params:acme:error:alreadyReplaced', detail: 'replaced by another order', status: 409 });
+    const again = await issue(['renew.example.com'], { replaces: old });
+    await app.issuanceEngine.run(again);
+    assert.deepEqual(ca.replaces.slice(-2), [ariCertId(leaf.certPem), undefined], 'refused with replaces, then ordered without');
+    assert.equal((await app.issuances.get(again))!.state, 'ordered');
     ca.ari = false;
   });
 });

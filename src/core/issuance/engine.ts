@@ -126,7 +126,13 @@ export class IssuanceEngine {
     const { client, account } = await this.deps.accounts.forOwner(issuance.accountId, profile);
     const identifiers = issuance.identifiers.map((value): Identifier => ({ type: 'dns', value }));
     const replaces = await this.replacesOf(issuance, client);
-    const order = await client.newOrder({ identifiers, profile: profile.profile, ...(replaces !== undefined ? { replaces } : {}) });
+    const order = await client.newOrder({ identifiers, profile: profile.profile, ...(replaces !== undefined ? { replaces } : {}) }).catch((err: unknown) => {
+      // RFC 9773 §5: the CA will not let this order replace that certificate (another order did):
+      // the certificate is still wanted, so it is ordered without naming what it replaces.
+      if (replaces === undefined || !(err instanceof AcmeProblem) || err.acmeError !== 'alreadyReplaced') throw err;
+      this.deps.logger.warn({ issuance: issuance.id, replaces }, 'the CA says the certificate was replaced already; ordering without replaces');
+      return client.newOrder({ identifiers, profile: profile.profile });
+    });
     const stored = await this.deps.store.advance(issuance.id, 'queued', 'ordered', { orderUrl: order.url, acmeAccountId: account.id, authorizations: [] }, this.deps.clock.now());
     if (!stored) this.deps.logger.warn({ issuance: issuance.id, order: order.url }, 'the issuance changed while its order was made; the order is left to expire');
     return 'next';

@@ -7,7 +7,8 @@ import { sql, type Kysely } from 'kysely';
  *   at a valid issuance: its planned renewal, or the next ARI check; null for issuances nobody
  *   renews), `renewal_failures` (failed renewals since the last success, for the backoff),
  *   `renewed_by` (the renewal in progress, then the one that replaced it) and `retired_at` (when a
- *   renewal took its place). The partial index serves the scan's range on `renew_at`.
+ *   renewal took its place). The partial index serves the scan's range on `renew_at`; site
+ *   certificates are indexed by issuance for the scan and the switch-over.
  * - `deploy_targets`: a directory the current certificate and key of one site certificate (or of
  *   every free certificate of a site) are written into, and the command that reloads the server
  *   reading them (argv as JSON, run without a shell).
@@ -24,6 +25,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .where(sql.ref('renew_at'), 'is not', null)
     .execute();
   await db.schema.createIndex('acme_issuances_renewed_by').on('acme_issuances').column('renewed_by').execute();
+  // The scan's "is it a site's certificate" and the switch-over both look site certificates up by issuance.
+  await db.schema.createIndex('site_certificates_issuance').on('site_certificates').column('issuance_id').execute();
 
   await db.schema
     .createTable('deploy_targets')
