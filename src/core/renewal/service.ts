@@ -4,6 +4,7 @@
  * certificate moves to the renewal only once it is stored valid (adapters/db/renewal-rows.ts),
  * so the old one serves until then, and a failed renewal is planned again with backoff.
  */
+import { createHash } from 'node:crypto';
 import type { IssuerProfile } from '../../config/issuers.js';
 import type { Clock } from '../../kernel/clock.js';
 import type { IdGenerator } from '../../kernel/ids.js';
@@ -72,8 +73,10 @@ export class RenewalService {
         return false;
       }
     }
+    const attempt = certificate.failures + 1;
     const renewal = {
-      id: this.deps.ids.hex32(),
+      // One id per (certificate, attempt): its `acme.issue:{id}` job key names that attempt.
+      id: renewalIdOf(certificate.issuanceId, attempt),
       accountId: certificate.accountId,
       profile: certificate.profile,
       identifiers: certificate.identifiers,
@@ -83,9 +86,14 @@ export class RenewalService {
       replaces: certificate.issuanceId,
     };
     const started = await store.startRenewal(certificate.issuanceId, renewal, now, this.deps.ids.hex32());
-    if (started) logger.info({ issuance: certificate.issuanceId, renewal: renewal.id, attempt: certificate.failures + 1 }, 'renewal started');
+    if (started) logger.info({ issuance: certificate.issuanceId, renewal: renewal.id, attempt }, 'renewal started');
     return started;
   }
+}
+
+/** The renewal issuance's id for the `attempt`-th renewal of an issuance (32 hex digits, as ids are). */
+export function renewalIdOf(issuanceId: string, attempt: number): string {
+  return createHash('sha256').update(`renewal:${issuanceId}:${attempt}`).digest('hex').slice(0, 32);
 }
 
 /** `renewal.scan`: one pass, then again after `intervalMs` (the one job row is kept, never finished). */
