@@ -81,6 +81,20 @@ for (const engine of ENGINES) {
       assert.equal(await service.app.deploys.run({ targetId: target.id, siteCertificateId: cert.certificateId, issuanceId: 'f'.repeat(32) }, { jobId: 'job-2', attempt: 1 }), 'skipped');
     });
 
+    it('a site’s target: each of its free certificates in a directory of its own, named by its domain', async () => {
+      const cert = await issuedWithKey();
+      const domain = (await db().selectFrom('site_certificates').select('domain').where('id', '=', cert.certificateId).executeTakeFirstOrThrow()).domain!;
+      const out = directory('site');
+      const { target, jobs } = await service.app.deploys.add({ accountId: tenant.accountId, siteId: cert.siteId, directory: out });
+      assert.equal(jobs, 1);
+      assert.equal(target.reloadCommand, undefined);
+      await service.app.deploys.run({ targetId: target.id, siteCertificateId: cert.certificateId, issuanceId: cert.issuanceId }, { jobId: 'job-site', attempt: 1 });
+      assert.equal(readFileSync(join(out, domain, 'fullchain.pem'), 'utf8'), cert.chainPem);
+      assert.equal(statSync(join(out, domain, 'privkey.pem')).mode & 0o777, 0o600);
+      const [event] = (await eventsOf('deployment.succeeded', cert.certificateId)).filter((e) => e.data['targetId'] === target.id);
+      assert.equal(event!.data['directory'], join(out, domain));
+    });
+
     it('a reload that fails, or runs past its timeout: deployment.failed, an audit row with deploy.failed, the run fails', async () => {
       const cert = await issuedWithKey();
       for (const [name, command, timeout, reason] of [

@@ -86,7 +86,7 @@ export class SqlDeployStore implements DeployStore {
       .selectFrom('site_certificates as sc')
       .innerJoin('acme_issuances as i', 'i.id', 'sc.issuance_id')
       .innerJoin('private_keys as k', 'k.id', 'i.key_id')
-      .select(['sc.id', 'sc.site_id', 'i.id as issuance_id', 'i.chain_pem', 'i.serial_number', 'i.key_id', 'k.sealed'])
+      .select(['sc.id', 'sc.site_id', 'sc.domain', 'i.id as issuance_id', 'i.chain_pem', 'i.serial_number', 'i.key_id', 'k.sealed'])
       .where('sc.id', '=', siteCertificateId)
       .where('sc.account_id', '=', target.account_id)
       .where('i.state', '=', 'valid')
@@ -98,6 +98,7 @@ export class SqlDeployStore implements DeployStore {
       target: toTarget(target),
       siteCertificateId: row.id,
       siteId: row.site_id,
+      domain: row.domain ?? undefined,
       issuanceId: row.issuance_id,
       chainPem: row.chain_pem,
       serialNumber: row.serial_number ?? '',

@@ -6,12 +6,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { access, open, rename, rm, stat } from 'node:fs/promises';
+import { access, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DeployFile, DeployFiles } from '../../core/deploy/ports.js';
 
 export const atomicFiles: DeployFiles = {
-  async write(directory: string, files: readonly DeployFile[]): Promise<void> {
+  async write(directory: string, files: readonly DeployFile[], options: { create?: boolean } = {}): Promise<void> {
+    if (options.create) await mkdir(directory, { mode: 0o755 }).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST') throw err;
+    });
     for (const file of files) await writeOne(directory, file);
     const dir = await open(directory, 'r');
     try {

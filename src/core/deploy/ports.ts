@@ -11,8 +11,11 @@ export interface DeployFile {
 }
 
 export interface DeployFiles {
-  /** Each file replaces its namesake atomically (a reader sees the old or the new one). */
-  write(directory: string, files: readonly DeployFile[]): Promise<void>;
+  /**
+   * Each file replaces its namesake atomically (a reader sees the old or the new one). With
+   * `create`, a missing directory is made first (0755; its parent must exist).
+   */
+  write(directory: string, files: readonly DeployFile[], options?: { create?: boolean }): Promise<void>;
   /** Why `directory` cannot take the files (missing, not a directory, not writable), or undefined. */
   problemWith(directory: string): Promise<string | undefined>;
 }
@@ -29,6 +32,8 @@ export interface DeployMaterial {
   target: DeployTarget;
   siteCertificateId: string;
   siteId: string;
+  /** The free certificate's domain as applied for (`*.example.com` for a wildcard). */
+  domain: string | undefined;
   /** The issuance the site certificate uses now. */
   issuanceId: string;
   chainPem: string;

@@ -6,7 +6,7 @@
  * `privkey.pem` (0600) atomically, runs the reload command without a shell, and records the
  * outcome: an audit row and a `deployment.succeeded` or `deployment.failed` event.
  */
-import { isAbsolute } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import type { AuditEvent } from '../audit/ports.js';
 import { privateKeyContext } from '../certificates/service.js';
 import { eventJob } from '../events/model.js';
@@ -108,7 +108,7 @@ export class DeployService {
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
       await this.record(material, 'deployment.failed', `${payload.issuanceId}:${context.attempt}`, context.jobId, { error: reason, attempt: context.attempt });
-      throw new AppError('deploy.failed', `deploy target ${material.target.id} (${material.target.directory}): ${reason}`, { id: material.target.id }, { cause: err });
+      throw new AppError('deploy.failed', `deploy target ${material.target.id} (${directoryOf(material)}): ${reason}`, { id: material.target.id }, { cause: err });
     }
     await this.record(material, 'deployment.succeeded', payload.issuanceId, context.jobId, {});
     return 'deployed';
@@ -117,10 +117,15 @@ export class DeployService {
   private async deploy(material: DeployMaterial): Promise<void> {
     const { target } = material;
     const keyPem = this.deps.sealer.open(material.sealedKey, privateKeyContext(material.keyId));
-    await this.deps.files.write(target.directory, [
-      { name: 'fullchain.pem', content: material.chainPem, mode: 0o644 },
-      { name: 'privkey.pem', content: keyPem.endsWith('\n') ? keyPem : `${keyPem}\n`, mode: 0o600 },
-    ]);
+    const perCertificate = target.siteId !== undefined;
+    await this.deps.files.write(
+      directoryOf(material),
+      [
+        { name: 'fullchain.pem', content: material.chainPem, mode: 0o644 },
+        { name: 'privkey.pem', content: keyPem.endsWith('\n') ? keyPem : `${keyPem}\n`, mode: 0o600 },
+      ],
+      { create: perCertificate },
+    );
     if (!target.reloadCommand) return;
     const result = await this.deps.commands.run(target.reloadCommand, target.reloadTimeoutSeconds * 1000);
     if (!result.ok) {
@@ -140,7 +145,7 @@ export class DeployService {
         type,
         subject: { kind: 'site', id: material.siteCertificateId },
         occurredAt: now,
-        data: { siteId: material.siteId, targetId: target.id, directory: target.directory, serialNumber: material.serialNumber.toLowerCase(), ...extra },
+        data: { siteId: material.siteId, targetId: target.id, directory: directoryOf(material), serialNumber: material.serialNumber.toLowerCase(), ...extra },
       },
       `${target.id}:${dedupe}`,
     );
@@ -162,6 +167,17 @@ export class DeployService {
   private audit(accountId: string, actor: string, action: string, targetId: string, outcome: string, at: Date, requestId: string): AuditEvent {
     return { at, accountId, actor, action, resource: `certplane:${this.deps.regionId}:${accountId}:deploy-target/${targetId}`, outcome, requestId };
   }
+}
+
+/** Where a deployment writes: the target's directory; for a site's target, a directory per certificate in it. */
+export function directoryOf(material: DeployMaterial): string {
+  return material.target.siteId !== undefined ? join(material.target.directory, directoryNameOf(material)) : material.target.directory;
+}
+
+/** `www.example.com`; a wildcard's `*` becomes `_` (`_.example.com`); without a domain, the certificate id. */
+export function directoryNameOf(material: Pick<DeployMaterial, 'domain' | 'siteCertificateId'>): string {
+  const name = (material.domain ?? '').replace(/\*/g, '_');
+  return /^[A-Za-z0-9_.-]+$/.test(name) && name !== '.' && name !== '..' ? name : material.siteCertificateId;
 }
 
 export function deployTargetNotFound(id: string): AppError {
