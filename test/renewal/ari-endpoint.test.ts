@@ -96,11 +96,16 @@ describe('ARI through the ACME adapter, against a local renewalInfo endpoint', (
     const facts = { notBefore: new Date(now.getTime() - 80 * 86_400_000), notAfter: new Date(now.getTime() + 10 * 86_400_000) };
     // Two thirds of this certificate's lifetime are long past, yet the CA's window is two days out.
     const decision = await decideWhenDue(client, { chainPem, ...facts }, now, () => 0);
-    assert.deepEqual(decision, { renewNow: false, nextLookAt: new Date(now.getTime() + 21_600_000), explanationUrl: 'https://acme.example.com/docs/ari' });
+    const sixHours = new Date(now.getTime() + 21_600_000);
+    assert.deepEqual(decision, { renewNow: false, nextLookAt: sixHours, nextCheckAt: sixHours, explanationUrl: 'https://acme.example.com/docs/ari' });
     const later = new Date(new Date(window.start).getTime() + 3_600_000);
     assert.equal((await decideWhenDue(client, { chainPem, ...facts }, later, () => 0)).renewNow, true, 'inside the window, at the chosen time');
     const issued = { ...facts, chainPem, commonName: '', san: '', serialNumber: '', fingerprintSha256: '', issuer: '', issuerCn: '', publicKeyAlgorithm: '', signatureAlgorithm: '' };
-    assert.equal((await firstLook(client, issued, now, () => 0.5, pino({ level: 'silent' }))).getTime(), now.getTime() + 21_600_000);
+    assert.deepEqual(await firstLook(client, issued, now, () => 0.5, pino({ level: 'silent' })), { renewAt: sixHours, ariCheckAt: sixHours });
+    // A time chosen in the window that comes before the next check is kept: renewed then, the CA not asked.
+    const asked = withAri.seen.renewalInfo.length;
+    assert.deepEqual(await decideWhenDue(client, { chainPem, ...facts, ariCheckAt: new Date(later.getTime() + 3_600_000) }, later, () => 0.99), { renewNow: true });
+    assert.equal(withAri.seen.renewalInfo.length, asked, 'Retry-After honoured: no request before it');
   });
 
   it('newOrder carries replaces', async () => {
@@ -117,7 +122,7 @@ describe('ARI through the ACME adapter, against a local renewalInfo endpoint', (
     assert.equal(await client.renewalInfo(chainPem), undefined);
     const notBefore = new Date('2030-01-01T00:00:00Z');
     const issued = { notBefore, notAfter: new Date(notBefore.getTime() + 90 * 86_400_000), chainPem, commonName: '', san: '', serialNumber: '', fingerprintSha256: '', issuer: '', issuerCn: '', publicKeyAlgorithm: '', signatureAlgorithm: '' };
-    assert.equal((await firstLook(client, issued, now, () => 0.5, pino({ level: 'silent' }))).toISOString(), '2030-03-02T00:00:00.000Z');
+    assert.deepEqual(await firstLook(client, issued, now, () => 0.5, pino({ level: 'silent' })), { renewAt: new Date('2030-03-02T00:00:00.000Z') });
     assert.deepEqual(withoutAri.seen.renewalInfo, []);
   });
 });

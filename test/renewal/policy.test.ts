@@ -69,13 +69,18 @@ describe('ARI (RFC 9773)', () => {
     const info = toRenewalInfo(RFC_RESPONSE, 'https://ca.test/ri');
     const now = new Date('2025-01-01T00:00:00Z');
     // Chosen 04:00 on the 2nd, 28 h away; Retry-After says 6 h.
-    assert.deepEqual(decideWithAri(info, now, () => 0), { renewNow: false, nextLookAt: new Date('2025-01-01T06:00:00Z') });
+    const sixHours = new Date('2025-01-01T06:00:00Z');
+    assert.deepEqual(decideWithAri(info, now, () => 0), { renewNow: false, nextLookAt: sixHours, nextCheckAt: sixHours });
     const close = new Date('2025-01-02T03:00:00Z');
-    assert.deepEqual(decideWithAri(info, close, () => 0), { renewNow: false, nextLookAt: new Date('2025-01-02T04:00:00Z') });
+    // The chosen time comes before the next check: looked at then (and renewed without asking, see scan.test).
+    assert.deepEqual(decideWithAri(info, close, () => 0), { renewNow: false, nextLookAt: new Date('2025-01-02T04:00:00Z'), nextCheckAt: new Date('2025-01-02T09:00:00Z') });
     // No Retry-After: the default recheck (6 h); an absurd one is clamped to a day, a tiny one to a minute.
-    assert.deepEqual(decideWithAri({ ...info, retryAfterMs: undefined }, now, () => 0), { renewNow: false, nextLookAt: new Date(now.getTime() + ARI_DEFAULT_RECHECK_MS) });
-    assert.deepEqual(decideWithAri({ ...info, retryAfterMs: 30 * DAY_MS }, now, () => 0), { renewNow: false, nextLookAt: new Date('2025-01-02T00:00:00Z') });
-    assert.deepEqual(decideWithAri({ ...info, retryAfterMs: 0 }, now, () => 0), { renewNow: false, nextLookAt: new Date('2025-01-01T00:01:00Z') });
+    const recheck = new Date(now.getTime() + ARI_DEFAULT_RECHECK_MS);
+    assert.deepEqual(decideWithAri({ ...info, retryAfterMs: undefined }, now, () => 0), { renewNow: false, nextLookAt: recheck, nextCheckAt: recheck });
+    const day = new Date('2025-01-02T00:00:00Z');
+    assert.deepEqual(decideWithAri({ ...info, retryAfterMs: 30 * DAY_MS }, now, () => 0), { renewNow: false, nextLookAt: day, nextCheckAt: day });
+    const minute = new Date('2025-01-01T00:01:00Z');
+    assert.deepEqual(decideWithAri({ ...info, retryAfterMs: 0 }, now, () => 0), { renewNow: false, nextLookAt: minute, nextCheckAt: minute });
   });
 
   it('inside the window: renew once the chosen time has come; after it (window past): renew now', () => {

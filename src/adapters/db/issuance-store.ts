@@ -64,6 +64,7 @@ export class SqlIssuanceStore implements IssuanceStore, Http01Tokens {
         not_before: facts.notBefore.toISOString(),
         not_after: facts.notAfter.toISOString(),
         renew_at: outcome.renewAt?.toISOString() ?? null,
+        ari_check_at: outcome.ariCheckAt?.toISOString() ?? null,
       });
     }
     // What the end means for the certificates using the issuance is written in the same transaction.

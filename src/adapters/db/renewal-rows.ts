@@ -71,7 +71,7 @@ export async function afterIssuanceFinished(tx: Tx, issuanceId: string, outcome:
   const next = retryAfterFailure(failures, now, validity);
   await tx
     .updateTable('acme_issuances')
-    .set({ renewed_by: null, renewal_failures: failures, renew_at: next.toISOString(), updated_at: at })
+    .set({ renewed_by: null, renewal_failures: failures, renew_at: next.toISOString(), ari_check_at: null, updated_at: at })
     .where('id', '=', old.id)
     .where('renewed_by', '=', issuanceId)
     .execute();

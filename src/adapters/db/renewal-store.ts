@@ -27,6 +27,7 @@ export class SqlRenewalStore implements RenewalStore {
         'i.not_after',
         'i.renewal_failures',
         'i.renew_at',
+        'i.ari_check_at',
       ])
       .where('i.renew_at', 'is not', null)
       .where('i.renew_at', '<=', now.toISOString())
@@ -62,13 +63,14 @@ export class SqlRenewalStore implements RenewalStore {
       notAfter: new Date(row.not_after ?? 0),
       failures: Number(row.renewal_failures),
       renewAt: new Date(row.renew_at!),
+      ariCheckAt: row.ari_check_at === null ? undefined : new Date(row.ari_check_at),
     }));
   }
 
-  async postpone(issuanceId: string, at: Date, now: Date): Promise<void> {
+  async postpone(issuanceId: string, at: Date, now: Date, ariCheckAt?: Date): Promise<void> {
     await this.db
       .updateTable('acme_issuances')
-      .set({ renew_at: at.toISOString(), updated_at: now.toISOString() })
+      .set({ renew_at: at.toISOString(), ari_check_at: ariCheckAt?.toISOString() ?? null, updated_at: now.toISOString() })
       .where('id', '=', issuanceId)
       .where('renewed_by', 'is', null)
       .where('retired_at', 'is', null)

@@ -307,6 +307,8 @@ export interface AcmeIssuancesTable {
   /** The renewal in progress, then the issuance that replaced this one. */
   renewed_by: ColumnType<string | null, string | null | undefined, string | null>;
   retired_at: ColumnType<string | null, string | null | undefined, string | null>;
+  /** ARI: the CA is not asked again before this time (its Retry-After). */
+  ari_check_at: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** Tokens the http-01 responder answers (migration 008). */

@@ -150,8 +150,8 @@ export class IssuanceEngine {
         if (!order.certificate) throw new AcmeUnavailable(`the CA's valid order ${url} names no certificate`);
         const chain = await client.downloadCertificate(order.certificate);
         const issued = issuedFacts(chain.pem);
-        const renewAt = await firstLook(client, issued, this.deps.clock.now(), this.deps.random ?? cryptoRandom, this.deps.logger);
-        const outcome = { state: 'valid' as const, issued, renewAt };
+        const plan = await firstLook(client, issued, this.deps.clock.now(), this.deps.random ?? cryptoRandom, this.deps.logger);
+        const outcome = { state: 'valid' as const, issued, renewAt: plan.renewAt, ariCheckAt: plan.ariCheckAt };
         await this.deps.store.finish(issuance.id, ['finalizing'], outcome, this.deps.clock.now(), { jobs: [], dropHttp01Tokens: true });
         return 'next';
       }

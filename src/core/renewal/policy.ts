@@ -19,7 +19,10 @@ export const DAY_MS = 24 * HOUR_MS;
 
 
 /** What the scan does about a certificate whose time came. */
-export type RenewalDecision = { renewNow: true } | { renewNow: false; nextLookAt: Date };
+export type RenewalDecision =
+  | { renewNow: true }
+  /** Look again at `nextLookAt`; with ARI, the CA is not asked again before `nextCheckAt` (its Retry-After). */
+  | { renewNow: false; nextLookAt: Date; nextCheckAt?: Date | undefined };
 
 /** RFC 9773 §4.3.3: clients should not check more often than this, nor rely on a longer Retry-After. */
 export const ARI_MIN_RECHECK_MS = 60_000;
@@ -36,13 +39,15 @@ export function timeInWindow(window: { start: Date; end: Date }, random: () => n
 
 /**
  * With ARI: renew now when the chosen time has come; otherwise look again at the chosen time or
- * at the next check (Retry-After, clamped to a minute … a day), whichever is first.
+ * at the next check (Retry-After, clamped to a minute … a day), whichever is first. Reaching the
+ * chosen time before the next check means renewing then, without asking again.
  */
 export function decideWithAri(info: RenewalInfo, now: Date, random: () => number): RenewalDecision {
   const chosen = timeInWindow(info.suggestedWindow, random);
   if (chosen.getTime() <= now.getTime()) return { renewNow: true };
   const recheck = clamp(info.retryAfterMs ?? ARI_DEFAULT_RECHECK_MS, ARI_MIN_RECHECK_MS, ARI_MAX_RECHECK_MS);
-  return { renewNow: false, nextLookAt: new Date(Math.min(chosen.getTime(), now.getTime() + recheck)) };
+  const nextCheckAt = new Date(now.getTime() + recheck);
+  return { renewNow: false, nextLookAt: new Date(Math.min(chosen.getTime(), nextCheckAt.getTime())), nextCheckAt };
 }
 
 /** Without ARI: notBefore + 2/3 of the lifetime, ± lifetime/24 at random. */

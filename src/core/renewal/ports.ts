@@ -20,6 +20,8 @@ export interface DueCertificate {
   /** Failed renewals since the last success. */
   failures: number;
   renewAt: Date;
+  /** ARI: the CA is not asked again before this time; a renew_at before it is the time chosen in its window. */
+  ariCheckAt: Date | undefined;
 }
 
 export interface RenewalStore {
@@ -28,8 +30,8 @@ export interface RenewalStore {
    * retired, used by a free site certificate of an active site (an indexed range on renew_at).
    */
   due(now: Date, limit: number): Promise<DueCertificate[]>;
-  /** The certificate is looked at again at `at` (an ARI window not reached, a CA not reachable). */
-  postpone(issuanceId: string, at: Date, now: Date): Promise<void>;
+  /** The certificate is looked at again at `at` (an ARI window not reached, a CA not reachable); the CA asked again from `ariCheckAt`. */
+  postpone(issuanceId: string, at: Date, now: Date, ariCheckAt?: Date): Promise<void>;
   /**
    * In one transaction: marks the old issuance as renewing (`renewed_by`), only if it still is not,
    * and inserts the renewal with its `acme.issue` job. False when another scan got there first.

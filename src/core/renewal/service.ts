@@ -69,7 +69,7 @@ export class RenewalService {
       const client = await this.deps.accounts.byId(certificate.acmeAccountId, profile).catch(() => undefined);
       const decision = client ? await decideWhenDue(client, certificate, now, this.deps.random) : { renewNow: true as const };
       if (!decision.renewNow) {
-        await store.postpone(certificate.issuanceId, decision.nextLookAt, now);
+        await store.postpone(certificate.issuanceId, decision.nextLookAt, now, decision.nextCheckAt);
         return false;
       }
     }

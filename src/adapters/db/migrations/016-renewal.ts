@@ -7,7 +7,8 @@ import { sql, type Kysely } from 'kysely';
  *   at a valid issuance: its planned renewal, or the next ARI check; null for issuances nobody
  *   renews), `renewal_failures` (failed renewals since the last success, for the backoff),
  *   `renewed_by` (the renewal in progress, then the one that replaced it) and `retired_at` (when a
- *   renewal took its place). The partial index serves the scan's range on `renew_at`; site
+ *   renewal took its place), `ari_check_at` (with ACME Renewal Information: the CA's Retry-After,
+ *   before which it is not asked again; a `renew_at` before it is the time chosen in its window). The partial index serves the scan's range on `renew_at`; site
  *   certificates are indexed by issuance for the scan and the switch-over.
  * - `deploy_targets`: a directory the current certificate and key of one site certificate (or of
  *   every free certificate of a site) are written into, and the command that reloads the server
@@ -18,6 +19,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.alterTable('acme_issuances').addColumn('renewal_failures', 'integer', (c) => c.notNull().defaultTo(0)).execute();
   await db.schema.alterTable('acme_issuances').addColumn('renewed_by', 'text').execute();
   await db.schema.alterTable('acme_issuances').addColumn('retired_at', 'text').execute();
+  await db.schema.alterTable('acme_issuances').addColumn('ari_check_at', 'text').execute();
   await db.schema
     .createIndex('acme_issuances_renew_at')
     .on('acme_issuances')
