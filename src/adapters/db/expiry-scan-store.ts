@@ -86,6 +86,7 @@ async function crossings(tx: Tx, kind: Crossing['kind'], window: Window): Promis
     .leftJoin('cas_orders as o', (join) => join.onRef('o.issuance_id', '=', 'i.id').on('o.deleted_at', 'is', null))
     .select(['i.account_id', 'i.serial_number', 'i.common_name', 'i.san', 'i.not_after', 'sc.id as site_certificate_id', 'sc.site_id', 'o.id as order_id'])
     .where('i.state', '=', 'valid')
+    .where('i.retired_at', 'is', null)
     .where('i.not_after', '>', window.after)
     .where('i.not_after', '<=', window.until)
     .where((eb) => eb.or([eb('sc.id', 'is not', null), eb('o.id', 'is not', null)]))
