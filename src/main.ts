@@ -20,6 +20,8 @@ import { AuthoritativeVisibility } from './adapters/dns/visibility.js';
 import { SqlJobStore } from './adapters/db/job-store.js';
 import { SqlSiteCertificateStore } from './adapters/db/site-certificate-store.js';
 import { SqlOrderStore } from './adapters/db/order-store.js';
+import { SqlMetricsSource } from './adapters/db/metrics-source.js';
+import { PrometheusMetrics } from './adapters/metrics/prometheus.js';
 import type { DnsProvider, RecordVisibility } from './core/validation/ports.js';
 import { JobRegistry, type JobHandler } from './jobs/handler.js';
 import { removeDnsRecord, removeDnsRecordJob } from './jobs/remove-dns-record.js';
@@ -90,6 +92,8 @@ export interface App {
   issuanceEngine: IssuanceEngine;
   /** What the http-01 responder serves. */
   http01Tokens: Http01Tokens;
+  /** This process's Prometheus registry and the scrape-time readers (`GET /metrics`). */
+  metrics: PrometheusMetrics;
   close(): Promise<void>;
 }
 
@@ -210,10 +214,11 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     regionId: config.regionId,
     maxRecords: config.limits.domains,
   });
+  const metrics = new PrometheusMetrics(new SqlMetricsSource(database.db), clock);
   const ownAcme = options.acme ? undefined : new CachedAcmeClients();
   const acme = options.acme ?? ownAcme!;
   const issuanceStore = new SqlIssuanceStore(database.db, ids);
-  const issuances = new IssuanceService({ store: issuanceStore, clock, sealer, removalJob: removeDnsRecordJob });
+  const issuances = new IssuanceService({ store: issuanceStore, clock, sealer, removalJob: removeDnsRecordJob, metrics });
   const issuanceEngine = new IssuanceEngine({
     store: issuanceStore,
     accounts: new AcmeAccounts({ store: issuanceStore, acme, sealer, clock, ids, newAccountKey }),
@@ -234,6 +239,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     clock,
     ids,
     removalJob: removeDnsRecordJob,
+    metrics,
     logger: logger.child({ component: 'issuance' }),
     timing: { propagationTimeoutMs: config.dns01Propagation.timeoutSeconds * 1000, ...options.issuanceTiming },
   });
@@ -267,6 +273,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     issuances,
     issuanceEngine,
     http01Tokens: issuanceStore,
+    metrics,
     close: async () => {
       ownAcme?.close();
       await database.close();

@@ -204,6 +204,10 @@ const fileSchema = z
     acmeDirectory: z.string().url('must be an http:// or https:// URL').optional(),
     acmeCaBundle: z.string().min(1).optional(),
     http01Listen: http01ListenSchema.optional(),
+    metricsToken: z
+      .string()
+      .regex(/^[\x21-\x7e]{16,256}$/, 'must be 16 to 256 printable ASCII characters without spaces')
+      .optional(),
   })
   .strict();
 
@@ -256,6 +260,8 @@ export interface Config {
   casValidationDeadlineHours: number;
   /** Where the http-01 responder listens; undefined: `off`. */
   http01Listen: Http01Listen;
+  /** Bearer token `GET /metrics` asks of every caller; undefined: loopback callers only, no token. */
+  metricsToken: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -289,6 +295,7 @@ const ENV_KEYS = {
   CERTPLANE_ACME_CA_BUNDLE: 'acmeCaBundle',
   CERTPLANE_HTTP01_LISTEN: 'http01Listen',
   CERTPLANE_CAS_VALIDATION_DEADLINE_HOURS: 'casValidationDeadlineHours',
+  CERTPLANE_METRICS_TOKEN: 'metricsToken',
 } as const;
 
 export interface ConfigSources {
@@ -381,6 +388,7 @@ export function loadConfig(sources: ConfigSources = { env: process.env }): Confi
     products,
     casValidationDeadlineHours: raw.casValidationDeadlineHours ?? DEFAULT_CAS_VALIDATION_DEADLINE_HOURS,
     http01Listen: http01ListenFrom(raw.http01Listen),
+    metricsToken: raw.metricsToken,
   };
 }
 
