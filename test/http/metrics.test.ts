@@ -93,6 +93,9 @@ for (const engine of ENGINES) {
       // Issuances: one valid from pebble, one invalid (its issuer is not configured), one canceled before it ran.
       const valid = await harness.finished(await harness.issue([`a.${ZONE}`]));
       assert.equal(valid.state, 'valid', JSON.stringify(valid));
+      // An issuance that replaces the valid one is a renewal.
+      const renewed = await harness.finished(await harness.issue([`a.${ZONE}`], { replaces: valid.id }));
+      assert.equal(renewed.state, 'valid', JSON.stringify(renewed));
       const invalid = await harness.finished(await harness.issue([`b.${ZONE}`], { profile: 'digicert_single' }));
       assert.equal(invalid.state, 'invalid');
       await harness.stopWorker();
@@ -129,7 +132,10 @@ for (const engine of ENGINES) {
       assert.equal(valueOf(samples, 'certplane_issuances_total', { kind: 'issue', outcome: 'valid' }), 1);
       assert.equal(valueOf(samples, 'certplane_issuances_total', { kind: 'issue', outcome: 'invalid' }), 1);
       assert.equal(valueOf(samples, 'certplane_issuances_total', { kind: 'issue', outcome: 'canceled' }), 1);
+      assert.equal(valueOf(samples, 'certplane_issuances_total', { kind: 'renew', outcome: 'valid' }), 1);
+      assert.equal(valueOf(samples, 'certplane_issuances_total', { kind: 'renew', outcome: 'invalid' }), undefined, 'no failed renewal happened');
       assert.equal(valueOf(samples, 'certplane_acme_order_duration_seconds_count', { kind: 'issue', outcome: 'valid' }), 1);
+      assert.equal(valueOf(samples, 'certplane_acme_order_duration_seconds_count', { kind: 'renew', outcome: 'valid' }), 1);
       const took = valueOf(samples, 'certplane_acme_order_duration_seconds_sum', { kind: 'issue', outcome: 'valid' })!;
       assert.ok(took > 0 && took < 120, `the valid order took ${took} s`);
 
