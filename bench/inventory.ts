@@ -184,9 +184,9 @@ function apigCases(port: number, credentials: Credentials, ids: Ids, loaded: Loa
     },
     {
       label: 'APIG list signature_algorithm, offset 0',
-      request: make({ signature_algorithm: 'ecdsa-with-SHA256' }),
+      request: make({ signature_algorithm: 'ECDSA-SHA256' }),
       check: expect(loaded.apigListed),
-      reference: page(0, ' AND signature_algorithm = ?', ['ecdsa-with-SHA256']),
+      reference: page(0, ' AND signature_algorithm = ?', ['ECDSA-SHA256']),
     },
   ];
 }
