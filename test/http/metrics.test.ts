@@ -10,6 +10,7 @@ import { ENGINES } from '../support/databases.js';
 import { startIssuanceHarness, ZONE, type IssuanceHarness } from '../support/issuance.js';
 import { inspectCert, makeChain } from '../support/openssl.js';
 import { tenant, type TestService } from '../support/service.js';
+import { testServerCertificate } from '../support/site-certificates.js';
 
 /** One sample of the text format: name, labels, value. */
 interface Sample {
@@ -86,7 +87,13 @@ for (const engine of ENGINES) {
       const uploaded = await apig.create({ name: certName('metrics'), cert_content: chain.chainPem, private_key: chain.key });
       assert.equal(uploaded.status, 200, JSON.stringify(uploaded.body));
       assert.equal((await apig.show('0'.repeat(32))).status, 404);
-      const { siteId } = await mtls.site();
+      const { siteId, siteName } = await mtls.site();
+      // An ESA site certificate uploaded with SetCertificate: kind site, named by the site certificate's id.
+      const served = testServerCertificate([`www.${siteName}`], 45);
+      const siteCertificate = await mtls.esa.setCertificate(
+        new Esa.SetCertificateRequest({ siteId, type: 'upload', name: 'metrics-site-cert', certificate: served.chainPem, privateKey: served.leaf.keyPem }),
+      );
+      const siteCertificateId = siteCertificate.body!.id!;
       const client = (await mtls.esa.createClientCertificate(new Esa.CreateClientCertificateRequest({ siteId, pkeyType: 'ECC', validityDays: 30 }))).body!;
       assert.ok(client.id && client.certificate);
 
@@ -121,6 +128,20 @@ for (const engine of ENGINES) {
       );
       assert.equal(inventorySample.value, Math.floor(inventory.notAfter.getTime() / 1000), 'the notAfter openssl reads');
 
+      const onSite = inspectCert(served.leaf.certPem);
+      const siteSample = samples.find((s) => s.name === 'certplane_certificate_expiration_timestamp_seconds' && s.labels.id === siteCertificateId);
+      assert.ok(siteSample, 'the site certificate has its expiry sample');
+      assert.deepEqual(siteSample.labels, {
+        kind: 'site',
+        id: siteCertificateId,
+        account: mtls.accountId,
+        common_name: `www.${siteName}`,
+        serial: onSite.serialHex.toLowerCase(),
+      });
+      assert.equal(siteSample.value, Math.floor(onSite.notAfter.getTime() / 1000));
+      // Its inventory row is the site's: not counted a second time as an inventory certificate.
+      assert.equal(samples.filter((s) => s.name === 'certplane_certificate_expiration_timestamp_seconds' && s.labels.common_name === `www.${siteName}`).length, 1);
+
       const issued = inspectCert(client.certificate!);
       const clientSample = samples.find((s) => s.name === 'certplane_certificate_expiration_timestamp_seconds' && s.labels.id === client.id);
       assert.ok(clientSample, 'the client certificate has its expiry sample');
@@ -148,6 +169,7 @@ for (const engine of ENGINES) {
       assert.equal(valueOf(samples, 'certplane_http_requests_total', { dialect: 'huawei-rest', action: 'GET /v2/:project_id/apigw/certificates/:certificate_id', code: '404' }), 1);
       assert.equal(valueOf(samples, 'certplane_http_requests_total', { dialect: 'aliyun-rpc', action: 'CreateClientCertificate', code: '200' }), 1);
       assert.equal(valueOf(samples, 'certplane_http_requests_total', { dialect: 'aliyun-rpc', action: 'CreateSite', code: '200' }), 1);
+      assert.equal(valueOf(samples, 'certplane_http_requests_total', { dialect: 'aliyun-rpc', action: 'SetCertificate', code: '200' }), 1);
       assert.equal(valueOf(samples, 'certplane_http_request_duration_seconds_count', { dialect: 'aliyun-rpc', action: 'CreateClientCertificate' }), 1);
 
       const check = promtoolCheck(res.text);
