@@ -55,6 +55,13 @@ import { REDACTED, REDACTED_PATHS } from './kernel/logger.js';
 import type { Sealer } from './kernel/sealer.js';
 import { IssuerCache } from './pki/index.js';
 import { randomIds, type IdGenerator } from './kernel/ids.js';
+import { cryptoRandom, type Random } from './kernel/random.js';
+import { SqlRenewalStore } from './adapters/db/renewal-store.js';
+import { RenewalService, renewalScanHandler, renewalScanJob } from './core/renewal/service.js';
+import { SqlDeployStore } from './adapters/db/deploy-store.js';
+import { atomicFiles } from './adapters/files/atomic-files.js';
+import { execFileRunner } from './adapters/process/command.js';
+import { DeployService, deployHandler } from './core/deploy/service.js';
 
 /** Everything a role (api server, CLI command) runs on, built once from the config. */
 export interface App {
@@ -92,6 +99,10 @@ export interface App {
   issuanceEngine: IssuanceEngine;
   /** What the http-01 responder serves. */
   http01Tokens: Http01Tokens;
+  /** The renewal scan (the `renewal.scan` job) of the free certificates of ESA sites. */
+  renewals: RenewalService;
+  /** Deploy targets and the `deploy.run` job. */
+  deploys: DeployService;
   /** This process's Prometheus registry and the scrape-time readers (`GET /metrics`). */
   metrics: PrometheusMetrics;
   close(): Promise<void>;
@@ -113,6 +124,8 @@ export interface ComposeOptions {
   placement?: PlacementChecks;
   /** The port a user's http-01 file is fetched from when checked over the network (80; a test CA may look elsewhere). */
   placementHttpPort?: number;
+  /** Randomness of the renewal policy (default: node:crypto). */
+  random?: Random;
 }
 
 /** The composition root: config → adapters → services. Migrations are applied before anything runs. */
@@ -219,9 +232,11 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   const acme = options.acme ?? ownAcme!;
   const issuanceStore = new SqlIssuanceStore(database.db, ids);
   const issuances = new IssuanceService({ store: issuanceStore, clock, sealer, removalJob: removeDnsRecordJob, metrics });
+  const random = options.random ?? cryptoRandom;
+  const acmeAccounts = new AcmeAccounts({ store: issuanceStore, acme, sealer, clock, ids, newAccountKey });
   const issuanceEngine = new IssuanceEngine({
     store: issuanceStore,
-    accounts: new AcmeAccounts({ store: issuanceStore, acme, sealer, clock, ids, newAccountKey }),
+    accounts: acmeAccounts,
     issuers: config.issuers,
     dns01,
     visibility: recordVisibility,
@@ -242,11 +257,36 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     metrics,
     logger: logger.child({ component: 'issuance' }),
     timing: { propagationTimeoutMs: config.dns01Propagation.timeoutSeconds * 1000, ...options.issuanceTiming },
+    random,
+  });
+  const renewals = new RenewalService({
+    store: new SqlRenewalStore(database.db),
+    accounts: acmeAccounts,
+    issuers: config.issuers,
+    clock,
+    ids,
+    random,
+    logger: logger.child({ component: 'renewal' }),
+    started: () => jobs.announce(),
+  });
+  const deploys = new DeployService({
+    store: new SqlDeployStore(database.db, ids),
+    files: atomicFiles,
+    commands: execFileRunner,
+    sealer,
+    clock,
+    ids,
+    logger: logger.child({ component: 'deploy' }),
+    regionId: config.regionId,
+    requireAccount,
+    enqueued: () => jobs.announce(),
   });
   const jobHandlers = new JobRegistry([
     ...(dns01 ? [removeDnsRecord(dns01)] : []),
     issueCertificate(issuanceEngine),
     orderDeadlineHandler(orders) as JobHandler<unknown>,
+    renewalScanHandler(renewals, clock, config.renewalScanMinutes * 60_000) as JobHandler<unknown>,
+    deployHandler(deploys) as JobHandler<unknown>,
     ...(options.jobHandlers ?? []),
   ]);
   return {
@@ -273,6 +313,8 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     issuances,
     issuanceEngine,
     http01Tokens: issuanceStore,
+    renewals,
+    deploys,
     metrics,
     close: async () => {
       ownAcme?.close();
@@ -297,6 +339,8 @@ export function createWorker(app: App, options: Partial<WorkerOptions> = {}): Jo
     ...options,
   });
   app.jobs.onEnqueue(() => worker.wake());
+  // Recurring work: exactly one job row each, whichever process starts first.
+  app.jobs.ensureRecurring(renewalScanJob).catch((err: unknown) => app.logger.warn({ err }, 'cannot enqueue the renewal scan; it is tried again at the next start'));
   return worker;
 }
 

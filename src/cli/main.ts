@@ -7,6 +7,7 @@ import { registerCredentialCommands } from './commands/credentials.js';
 import { registerIdentityCommands } from './commands/identity.js';
 import { registerMasterKeyCommands } from './commands/master-key.js';
 import { registerPackageCommands } from './commands/packages.js';
+import { registerDeployCommands } from './commands/deploy.js';
 import { registerServe } from './commands/serve.js';
 import { CliOutput } from './output.js';
 
@@ -25,6 +26,7 @@ export async function run(argv: string[], out: CliOutput = new CliOutput()): Pro
   registerIdentityCommands(program, out);
   registerMasterKeyCommands(program, out);
   registerPackageCommands(program, out);
+  registerDeployCommands(program, out);
   try {
     await program.parseAsync(argv);
     return out.exitCode;

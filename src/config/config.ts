@@ -198,6 +198,7 @@ const fileSchema = z
     dns01: dns01Schema.optional(),
     ...dns01PropagationSchemas,
     workerConcurrency: z.coerce.number().int().min(1).max(1000).optional(),
+    renewalScanMinutes: z.coerce.number({ error: 'must be a whole number of minutes from 1 to 1440' }).int('must be a whole number of minutes from 1 to 1440').min(1, 'must be a whole number of minutes from 1 to 1440').max(1440, 'must be a whole number of minutes from 1 to 1440').optional(),
     issuers: issuersSchema.optional(),
     products: productsSchema.optional(),
     casValidationDeadlineHours: casValidationDeadlineHoursSchema.optional(),
@@ -252,6 +253,8 @@ export interface Config {
   dns01Propagation: Dns01Propagation;
   /** Jobs one worker process runs at once. */
   workerConcurrency: number;
+  /** Minutes between two runs of the `renewal.scan` job (1–1440). */
+  renewalScanMinutes: number;
   /** ACME issuer profiles by type (`lets_encrypt`, `digicert_single`, `digicert_wildcard`, and the operator's own). */
   issuers: Record<string, IssuerProfile>;
   /** CAS certificate products by ProductCode: the issuer profile each is obtained from, and whether wildcards are allowed. */
@@ -291,6 +294,7 @@ const ENV_KEYS = {
   CERTPLANE_SQLITE_SYNCHRONOUS: 'sqliteSynchronous',
   CERTPLANE_PUBLIC_URL: 'publicUrl',
   CERTPLANE_WORKER_CONCURRENCY: 'workerConcurrency',
+  CERTPLANE_RENEWAL_SCAN_MINUTES: 'renewalScanMinutes',
   CERTPLANE_ACME_DIRECTORY: 'acmeDirectory',
   CERTPLANE_ACME_CA_BUNDLE: 'acmeCaBundle',
   CERTPLANE_HTTP01_LISTEN: 'http01Listen',
@@ -384,6 +388,7 @@ export function loadConfig(sources: ConfigSources = { env: process.env }): Confi
     dns01: dns01From(raw.dns01),
     dns01Propagation: dns01PropagationFrom(raw),
     workerConcurrency: raw.workerConcurrency ?? 10,
+    renewalScanMinutes: raw.renewalScanMinutes ?? 10,
     issuers,
     products,
     casValidationDeadlineHours: raw.casValidationDeadlineHours ?? DEFAULT_CAS_VALIDATION_DEADLINE_HOURS,

@@ -62,6 +62,8 @@ export const ERROR_CODES = [
   'order.not_found',
   'order.state_conflict',
   'order.issuer_unavailable',
+  'deploy_target.not_found',
+  'deploy.failed',
   'internal',
 ] as const;
 

@@ -79,3 +79,4 @@ export {
   type OcspSingleResponse,
 } from './ocsp-response.js';
 export { buildCsr, csrPem } from './csr-writer.js';
+export { ariCertId, ariCertIdOf } from './ari.js';

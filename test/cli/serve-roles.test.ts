@@ -17,6 +17,8 @@ import { ISSUE_JOB } from '../../src/core/issuance/model.js';
 import type { Job } from '../../src/core/jobs/ports.js';
 import { REMOVE_DNS_RECORD, removeDnsRecordJob } from '../../src/jobs/remove-dns-record.js';
 import { ORDER_DEADLINE_JOB } from '../../src/core/orders/model.js';
+import { RENEWAL_SCAN_JOB } from '../../src/core/renewal/service.js';
+import { DEPLOY_JOB } from '../../src/core/deploy/model.js';
 import { systemClock } from '../../src/kernel/clock.js';
 import { randomIds } from '../../src/kernel/ids.js';
 import { startBind, type BindServer } from '../support/bind.js';
@@ -100,7 +102,7 @@ for (const engine of ENGINES) {
       assert.deepEqual(await txt('_acme-challenge.worker.roles.test'), []);
       const serving = worker.lines.find((l) => l.msg === 'serving')!;
       assert.deepEqual([serving.role, serving.listen], ['worker', 'none (worker role)']);
-      assert.deepEqual(worker.lines.find((l) => l.msg === 'worker started')!.jobs, [REMOVE_DNS_RECORD, ISSUE_JOB, ORDER_DEADLINE_JOB]);
+      assert.deepEqual(worker.lines.find((l) => l.msg === 'worker started')!.jobs, [REMOVE_DNS_RECORD, ISSUE_JOB, ORDER_DEADLINE_JOB, RENEWAL_SCAN_JOB, DEPLOY_JOB]);
       await assert.rejects(fetch(`http://127.0.0.1:${worker.port}/healthz`));
       worker.kill('SIGTERM');
       assert.equal(await worker.exited, 0);

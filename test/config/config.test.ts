@@ -120,3 +120,17 @@ describe('config', () => {
     assert.throws(() => loadConfig({ env: {}, configFile: broken }), /not valid JSON/);
   });
 });
+
+describe('renewalScanMinutes', () => {
+  it('defaults to 10, is read from CERTPLANE_RENEWAL_SCAN_MINUTES, and refuses what is not 1–1440 whole minutes', () => {
+    assert.equal(loadConfig({ env: {} }).renewalScanMinutes, 10);
+    assert.equal(loadConfig({ env: { CERTPLANE_RENEWAL_SCAN_MINUTES: '60' } }).renewalScanMinutes, 60);
+    for (const bad of ['0', '1441', '2.5', 'often']) {
+      assert.throws(
+        () => loadConfig({ env: { CERTPLANE_RENEWAL_SCAN_MINUTES: bad } }),
+        (err: Error) => err instanceof ConfigError && /CERTPLANE_RENEWAL_SCAN_MINUTES: must be a whole number of minutes from 1 to 1440/.test(err.message),
+        bad,
+      );
+    }
+  });
+});

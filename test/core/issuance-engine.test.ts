@@ -21,6 +21,8 @@ import { fixedClock } from '../../src/kernel/clock.js';
 import { compose, type App } from '../../src/main.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { testConfig } from '../support/service.js';
+import { makeCa, makeLeaf } from '../support/openssl.js';
+import { ariCertId } from '../../src/pki/index.js';
 
 const T0 = new Date('2030-01-01T00:00:00.000Z');
 
@@ -35,6 +37,19 @@ class ScriptedCa implements AcmeClients, AcmeClient {
   listReversed = false;
   private readonly orders = new Map<string, Order>();
 
+  /** Whether the directory offers renewalInfo (RFC 9773). */
+  ari = false;
+  /** `replaces` of each newOrder. */
+  replaces: Array<string | undefined> = [];
+
+  async offersRenewalInfo(): Promise<boolean> {
+    return this.ari;
+  }
+
+  async renewalInfo(): Promise<undefined> {
+    return undefined;
+  }
+
   async ensureAccount(request: AccountRequest) {
     return { account: { url: this.accountUrl, keyPem: request.keyPem ?? '', status: 'valid' as const, created: request.url === undefined }, client: this };
   }
@@ -42,6 +57,7 @@ class ScriptedCa implements AcmeClients, AcmeClient {
   async newOrder(request: NewOrder): Promise<Order> {
     const refusal = this.refuseNextOrder;
     this.refuseNextOrder = undefined;
+    this.replaces.push(request.replaces);
     if (refusal) throw refusal;
     this.newOrders += 1;
     const url = `https://ca.test/order/${this.newOrders}`;
@@ -246,5 +262,27 @@ describe('issuance engine with a scripted CA', () => {
     const issuance = (await app.issuances.get(id))!;
     assert.deepEqual([issuance.state, issuance.errorCode, issuance.errorDetail], ['invalid', 'caUnavailable', 'connect ECONNREFUSED 192.0.2.1:443']);
     assert.throws(() => handler.parse({}), /issuanceId/);
+  });
+
+  it('a renewal’s order names the certificate it replaces by its ARI id, only to a CA that offers ARI', async () => {
+    clock.set(T0);
+    const ca0 = makeCa({ alg: 'p256' });
+    const leaf = makeLeaf({ issuer: ca0, alg: 'p256', cn: 'renew.example.com' });
+    const old = await issue(['renew.example.com']);
+    await app.database.db.updateTable('acme_issuances').set({ state: 'valid', chain_pem: leaf.certPem + ca0.certPem, not_before: T0.toISOString(), not_after: T0.toISOString() }).where('id', '=', old).execute();
+    for (const ari of [true, false]) {
+      ca.ari = ari;
+      const renewal = await issue(['renew.example.com'], { replaces: old });
+      await app.issuanceEngine.run(renewal);
+      assert.equal(ca.replaces.at(-1), ari ? ariCertId(leaf.certPem) : undefined);
+    }
+    // A CA that says the certificate was replaced already: the renewal is ordered without `replaces`.
+    ca.ari = true;
+    ca.refuseNextOrder = new AcmeProblem({ type: 'urn:ietf:params:acme:error:alreadyReplaced', detail: 'replaced by another order', status: 409 });
+    const again = await issue(['renew.example.com'], { replaces: old });
+    await app.issuanceEngine.run(again);
+    assert.deepEqual(ca.replaces.slice(-2), [ariCertId(leaf.certPem), undefined], 'refused with replaces, then ordered without');
+    assert.equal((await app.issuances.get(again))!.state, 'ordered');
+    ca.ari = false;
   });
 });

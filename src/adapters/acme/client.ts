@@ -5,12 +5,13 @@
  * problem document into an Error message, and its newOrder type has no `profile` or `replaces`.
  */
 import type { AcmeHttpResponse } from 'acme-client/src/http.js';
-import type { Authorization, CertificateChain, Challenge, NewOrder, Order } from '../../core/acme/model.js';
+import type { Authorization, CertificateChain, Challenge, NewOrder, Order, RenewalInfo } from '../../core/acme/model.js';
+import { ariCertId } from '../../pki/index.js';
 import type { AcmeClient, PollOptions } from '../../core/acme/ports.js';
 import { AcmeUnavailable } from '../../core/acme/problem.js';
 import { poll, pollPolicy, type PollPolicy, type PollTimer } from './polling.js';
 import type { AcmeHttp } from './transport.js';
-import { challengeState, problemFrom, toAuthorization, toChain, toOrder } from './wire.js';
+import { challengeState, problemFrom, toAuthorization, toChain, toOrder, toRenewalInfo } from './wire.js';
 
 export class AccountClient implements AcmeClient {
   constructor(
@@ -65,6 +66,20 @@ export class AccountClient implements AcmeClient {
 
   async downloadCertificate(certificateUrl: string): Promise<CertificateChain> {
     return toChain(certificateUrl, await this.post(certificateUrl, null, 200));
+  }
+
+  async offersRenewalInfo(): Promise<boolean> {
+    return (await this.http.optionalResourceUrl('renewalInfo')) !== undefined;
+  }
+
+  /** RFC 9773 §4.1: an unauthenticated GET of `{renewalInfo}/{certificate id}`. */
+  async renewalInfo(certificatePem: string): Promise<RenewalInfo | undefined> {
+    const base = await this.http.optionalResourceUrl('renewalInfo');
+    if (base === undefined) return undefined;
+    const url = `${base.replace(/\/+$/, '')}/${ariCertId(certificatePem)}`;
+    const response = await this.http.request(url, 'get');
+    if (response.status !== 200) throw problemFrom(response, url);
+    return toRenewalInfo(response, url);
   }
 
   /** A signed request as this account; any other status than `ok` is the CA's problem, thrown. */

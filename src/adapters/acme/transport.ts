@@ -115,6 +115,13 @@ export class AcmeHttp extends HttpClient {
   override async getResourceUrl(resource: string): Promise<string> {
     return unexpected(() => super.getResourceUrl(resource));
   }
+
+  /** A resource URL of the directory, or undefined when the CA does not offer it (`renewalInfo`). */
+  async optionalResourceUrl(resource: string): Promise<string | undefined> {
+    const directory = await unexpected(() => super.getDirectory());
+    const url = directory[resource];
+    return typeof url === 'string' && url !== '' ? url : undefined;
+  }
 }
 
 function isBadNonce(response: AcmeHttpResponse): boolean {

@@ -14,6 +14,7 @@ import type {
   Identifier,
   Order,
   OrderStatus,
+  RenewalInfo,
 } from '../../core/acme/model.js';
 import { AcmeProblem, AcmeUnavailable, type ProblemDocument } from '../../core/acme/problem.js';
 
@@ -161,4 +162,21 @@ function optionalDate(value: unknown): Date | undefined {
   if (typeof value !== 'string') return undefined;
   const date = new Date(value);
   return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+/** RFC 9773 §4.2: `suggestedWindow` {start, end} (RFC 3339, end after start), `explanationURL`, and Retry-After. */
+export function toRenewalInfo(response: AcmeHttpResponse, url: string): RenewalInfo {
+  const data = response.data;
+  const window = isObject(data) ? data['suggestedWindow'] : undefined;
+  const start = isObject(window) && typeof window['start'] === 'string' ? new Date(window['start']) : undefined;
+  const end = isObject(window) && typeof window['end'] === 'string' ? new Date(window['end']) : undefined;
+  if (!start || !end || Number.isNaN(start.getTime()) || Number.isNaN(end.getTime()) || end.getTime() < start.getTime()) {
+    throw new AcmeUnavailable(`${url} answered without a usable suggestedWindow (start and end, end not before start)`);
+  }
+  const explanation = isObject(data) && typeof data['explanationURL'] === 'string' ? data['explanationURL'] : undefined;
+  return {
+    suggestedWindow: { start, end },
+    ...(explanation !== undefined ? { explanationUrl: explanation } : {}),
+    ...(response.headers['retry-after'] !== undefined ? { retryAfterMs: retryAfterMs(response.headers['retry-after']) } : {}),
+  };
 }

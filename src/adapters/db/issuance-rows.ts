@@ -4,6 +4,7 @@ import { FINISHED_STATES, ISSUE_JOB, type AuthorizationProgress, type Issuance, 
 import type { Enqueued } from '../../core/jobs/ports.js';
 import type { IdGenerator } from '../../kernel/ids.js';
 import { enqueueWith } from './job-store.js';
+import { forgetRenewals, withRenewalsInProgress } from './renewal-rows.js';
 import type { AcmeIssuancesTable, Schema } from './schema.js';
 
 /**
@@ -66,11 +67,15 @@ export interface IssuanceWithdrawal {
  * its http-01 tokens dropped. For an owner letting go of them (a site certificate deleted or
  * replaced, a site deleted). The update is conditional: an issuance that finished meanwhile keeps
  * its state (it cleaned up as it finished), and a run still working one stops at its next write,
- * removing what it made after this. Returns how many removal jobs were queued.
+ * removing what it made after this. The renewals in progress of these issuances (`renewed_by`) are
+ * canceled with them, and none of them is renewed any more. Returns how many removal jobs were queued.
  */
-export async function cancelIssuancesWith(tx: Transaction<Schema>, issuanceIds: readonly string[], now: Date, withdrawal: IssuanceWithdrawal): Promise<number> {
-  if (issuanceIds.length === 0) return 0;
+export async function cancelIssuancesWith(tx: Transaction<Schema>, released: readonly string[], now: Date, withdrawal: IssuanceWithdrawal): Promise<number> {
+  if (released.length === 0) return 0;
   const at = now.toISOString();
+  // A certificate let go of is no longer renewed, and its renewal in progress is withdrawn with it.
+  await forgetRenewals(tx, released, now);
+  const issuanceIds = await withRenewalsInProgress(tx, released);
   // RETURNING reads the row as this update left it: the records the engine noted before it.
   const canceled = await tx
     .updateTable('acme_issuances')

@@ -19,6 +19,7 @@ import type { Issuance } from '../../core/issuance/model.js';
 import type { IdGenerator } from '../../kernel/ids.js';
 import type { Db } from './database.js';
 import { toIssuance } from './issuance-rows.js';
+import { afterIssuanceFinished } from './renewal-rows.js';
 import { enqueueWith } from './job-store.js';
 import type { AcmeAccountsTable, AcmeIssuancesTable, Schema } from './schema.js';
 
@@ -62,9 +63,12 @@ export class SqlIssuanceStore implements IssuanceStore, Http01Tokens {
         signature_algorithm: facts.signatureAlgorithm,
         not_before: facts.notBefore.toISOString(),
         not_after: facts.notAfter.toISOString(),
+        renew_at: outcome.renewAt?.toISOString() ?? null,
+        ari_check_at: outcome.ariCheckAt?.toISOString() ?? null,
       });
     }
-    return this.conditional(id, from, values, now, cleanup);
+    // What the end means for the certificates using the issuance is written in the same transaction.
+    return this.conditional(id, from, values, now, cleanup, (tx) => afterIssuanceFinished(tx, id, outcome, now, this.ids));
   }
 
   async cleanUp(issuanceId: string, cleanup: Cleanup, now: Date): Promise<void> {
@@ -171,14 +175,16 @@ export class SqlIssuanceStore implements IssuanceStore, Http01Tokens {
     values: Partial<Selectable<AcmeIssuancesTable>>,
     now: Date,
     cleanup: Cleanup | undefined,
+    after?: (tx: Transaction<Schema>) => Promise<void>,
   ): Promise<boolean> {
     const update = (db: Db | Transaction<Schema>) =>
       db.updateTable('acme_issuances').set(values).where('id', '=', id).where('state', 'in', [...from]).executeTakeFirst();
-    if (!cleanup || (cleanup.jobs.length === 0 && !cleanup.dropHttp01Tokens)) return (await update(this.db)).numUpdatedRows > 0n;
+    if (!after && (!cleanup || (cleanup.jobs.length === 0 && !cleanup.dropHttp01Tokens))) return (await update(this.db)).numUpdatedRows > 0n;
     try {
       await this.db.transaction().execute(async (tx) => {
         if ((await update(tx)).numUpdatedRows === 0n) throw new NotChanged();
-        await this.applyCleanup(tx, id, cleanup, now);
+        if (cleanup) await this.applyCleanup(tx, id, cleanup, now);
+        await after?.(tx);
       });
       return true;
     } catch (err) {

@@ -85,6 +85,26 @@ export class SqlJobStore implements JobQueue, JobLeases {
     return enqueued;
   }
 
+  /**
+   * Makes sure the one job of a recurring task exists and will run: enqueued once under its
+   * idempotency key (the unique key decides between processes), and queued again now if an
+   * earlier one ended (failed for good, or finished). Its handler keeps it alive by returning
+   * `{ continueAt }` for the next run.
+   */
+  async ensureRecurring(job: NewJob & { idempotencyKey: string }): Promise<Enqueued> {
+    const enqueued = await this.enqueue(job);
+    if (enqueued.created) return enqueued;
+    const now = this.deps.clock.now().toISOString();
+    const revived = await this.database.db
+      .updateTable('jobs')
+      .set({ state: 'queued', run_at: now, attempts: 0, last_error: null, lease_owner: null, lease_expires_at: null, updated_at: now })
+      .where('idempotency_key', '=', job.idempotencyKey)
+      .where('state', 'in', ['done', 'failed'])
+      .executeTakeFirst();
+    if (revived.numUpdatedRows > 0n) this.announce();
+    return enqueued;
+  }
+
   async find(id: string): Promise<Job | undefined> {
     const row = await this.database.db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst();
     return row && toJob(row);

@@ -301,6 +301,14 @@ export interface AcmeIssuancesTable {
   created_at: string;
   updated_at: string;
   finished_at: string | null;
+  /** Migration 016: when the renewal scan next looks at this valid issuance (null: nobody renews it). */
+  renew_at: ColumnType<string | null, string | null | undefined, string | null>;
+  renewal_failures: ColumnType<number, number | undefined, number>;
+  /** The renewal in progress, then the issuance that replaced this one. */
+  renewed_by: ColumnType<string | null, string | null | undefined, string | null>;
+  retired_at: ColumnType<string | null, string | null | undefined, string | null>;
+  /** ARI: the CA is not asked again before this time (its Retry-After). */
+  ari_check_at: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** Tokens the http-01 responder answers (migration 008). */
@@ -369,6 +377,19 @@ export interface CasOrdersTable {
   deleted_at: string | null;
 }
 
+/** Deploy targets (migration 016): where a site certificate's files are written, and how the server is reloaded. */
+export interface DeployTargetsTable {
+  id: string;
+  account_id: string;
+  site_id: string | null;
+  site_certificate_id: string | null;
+  directory: string;
+  /** JSON array of argv strings, or null: no reload. */
+  reload_command: string | null;
+  reload_timeout_seconds: number;
+  created_at: string;
+}
+
 export interface Schema {
   accounts: AccountsTable;
   access_keys: AccessKeysTable;
@@ -394,4 +415,5 @@ export interface Schema {
   site_certificates: SiteCertificatesTable;
   cas_packages: CasPackagesTable;
   cas_orders: CasOrdersTable;
+  deploy_targets: DeployTargetsTable;
 }

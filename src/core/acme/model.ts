@@ -43,7 +43,7 @@ export interface NewOrder {
   identifiers: Identifier[];
   /** A certificate profile the CA offers (draft-aaron-acme-profiles); CAs that have none ignore it. */
   profile?: string | undefined;
-  /** ARI CertID (draft-ietf-acme-ari) of the certificate this order renews. */
+  /** ARI certificate id (RFC 9773 §5) of the certificate this order renews; sent only to CAs that offer renewalInfo. */
   replaces?: string | undefined;
   notBefore?: Date | undefined;
   notAfter?: Date | undefined;
@@ -119,4 +119,13 @@ export interface CertificateChain {
   certificates: string[];
   /** URLs of alternative chains the CA offers (Link rel="alternate"). */
   alternates: string[];
+}
+
+/** RFC 9773 §4.2: when the CA would like a certificate renewed, and why. */
+export interface RenewalInfo {
+  suggestedWindow: { start: Date; end: Date };
+  /** A page a human may read about the suggestion (an incident, a revocation). */
+  explanationUrl?: string | undefined;
+  /** The CA's Retry-After, in ms: ask again no sooner. */
+  retryAfterMs?: number | undefined;
 }

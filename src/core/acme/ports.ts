@@ -15,6 +15,7 @@ import type {
   ExternalAccountBinding,
   NewOrder,
   Order,
+  RenewalInfo,
 } from './model.js';
 
 export interface AccountRequest {
@@ -70,4 +71,11 @@ export interface AcmeClient {
   finalize(order: Pick<Order, 'url' | 'finalize'>, csr: Uint8Array | string): Promise<Order>;
   /** RFC 8555 §7.4.2: the certificate chain of a valid order (`order.certificate`), leaf first. */
   downloadCertificate(certificateUrl: string): Promise<CertificateChain>;
+  /** RFC 9773 §3: whether the CA's directory names a `renewalInfo` resource. */
+  offersRenewalInfo(): Promise<boolean>;
+  /**
+   * RFC 9773 §4: the CA's suggested renewal window of a certificate (PEM, leaf first), with its
+   * Retry-After; undefined when the CA offers no renewalInfo.
+   */
+  renewalInfo(certificatePem: string): Promise<RenewalInfo | undefined>;
 }

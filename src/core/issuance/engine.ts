@@ -17,7 +17,9 @@ import { DnsProviderError } from '../validation/ports.js';
 import type { IdGenerator } from '../../kernel/ids.js';
 import type { Logger } from '../../kernel/logger.js';
 import type { Sealer } from '../../kernel/sealer.js';
-import { buildCsr } from '../../pki/index.js';
+import { ariCertId, buildCsr } from '../../pki/index.js';
+import { cryptoRandom, type Random } from '../../kernel/random.js';
+import { firstLook } from '../renewal/planning.js';
 import type { AcmeAccounts } from './acme-accounts.js';
 import { cleanupOf } from './cleanup.js';
 import { issuedFacts } from './facts.js';
@@ -46,6 +48,8 @@ export interface IssuanceEngineDeps extends Omit<ProvingDeps, 'timing'> {
   ids: IdGenerator;
   logger: Logger;
   timing?: Partial<EngineTiming>;
+  /** For the renewal time chosen when a certificate is stored (default: node:crypto). */
+  random?: Random;
   /** Told of each issuance the engine ends (valid or invalid); nothing by default. */
   metrics?: IssuanceMetrics;
 }
@@ -124,7 +128,14 @@ export class IssuanceEngine {
   private async order(issuance: Issuance, profile: IssuerProfile): Promise<StepResult> {
     const { client, account } = await this.deps.accounts.forOwner(issuance.accountId, profile);
     const identifiers = issuance.identifiers.map((value): Identifier => ({ type: 'dns', value }));
-    const order = await client.newOrder({ identifiers, profile: profile.profile });
+    const replaces = await this.replacesOf(issuance, client);
+    const order = await client.newOrder({ identifiers, profile: profile.profile, ...(replaces !== undefined ? { replaces } : {}) }).catch((err: unknown) => {
+      // RFC 9773 §5: the CA will not let this order replace that certificate (another order did):
+      // the certificate is still wanted, so it is ordered without naming what it replaces.
+      if (replaces === undefined || !(err instanceof AcmeProblem) || err.acmeError !== 'alreadyReplaced') throw err;
+      this.deps.logger.warn({ issuance: issuance.id, replaces }, 'the CA says the certificate was replaced already; ordering without replaces');
+      return client.newOrder({ identifiers, profile: profile.profile });
+    });
     const stored = await this.deps.store.advance(issuance.id, 'queued', 'ordered', { orderUrl: order.url, acmeAccountId: account.id, authorizations: [] }, this.deps.clock.now());
     if (!stored) this.deps.logger.warn({ issuance: issuance.id, order: order.url }, 'the issuance changed while its order was made; the order is left to expire');
     return 'next';
@@ -141,7 +152,9 @@ export class IssuanceEngine {
       case 'valid': {
         if (!order.certificate) throw new AcmeUnavailable(`the CA's valid order ${url} names no certificate`);
         const chain = await client.downloadCertificate(order.certificate);
-        const outcome = { state: 'valid' as const, issued: issuedFacts(chain.pem) };
+        const issued = issuedFacts(chain.pem);
+        const plan = await firstLook(client, issued, this.deps.clock.now(), this.deps.random ?? cryptoRandom, this.deps.logger);
+        const outcome = { state: 'valid' as const, issued, renewAt: plan.renewAt, ariCheckAt: plan.ariCheckAt };
         const at = this.deps.clock.now();
         if (await this.deps.store.finish(issuance.id, ['finalizing'], outcome, at, { jobs: [], dropHttp01Tokens: true })) {
           reportFinished(this.deps.metrics, issuance, 'valid', at);
@@ -154,6 +167,22 @@ export class IssuanceEngine {
         throw new IssuanceFailed('orderNotReady', `the CA has the order ${url} pending again: an authorization expired or was deactivated`);
       default:
         return { continueAt: new Date(this.deps.clock.now().getTime() + (order.retryAfterMs ?? this.timing.recheckMs)) };
+    }
+  }
+
+  /**
+   * RFC 9773 §5: a renewal's order names the certificate it replaces by its ARI id, when the CA
+   * offers renewalInfo (a CA without ARI is not sent the field).
+   */
+  private async replacesOf(issuance: Issuance, client: AcmeClient): Promise<string | undefined> {
+    if (issuance.replaces === undefined) return undefined;
+    const old = await this.deps.store.find(issuance.replaces);
+    if (!old?.issued || !(await client.offersRenewalInfo())) return undefined;
+    try {
+      return ariCertId(old.issued.chainPem);
+    } catch (err) {
+      this.deps.logger.warn({ issuance: issuance.id, err }, 'the replaced certificate has no ARI id; ordering without replaces');
+      return undefined;
     }
   }
 

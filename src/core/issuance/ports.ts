@@ -28,7 +28,14 @@ export interface IssuanceChanges {
 
 /** How an issuance ends. */
 export type IssuanceOutcome =
-  | { state: 'valid'; issued: IssuedFacts }
+  | {
+      state: 'valid';
+      issued: IssuedFacts;
+      /** When the renewal scan first looks at it (renewal policy). */
+      renewAt?: Date | undefined;
+      /** ARI: the CA is not asked again before this time. */
+      ariCheckAt?: Date | undefined;
+    }
   | { state: 'invalid'; errorCode: string; errorDetail: string }
   | { state: 'canceled' };
 

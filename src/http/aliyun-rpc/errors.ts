@@ -107,6 +107,9 @@ const MAP: Record<ErrorCode, Entry> = {
   'order.not_found': [404, 'NotFoundOrder', (e) => `The certificate order is not found: ${e.message}.`],
   'order.state_conflict': [403, 'OrderStateError', (e) => `The certificate order is in the wrong state: ${e.message}.`],
   'order.issuer_unavailable': [403, 'CreateCertificateRequestFailed', (e) => `Failed to create the certificate request: ${e.message}.`],
+  // Operator and job codes: no RPC action raises them.
+  'deploy_target.not_found': [404, 'NotFound.DeployTarget', (e) => e.message],
+  'deploy.failed': [500, 'InternalError', INTERNAL_MESSAGE],
   internal: [500, 'InternalError', INTERNAL_MESSAGE],
 };
 

@@ -116,6 +116,8 @@ const MAP: Record<ErrorCode, Entry> = {
   'order.not_found': [404, 'APIG.3001', (e) => e.message],
   'order.state_conflict': [409, 'APIG.3001', (e) => e.message],
   'order.issuer_unavailable': [403, 'APIG.3001', (e) => e.message],
+  'deploy_target.not_found': [404, 'APIG.3001', (e) => e.message],
+  'deploy.failed': [500, 'APIG.9999', 'System error'],
   internal: [500, 'APIG.9999', 'System error'],
 };
 

@@ -9,6 +9,7 @@ import * as jobs from './007-jobs.js';
 import * as acmeIssuance from './008-acme-issuance.js';
 import * as casOrders from './011-cas-orders.js';
 import * as userTokens from './015-user-tokens.js';
+import * as renewal from './016-renewal.js';
 import * as inventoryIndexes from './018-inventory-indexes.js';
 
 /** Versioned migrations, applied in name order at start-up on both engines. */
@@ -23,6 +24,7 @@ const migrations: Record<string, Migration> = {
   '008-acme-issuance': acmeIssuance,
   '011-cas-orders': casOrders,
   '015-user-tokens': userTokens,
+  '016-renewal': renewal,
   '018-inventory-indexes': inventoryIndexes,
 };
 
