@@ -222,6 +222,8 @@ export async function loadInventory(target: LoadTarget, mix: Mix = DEFAULT_MIX):
       signature_algorithm: valid ? 'ECDSA-SHA256' : null,
       not_before: valid ? at.toISOString() : null,
       not_after: valid ? notAfter(at, i).toISOString() : null,
+      // Renewal planned at two thirds of the lifetime, as the engine plans it without ARI.
+      renew_at: valid ? new Date(at.getTime() + ((notAfter(at, i).getTime() - at.getTime()) * 2) / 3).toISOString() : null,
       created_at: at.toISOString(),
       updated_at: at.toISOString(),
       finished_at: at.toISOString(),
@@ -308,9 +310,12 @@ export async function loadInventory(target: LoadTarget, mix: Mix = DEFAULT_MIX):
         deleted_at: null,
       });
     }
-    await writer.insert('acme_issuances', orderIssuances);
+    // CAS orders are not renewed (renewal covers ESA free certificates).
+    await writer.insert('acme_issuances', orderIssuances.map((row) => ({ ...row, renew_at: null })));
     await writer.insert('cas_orders', orders);
 
+    // A verified site: only an active site's certificates are renewed.
+    await writer.run(`UPDATE sites SET status = 'active' WHERE id = '${target.siteId.replace(/'/g, "''")}'`);
     // What autovacuum and SQLite's optimizer statistics would hold on a database that has been running.
     if (target.engine === 'sqlite') await writer.run('ANALYZE');
     else await writer.run('VACUUM ANALYZE');

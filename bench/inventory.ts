@@ -22,6 +22,9 @@ import { cpus, loadavg } from 'node:os';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
 import { AesGcmSealer } from '../src/adapters/crypto/aes-gcm-sealer.js';
+import { openDatabase } from '../src/adapters/db/database.js';
+import { SqlRenewalStore } from '../src/adapters/db/renewal-store.js';
+import type { Config } from '../src/config/config.js';
 import { loadMasterKeys } from '../src/adapters/crypto/master-key.js';
 import { Esa, esaClient, send, type RecordedRequest } from '../test/support/alibaba.js';
 import { signAcs3 } from '../test/support/acs3.js';
@@ -227,12 +230,28 @@ async function measure(cases: ListCase[], port: number, sql: Sql): Promise<CaseR
 }
 
 /**
- * One full expiry/renewal scan. Until the expiry and renewal jobs exist, this times the indexed SQL
- * they stand for: every certificate of every kind whose notAfter crossed the expiring threshold or
- * passed since the last scan (a day ago), and every valid issuance due for renewal. Replace the body
- * with the real scans (`expiry.scan`, the renewal planner) once they are on main.
+ * One full expiry/renewal scan. Renewal: the `renewal.scan` job's own read of what is due
+ * (`SqlRenewalStore.due`, every due certificate at once; what it then does per certificate asks the
+ * CA for ARI, which a bench cannot reach). Expiry: until the `expiry.scan` job is on main, the indexed
+ * SQL it stands for: every certificate of every kind whose notAfter crossed the expiring threshold or
+ * passed since the last scan (a day ago). Replace that part with the real scan once it lands.
  */
-async function scans(sql: Sql, now: Date): Promise<{ ms: number; rows: number }> {
+async function scans(sql: Sql, settings: Config['database'], now: Date): Promise<{ ms: number; rows: number; due: number }> {
+  const database = openDatabase(settings);
+  let due = 0;
+  let renewalMs = 0;
+  try {
+    const t0 = performance.now();
+    due = (await new SqlRenewalStore(database.db).due(now, 1_000_000)).length;
+    renewalMs = performance.now() - t0;
+  } finally {
+    await database.close();
+  }
+  const expiry = await expiryStandIn(sql, now);
+  return { ms: renewalMs + expiry.ms, rows: expiry.rows, due };
+}
+
+async function expiryStandIn(sql: Sql, now: Date): Promise<{ ms: number; rows: number }> {
   const day = 86_400_000;
   const lastScan = new Date(now.getTime() - day).toISOString();
   const threshold = new Date(now.getTime() + EXPIRING_DAYS * day).toISOString();
@@ -247,8 +266,6 @@ async function scans(sql: Sql, now: Date): Promise<{ ms: number; rows: number }>
     ...crossed('certificates'),
     ...crossed('client_certificates', " AND status = 'active'"),
     ...crossed('acme_issuances', " AND state = 'valid'"),
-    // due for renewal: two thirds of the lifetime gone (no ARI window stored yet), valid issuances only
-    { text: `SELECT id FROM acme_issuances WHERE state = 'valid' AND not_after <= ?`, params: [threshold] },
   ];
   const t0 = performance.now();
   let rows = 0;
@@ -316,7 +333,7 @@ async function main(): Promise<number> {
   const results = await measure([...esaCases(port, credentials, siteNumber, ids, loaded, validTotal), ...apigCases(port, credentials, ids, loaded)], port, reference);
 
   const loadAfter = loadavg()[0]!;
-  const scan = await scans(reference, new Date());
+  const scan = await scans(reference, options.engine === 'sqlite' ? { kind: 'sqlite', file: url.replace(/^sqlite:/, '') } : { kind: 'postgres', url }, new Date());
   const metrics = await timeIt(async () => {
     const res = await fetch(`http://127.0.0.1:${port}/metrics`);
     const text = await res.text();
@@ -343,7 +360,7 @@ async function main(): Promise<number> {
     'SQL = the same list as the naive plain SQL (COUNT, then the page by LIMIT/OFFSET) on a direct connection: what the database alone costs.',
     'A Keyword or common_name filter is a LIKE \'%x%\' (substring, case-insensitive), which no b-tree index serves: it reads every row of the account or site.',
     '',
-    `expiry/renewal scan (SQL stand-in, ${scan.rows} rows): ${fmt(scan.ms, 1)} ms — ${scan.ms < TARGET_SCAN_MS ? 'met' : 'MISSED'} (target < ${TARGET_SCAN_MS} ms)`,
+    `expiry/renewal scan (renewal: the renewal scan's read of the ${scan.due} due certificates; expiry: SQL stand-in, ${scan.rows} rows): ${fmt(scan.ms, 1)} ms — ${scan.ms < TARGET_SCAN_MS ? 'met' : 'MISSED'} (target < ${TARGET_SCAN_MS} ms)`,
     `/metrics render: p50 ${fmt(metrics.p50, 0)} ms, max ${fmt(metrics.max, 0)} ms over 5 scrapes (${expirySamples} expiry samples, ${fmt(scrape.length / 1e6, 1)} MB)`,
   ];
   const failures = results.filter((r) => r.failure);
