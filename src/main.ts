@@ -20,6 +20,8 @@ import { AuthoritativeVisibility } from './adapters/dns/visibility.js';
 import { SqlJobStore } from './adapters/db/job-store.js';
 import { SqlSiteCertificateStore } from './adapters/db/site-certificate-store.js';
 import { SqlOrderStore } from './adapters/db/order-store.js';
+import { SqlMetricsSource } from './adapters/db/metrics-source.js';
+import { PrometheusMetrics } from './adapters/metrics/prometheus.js';
 import type { DnsProvider, RecordVisibility } from './core/validation/ports.js';
 import { JobRegistry, type JobHandler } from './jobs/handler.js';
 import { removeDnsRecord, removeDnsRecordJob } from './jobs/remove-dns-record.js';
@@ -110,6 +112,8 @@ export interface App {
   webhooks: WebhooksService;
   /** What the `expiry.scan` job runs on (its store, queue and settings). */
   expiryScans: ExpiryScanDeps;
+  /** This process's Prometheus registry and the scrape-time readers (`GET /metrics`). */
+  metrics: PrometheusMetrics;
   close(): Promise<void>;
 }
 
@@ -233,10 +237,11 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     regionId: config.regionId,
     maxRecords: config.limits.domains,
   });
+  const metrics = new PrometheusMetrics(new SqlMetricsSource(database.db), clock);
   const ownAcme = options.acme ? undefined : new CachedAcmeClients();
   const acme = options.acme ?? ownAcme!;
   const issuanceStore = new SqlIssuanceStore(database.db, ids);
-  const issuances = new IssuanceService({ store: issuanceStore, clock, sealer, removalJob: removeDnsRecordJob });
+  const issuances = new IssuanceService({ store: issuanceStore, clock, sealer, removalJob: removeDnsRecordJob, metrics });
   const random = options.random ?? cryptoRandom;
   const acmeAccounts = new AcmeAccounts({ store: issuanceStore, acme, sealer, clock, ids, newAccountKey });
   const issuanceEngine = new IssuanceEngine({
@@ -259,6 +264,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     clock,
     ids,
     removalJob: removeDnsRecordJob,
+    metrics,
     logger: logger.child({ component: 'issuance' }),
     timing: { propagationTimeoutMs: config.dns01Propagation.timeoutSeconds * 1000, ...options.issuanceTiming },
     random,
@@ -340,6 +346,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     deploys,
     webhooks,
     expiryScans,
+    metrics,
     close: async () => {
       ownAcme?.close();
       await database.close();

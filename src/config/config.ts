@@ -210,6 +210,10 @@ const fileSchema = z
     expiryScanMinutes: z.coerce.number().int().min(1).max(1440).optional(),
     webhookTimeoutSeconds: z.coerce.number().int().min(1).max(300).optional(),
     webhookMaxAttempts: z.coerce.number().int().min(1).max(100).optional(),
+    metricsToken: z
+      .string()
+      .regex(/^[\x21-\x7e]{16,256}$/, 'must be 16 to 256 printable ASCII characters without spaces')
+      .optional(),
   })
   .strict();
 
@@ -272,6 +276,8 @@ export interface Config {
   webhookTimeoutSeconds: number;
   /** Deliveries tried per event and webhook before the delivery job fails for good. */
   webhookMaxAttempts: number;
+  /** Bearer token `GET /metrics` asks of every caller; undefined: loopback callers only, no token. */
+  metricsToken: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -310,6 +316,7 @@ const ENV_KEYS = {
   CERTPLANE_EXPIRY_SCAN_MINUTES: 'expiryScanMinutes',
   CERTPLANE_WEBHOOK_TIMEOUT_SECONDS: 'webhookTimeoutSeconds',
   CERTPLANE_WEBHOOK_MAX_ATTEMPTS: 'webhookMaxAttempts',
+  CERTPLANE_METRICS_TOKEN: 'metricsToken',
 } as const;
 
 export interface ConfigSources {
@@ -407,6 +414,7 @@ export function loadConfig(sources: ConfigSources = { env: process.env }): Confi
     expiryScanMinutes: raw.expiryScanMinutes ?? 60,
     webhookTimeoutSeconds: raw.webhookTimeoutSeconds ?? 10,
     webhookMaxAttempts: raw.webhookMaxAttempts ?? 12,
+    metricsToken: raw.metricsToken,
   };
 }
 

@@ -9,6 +9,7 @@ import { pki } from './pki/plugin.js';
 import { acmeChallengeRoute } from './acme-challenge.js';
 import { httpLoggerOptions, RequestLogController } from './request-log.js';
 import { errors } from '../kernel/errors.js';
+import { metricsRoute, observeRequests } from './metrics.js';
 
 /**
  * Request line and headers together, beyond Node's 16 KB default: the Alibaba SDKs put whole PEM
@@ -45,6 +46,7 @@ export function buildServer(app: App): FastifyInstance {
   server.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  observeRequests(server, app.metrics);
 
   // Outside the dialects' own routes (unknown paths, the probes), errors still answer in the dialect of the path.
   server.setErrorHandler((error: FastifyError, request, reply) => {
@@ -58,6 +60,8 @@ export function buildServer(app: App): FastifyInstance {
     const ready = await app.database.ping();
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'database unreachable' });
   });
+
+  metricsRoute(server, app.metrics, { token: app.config.metricsToken });
 
   server.register(huaweiRest(app), { prefix: '/v2' });
   server.register(aliyunRpc(app));

@@ -43,6 +43,15 @@ describe('config', () => {
     assert.deepEqual(config.masterKeys, [key]);
   });
 
+  it('reads the metrics token from CERTPLANE_METRICS_TOKEN and refuses a short or spaced one by name', () => {
+    assert.equal(loadConfig({ env: {} }).metricsToken, undefined);
+    assert.equal(loadConfig({ env: { CERTPLANE_METRICS_TOKEN: 'a'.repeat(16) } }).metricsToken, 'a'.repeat(16));
+    for (const bad of ['too-short', 'has a space in it, 16+']) {
+      const err = configError({ CERTPLANE_METRICS_TOKEN: bad });
+      assert.deepEqual(err.problems, ['CERTPLANE_METRICS_TOKEN: must be 16 to 256 printable ASCII characters without spaces']);
+    }
+  });
+
   it('names every bad setting at once, schema, database URL and master keys together', () => {
     const err = configError({
       CERTPLANE_PORT: 'eighty',

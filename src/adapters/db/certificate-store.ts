@@ -99,14 +99,23 @@ export class SqlCertificateStore implements CertificateStore {
     if (filter.notAfterUntil) query = query.where('not_after', '<=', filter.notAfterUntil.toISOString());
     if (filter.expiry) query = query.where(notAfterMatches('not_after', filter.expiry));
     const counted = await query.select((eb) => eb.fn.countAll<string | number>().as('n')).executeTakeFirstOrThrow();
-    const rows = await query
-      .selectAll()
+    // The page's ids first, through the listing index (a deep OFFSET walks index entries, not the
+    // wide rows: migration 018), then those rows by id.
+    const ids = await query
+      .select('id')
       .orderBy('created_at', 'desc')
       .orderBy('id')
       .limit(page.limit)
       .offset(page.offset)
       .execute();
-    return { total: Number(counted.n), items: rows.map(fromRow) };
+    if (ids.length === 0) return { total: Number(counted.n), items: [] };
+    const rows = await this.db
+      .selectFrom('certificates')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .where('id', 'in', ids.map((r) => r.id))
+      .execute();
+    return { total: Number(counted.n), items: inOrderOf(ids, rows).map(fromRow) };
   }
 
   async deleteIfUnbound(accountId: string, id: string, audit: AuditEvent): Promise<'deleted' | 'bound' | 'used_by_site' | 'missing'> {
@@ -236,6 +245,12 @@ function nameTaken(cause: unknown): Error {
 }
 
 /** Rows of sealed keys, for a store that writes an inventory certificate in its own transaction. */
+/** `rows` in the order of `ids` (a page read by id comes back in any order). */
+export function inOrderOf<R extends { id: string }>(ids: ReadonlyArray<{ id: string }>, rows: R[]): R[] {
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  return ids.flatMap(({ id }) => byId.get(id) ?? []);
+}
+
 export function keyRows(accountId: string, keys: { main: SealedKey; sign: SealedKey | null }, at: Date) {
   return [keys.main, ...(keys.sign ? [keys.sign] : [])].map((k) => ({
     id: k.id,

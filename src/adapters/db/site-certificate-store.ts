@@ -14,7 +14,7 @@ import {
 } from '../../core/site-certificates/ports.js';
 import type { NameAttributes } from '../../pki/index.js';
 import { auditRow } from './audit-log.js';
-import { keyRows, toRow as certificateRow } from './certificate-store.js';
+import { inOrderOf, keyRows, toRow as certificateRow } from './certificate-store.js';
 import { isUniqueViolation, type Db } from './database.js';
 import { cancelIssuancesWith, insertIssuanceWith, type IssuanceWithdrawal } from './issuance-rows.js';
 import { notAfterMatches } from './expiry-filter.js';
@@ -68,6 +68,15 @@ export class SqlSiteCertificateStore implements SiteCertificateStore {
   }
 
   async list(accountId: string, siteId: string, filter: ListFilter, page: Page, now: Date): Promise<{ total: number; items: SiteCertificate[] }> {
+    // Unfiltered, the count and the page's ids come from the listing index alone (migration 018);
+    // a filter reads the joined issuance or certificate, so it gets the joins.
+    const filtered = Object.values(filter).some((value) => value !== undefined && value !== false && value !== '');
+    if (!filtered) {
+      const listed = this.db.selectFrom('site_certificates as sc').where('sc.account_id', '=', accountId).where('sc.site_id', '=', siteId);
+      const counted = await listed.select((eb) => eb.fn.countAll<string | number>().as('n')).executeTakeFirstOrThrow();
+      const ids = await listed.select('sc.id').orderBy('sc.created_at', 'desc').orderBy('sc.id').limit(page.size).offset((page.number - 1) * page.size).execute();
+      return { total: Number(counted.n), items: await this.byIds(accountId, siteId, ids) };
+    }
     let query = this.base(accountId, siteId);
     if (filter.keyword) {
       const keyword = filter.keyword;
@@ -104,13 +113,22 @@ export class SqlSiteCertificateStore implements SiteCertificateStore {
       .clearSelect()
       .select((eb) => eb.fn.countAll<string | number>().as('n'))
       .executeTakeFirstOrThrow();
-    const rows = await query
+    const ids = await query
+      .clearSelect()
+      .select('sc.id')
       .orderBy('sc.created_at', 'desc')
       .orderBy('sc.id')
       .limit(page.size)
       .offset((page.number - 1) * page.size)
       .execute();
-    return { total: Number(counted.n), items: rows.map(fromRow) };
+    return { total: Number(counted.n), items: await this.byIds(accountId, siteId, ids) };
+  }
+
+  /** A page's rows, read by id after its ids were chosen (a deep OFFSET then skips ids, not joined rows). */
+  private async byIds(accountId: string, siteId: string, ids: Array<{ id: string }>): Promise<SiteCertificate[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.base(accountId, siteId).where('sc.id', 'in', ids.map((r) => r.id)).execute();
+    return inOrderOf(ids, rows).map(fromRow);
   }
 
   async all(accountId: string, siteId: string, limit: number): Promise<SiteCertificate[]> {

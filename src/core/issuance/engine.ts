@@ -26,6 +26,7 @@ import { issuedFacts } from './facts.js';
 import { failureFromLastError, failureFromProblem, IssuanceFailed, isTransientProblem } from './failure.js';
 import { FINISHED_STATES, type Issuance } from './model.js';
 import type { CertificateKeys } from './ports.js';
+import { reportFinished, type IssuanceMetrics } from '../metrics/ports.js';
 import { orderFailure, Proving, type ProvingDeps, type ProvingTiming, type StepResult } from './proving.js';
 
 export type EngineTiming = ProvingTiming;
@@ -49,6 +50,8 @@ export interface IssuanceEngineDeps extends Omit<ProvingDeps, 'timing'> {
   timing?: Partial<EngineTiming>;
   /** For the renewal time chosen when a certificate is stored (default: node:crypto). */
   random?: Random;
+  /** Told of each issuance the engine ends (valid or invalid); nothing by default. */
+  metrics?: IssuanceMetrics;
 }
 
 /** More steps than any issuance takes in one run (a lost race costs one more read). */
@@ -152,7 +155,10 @@ export class IssuanceEngine {
         const issued = issuedFacts(chain.pem);
         const plan = await firstLook(client, issued, this.deps.clock.now(), this.deps.random ?? cryptoRandom, this.deps.logger);
         const outcome = { state: 'valid' as const, issued, renewAt: plan.renewAt, ariCheckAt: plan.ariCheckAt };
-        await this.deps.store.finish(issuance.id, ['finalizing'], outcome, this.deps.clock.now(), { jobs: [], dropHttp01Tokens: true });
+        const at = this.deps.clock.now();
+        if (await this.deps.store.finish(issuance.id, ['finalizing'], outcome, at, { jobs: [], dropHttp01Tokens: true })) {
+          reportFinished(this.deps.metrics, issuance, 'valid', at);
+        }
         return 'next';
       }
       case 'invalid':
@@ -219,8 +225,12 @@ export class IssuanceEngine {
     if (FINISHED_STATES.includes(current.state)) return 'next';
     const outcome = { state: 'invalid' as const, errorCode: failure.code, errorDetail: failure.detail };
     const cleanup = cleanupOf(current, current.authorizations, this.deps.removalJob);
-    const ended = await this.deps.store.finish(current.id, [current.state], outcome, this.deps.clock.now(), cleanup);
-    if (ended) this.deps.logger.info({ issuance: current.id, code: failure.code, detail: failure.detail }, 'issuance failed');
+    const at = this.deps.clock.now();
+    const ended = await this.deps.store.finish(current.id, [current.state], outcome, at, cleanup);
+    if (ended) {
+      this.deps.logger.info({ issuance: current.id, code: failure.code, detail: failure.detail }, 'issuance failed');
+      reportFinished(this.deps.metrics, current, 'invalid', at);
+    }
     return 'next';
   }
 

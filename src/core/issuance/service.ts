@@ -9,12 +9,15 @@ import type { Sealer } from '../../kernel/sealer.js';
 import { cleanupOf, type RemovalJob } from './cleanup.js';
 import { FINISHED_STATES, type Issuance } from './model.js';
 import type { IssuanceStore } from './ports.js';
+import { reportFinished, type IssuanceMetrics } from '../metrics/ports.js';
 
 export interface IssuanceServiceDeps {
   store: IssuanceStore;
   clock: Clock;
   sealer: Sealer;
   removalJob: RemovalJob;
+  /** Told of each issuance canceled here; nothing by default. */
+  metrics?: IssuanceMetrics;
 }
 
 /** A cancel that keeps losing races to the worker (each loss is one step of the issuance) gives up after this many. */
@@ -37,7 +40,11 @@ export class IssuanceService {
       const issuance = await this.deps.store.find(id);
       if (!issuance || FINISHED_STATES.includes(issuance.state)) return issuance;
       const cleanup = cleanupOf(issuance, issuance.authorizations, this.deps.removalJob);
-      if (await this.deps.store.finish(id, [issuance.state], { state: 'canceled' }, this.deps.clock.now(), cleanup)) return this.deps.store.find(id);
+      const at = this.deps.clock.now();
+      if (await this.deps.store.finish(id, [issuance.state], { state: 'canceled' }, at, cleanup)) {
+        reportFinished(this.deps.metrics, issuance, 'canceled', at);
+        return this.deps.store.find(id);
+      }
     }
     throw new Error(`issuance ${id} kept changing while being canceled`);
   }

@@ -46,6 +46,13 @@ export function aliyunRpc(app: App) {
   };
 }
 
+/** The name of the known RPC action a request names (unverified: for metrics), or undefined. */
+export function rpcActionName(request: FastifyRequest): string | undefined {
+  // A request refused before it was parsed (a bad URL) has no query.
+  if (request.query === undefined || request.query === null) return undefined;
+  return routeOf(request)?.name;
+}
+
 /** The action named by the headers (ACS3) or by the query (v1); the signature check confirms it later. */
 function routeOf(request: FastifyRequest): RpcAction | undefined {
   const query = request.query as Record<string, unknown>;

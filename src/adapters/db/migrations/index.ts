@@ -11,6 +11,7 @@ import * as casOrders from './011-cas-orders.js';
 import * as userTokens from './015-user-tokens.js';
 import * as renewal from './016-renewal.js';
 import * as expiryWebhooks from './017-expiry-webhooks.js';
+import * as inventoryIndexes from './018-inventory-indexes.js';
 
 /** Versioned migrations, applied in name order at start-up on both engines. */
 const migrations: Record<string, Migration> = {
@@ -26,6 +27,7 @@ const migrations: Record<string, Migration> = {
   '015-user-tokens': userTokens,
   '016-renewal': renewal,
   '017-expiry-webhooks': expiryWebhooks,
+  '018-inventory-indexes': inventoryIndexes,
 };
 
 export const migrationProvider: MigrationProvider = {
