@@ -10,6 +10,7 @@ import type { AuthorizationProgress } from '../../src/core/issuance/model.js';
 import type { DnsResolver } from '../../src/core/sites/ports.js';
 import { Esa, esaClient } from './alibaba.js';
 import type { TestDatabase } from './databases.js';
+import { refreshServingNotAfter } from '../../src/adapters/db/serving-not-after.js';
 import { inspectCert, makeCa, makeLeaf, type Issued } from './openssl.js';
 import { startService, type TestService } from './service.js';
 import type { Engine } from './databases.js';
@@ -174,6 +175,8 @@ export async function issueForTest(service: TestService, certificateId: string, 
     })
     .where('id', '=', issuance.id)
     .execute();
+  // As the engine's finishing transaction does: the site certificate shows the new notAfter.
+  await service.app.database.db.transaction().execute((tx) => refreshServingNotAfter(tx, { issuanceId: issuance.id }));
   return { chainPem, view };
 }
 

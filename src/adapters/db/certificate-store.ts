@@ -16,6 +16,7 @@ import { isUniqueViolation, type Database, type Db } from './database.js';
 import { notAfterMatches } from './expiry-filter.js';
 import { likeMatch } from './like.js';
 import type { CertificateDomainsTable, CertificatesTable } from './schema.js';
+import { refreshServingNotAfter } from './serving-not-after.js';
 
 type CertificateRow = Selectable<CertificatesTable>;
 
@@ -50,6 +51,7 @@ export class SqlCertificateStore implements CertificateStore {
         // Who the certificate belongs to (its site, its source) is not the content an update replaces.
         const { id: _id, account_id: _account, created_at: _created, site_id: _site, source: _source, ...changes } = toRow(certificate, keys);
         await tx.updateTable('certificates').set(changes).where('id', '=', certificate.id).execute();
+        await refreshServingNotAfter(tx, { certificateId: certificate.id });
         const stale = [old.key_id, old.sign_key_id].filter((k): k is string => k !== null);
         await tx.deleteFrom('private_keys').where('id', 'in', stale).execute();
         await tx.insertInto('audit_events').values(auditRow(audit)).execute();

@@ -20,6 +20,7 @@ import type { IdGenerator } from '../../kernel/ids.js';
 import type { Db } from './database.js';
 import { toIssuance } from './issuance-rows.js';
 import { afterIssuanceFinished } from './renewal-rows.js';
+import { refreshServingNotAfter } from './serving-not-after.js';
 import { enqueueWith } from './job-store.js';
 import type { AcmeAccountsTable, AcmeIssuancesTable, Schema } from './schema.js';
 
@@ -68,7 +69,11 @@ export class SqlIssuanceStore implements IssuanceStore, Http01Tokens {
       });
     }
     // What the end means for the certificates using the issuance is written in the same transaction.
-    return this.conditional(id, from, values, now, cleanup, (tx) => afterIssuanceFinished(tx, id, outcome, now, this.ids));
+    return this.conditional(id, from, values, now, cleanup, async (tx) => {
+      await afterIssuanceFinished(tx, id, outcome, now, this.ids);
+      // The site certificates it serves now (a renewal's moved there just before) show its notAfter.
+      if (outcome.state === 'valid') await refreshServingNotAfter(tx, { issuanceId: id });
+    });
   }
 
   async cleanUp(issuanceId: string, cleanup: Cleanup, now: Date): Promise<void> {

@@ -339,6 +339,8 @@ export interface SiteCertificatesTable {
   certificate_id: string | null;
   cas_id: string | null;
   region: string | null;
+  /** The served certificate's notAfter, kept by serving-not-after.ts (migration 019). */
+  not_after: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: string;
   updated_at: string;
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Transaction } from 'kysely';
+import { sql, type Expression, type SqlBool, type Transaction } from 'kysely';
 import type { AuditEvent } from '../../core/audit/ports.js';
 import { FINISHED_STATES, type AuthorizationProgress, type IssuanceState } from '../../core/issuance/model.js';
 import type { SiteStatus } from '../../core/sites/model.js';
@@ -20,6 +20,7 @@ import { cancelIssuancesWith, insertIssuanceWith, type IssuanceWithdrawal } from
 import { notAfterMatches } from './expiry-filter.js';
 import { likeMatch } from './like.js';
 import type { Schema } from './schema.js';
+import { refreshServingNotAfter } from './serving-not-after.js';
 
 type Tx = Transaction<Schema>;
 
@@ -68,59 +69,37 @@ export class SqlSiteCertificateStore implements SiteCertificateStore {
   }
 
   async list(accountId: string, siteId: string, filter: ListFilter, page: Page, now: Date): Promise<{ total: number; items: SiteCertificate[] }> {
-    // Unfiltered, the count and the page's ids come from the listing index alone (migration 018);
-    // a filter reads the joined issuance or certificate, so it gets the joins.
-    const filtered = Object.values(filter).some((value) => value !== undefined && value !== false && value !== '');
-    if (!filtered) {
-      const listed = this.db.selectFrom('site_certificates as sc').where('sc.account_id', '=', accountId).where('sc.site_id', '=', siteId);
+    // The expiry filters read the served certificate's notAfter kept on the row (migration 019), so
+    // the count and the page's ids come from the listing indexes alone; only a keyword, which also
+    // matches the served certificate's names, needs the joins.
+    const conditions: Array<Expression<SqlBool>> = [];
+    if (filter.validOnly) conditions.push(sql<SqlBool>`sc.not_after > ${now.toISOString()}`);
+    if (filter.expiry) conditions.push(sql<SqlBool>`sc.not_after is not null`, notAfterMatches('sc.not_after', filter.expiry));
+    const offset = (page.number - 1) * page.size;
+    if (!filter.keyword) {
+      let listed = this.db.selectFrom('site_certificates as sc').where('sc.account_id', '=', accountId).where('sc.site_id', '=', siteId);
+      for (const condition of conditions) listed = listed.where(condition);
       const counted = await listed.select((eb) => eb.fn.countAll<string | number>().as('n')).executeTakeFirstOrThrow();
-      const ids = await listed.select('sc.id').orderBy('sc.created_at', 'desc').orderBy('sc.id').limit(page.size).offset((page.number - 1) * page.size).execute();
+      const ids = await listed.select('sc.id').orderBy('sc.created_at', 'desc').orderBy('sc.id').limit(page.size).offset(offset).execute();
       return { total: Number(counted.n), items: await this.byIds(accountId, siteId, ids) };
     }
-    let query = this.base(accountId, siteId);
-    if (filter.keyword) {
-      const keyword = filter.keyword;
-      query = query.where((eb) =>
-        eb.or([
-          likeMatch('sc.name', keyword),
-          likeMatch('sc.domain', keyword),
-          likeMatch('i.san', keyword),
-          likeMatch('c.san', keyword),
-          likeMatch('i.common_name', keyword),
-          likeMatch('c.common_name', keyword),
-        ]),
-      );
-    }
-    if (filter.validOnly) {
-      const at = now.toISOString();
-      query = query.where((eb) =>
-        eb.or([
-          eb.and([eb('sc.type', '=', 'free'), eb('i.state', '=', 'valid'), eb('i.not_after', '>', at)]),
-          eb.and([eb('sc.type', '!=', 'free'), eb('c.not_after', '>', at)]),
-        ]),
-      );
-    }
-    if (filter.expiry) {
-      const expiry = filter.expiry;
-      query = query.where((eb) =>
-        eb.or([
-          eb.and([eb('sc.type', '=', 'free'), eb('i.state', '=', 'valid'), notAfterMatches('i.not_after', expiry)]),
-          eb.and([eb('sc.type', '!=', 'free'), notAfterMatches('c.not_after', expiry)]),
-        ]),
-      );
-    }
+    const keyword = filter.keyword;
+    let query = this.base(accountId, siteId).where((eb) =>
+      eb.or([
+        likeMatch('sc.name', keyword),
+        likeMatch('sc.domain', keyword),
+        likeMatch('i.san', keyword),
+        likeMatch('c.san', keyword),
+        likeMatch('i.common_name', keyword),
+        likeMatch('c.common_name', keyword),
+      ]),
+    );
+    for (const condition of conditions) query = query.where(condition);
     const counted = await query
       .clearSelect()
       .select((eb) => eb.fn.countAll<string | number>().as('n'))
       .executeTakeFirstOrThrow();
-    const ids = await query
-      .clearSelect()
-      .select('sc.id')
-      .orderBy('sc.created_at', 'desc')
-      .orderBy('sc.id')
-      .limit(page.size)
-      .offset((page.number - 1) * page.size)
-      .execute();
+    const ids = await query.clearSelect().select('sc.id').orderBy('sc.created_at', 'desc').orderBy('sc.id').limit(page.size).offset(offset).execute();
     return { total: Number(counted.n), items: await this.byIds(accountId, siteId, ids) };
   }
 
@@ -181,6 +160,7 @@ export class SqlSiteCertificateStore implements SiteCertificateStore {
           .values({ id: write.id, account_id: write.accountId, site_id: write.siteId, created_at: at, ...content })
           .execute();
       }
+      await refreshServingNotAfter(tx, { siteCertificateId: write.id });
       await tx.insertInto('audit_events').values(auditRow(audit)).execute();
       return true;
     });

@@ -12,6 +12,7 @@ import * as userTokens from './015-user-tokens.js';
 import * as renewal from './016-renewal.js';
 import * as expiryWebhooks from './017-expiry-webhooks.js';
 import * as inventoryIndexes from './018-inventory-indexes.js';
+import * as listFilters from './019-list-filters.js';
 
 /** Versioned migrations, applied in name order at start-up on both engines. */
 const migrations: Record<string, Migration> = {
@@ -28,6 +29,7 @@ const migrations: Record<string, Migration> = {
   '016-renewal': renewal,
   '017-expiry-webhooks': expiryWebhooks,
   '018-inventory-indexes': inventoryIndexes,
+  '019-list-filters': listFilters,
 };
 
 export const migrationProvider: MigrationProvider = {

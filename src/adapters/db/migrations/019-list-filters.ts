@@ -1,0 +1,32 @@
+import { PostgresAdapter, sql, type Kysely } from 'kysely';
+
+/**
+ * A site certificate's filters (ValidOnly, Status) without joins: `site_certificates.not_after` holds
+ * the notAfter of the certificate the site serves — its issuance's when the certificate is free and
+ * the issuance is `valid`, its inventory certificate's otherwise, NULL when there is none yet. The
+ * stores keep it current in the transaction that changes what is served (serving-not-after.ts); here
+ * it is filled in for the rows that exist. A filtered count reads a range of
+ * `site_certificates_not_after`; a filtered page walks `site_certificates_listing`, which now covers
+ * not_after too, in list order.
+ */
+export async function up(db: Kysely<unknown>): Promise<void> {
+  const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+  await db.schema.alterTable('site_certificates').addColumn('not_after', 'text').execute();
+  // The same expression as serving-not-after.ts, copied: a migration does not change with the code.
+  await sql
+    .raw(
+      `UPDATE site_certificates SET not_after = CASE WHEN site_certificates.type = 'free'
+        THEN (SELECT i.not_after FROM acme_issuances i WHERE i.id = site_certificates.issuance_id AND i.state = 'valid')
+        ELSE (SELECT c.not_after FROM certificates c WHERE c.id = site_certificates.certificate_id) END`,
+    )
+    .execute(db);
+  await sql.raw('DROP INDEX IF EXISTS site_certificates_listing').execute(db);
+  await sql
+    .raw(
+      postgres
+        ? 'CREATE INDEX site_certificates_listing ON site_certificates (site_id, account_id, created_at DESC, id) INCLUDE (type, issuance_id, certificate_id, not_after)'
+        : 'CREATE INDEX site_certificates_listing ON site_certificates (site_id, account_id, created_at DESC, id, type, issuance_id, certificate_id, not_after)',
+    )
+    .execute(db);
+  await sql.raw('CREATE INDEX site_certificates_not_after ON site_certificates (site_id, account_id, not_after)').execute(db);
+}
