@@ -96,6 +96,9 @@ describe('renewal of ESA free certificates through pebble, driven by the clock',
         assert.ok(Math.abs(planned) <= nextLifetime / 24 + 1000, 'the renewal is planned two thirds into its own lifetime');
         const listed = (await served.esa.listCertificates(new Esa.ListCertificatesRequest({ siteId: site.siteId }))).body!.result!;
         assert.deepEqual(listed.map((c) => [c.id, c.serialNumber, c.status]), [[id, renewed.result!.serialNumber, 'OK']]);
+        // What ValidOnly and Status filter on: the new certificate's notAfter, switched over with it.
+        const kept = await db().selectFrom('site_certificates').select('not_after').where('id', '=', id).executeTakeFirstOrThrow();
+        assert.equal(kept.not_after, next.not_after);
         const renewedEvent = (await events('certificate.renewed')).find((e) => e.subject.id === id)!;
         assert.deepEqual([renewedEvent.data['serialNumber'], renewedEvent.data['previousSerialNumber']], [renewed.result!.serialNumber, firstSerial]);
       });
