@@ -29,4 +29,26 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     )
     .execute(db);
   await sql.raw('CREATE INDEX site_certificates_not_after ON site_certificates (site_id, account_id, not_after)').execute(db);
+  if (postgres) await trigramIndexes(db);
+}
+
+/**
+ * On PostgreSQL with the pg_trgm extension available (it is a trusted extension: the database's
+ * owner may create it), trigram GIN indexes serve the inventory's substring filters
+ * (`lower(x) LIKE '%…%'`, APIG `common_name` and `name`) unchanged. Without it, or without the
+ * right to create it, these filters read every row of the account, as on SQLite.
+ */
+async function trigramIndexes(db: Kysely<unknown>): Promise<void> {
+  const available = await sql<{ name: string }>`SELECT name FROM pg_available_extensions WHERE name = 'pg_trgm'`.execute(db);
+  if (available.rows.length === 0) return;
+  await sql`SAVEPOINT pg_trgm`.execute(db);
+  try {
+    await sql`CREATE EXTENSION IF NOT EXISTS pg_trgm`.execute(db);
+  } catch {
+    await sql`ROLLBACK TO SAVEPOINT pg_trgm`.execute(db);
+    return;
+  }
+  await sql`RELEASE SAVEPOINT pg_trgm`.execute(db);
+  await sql`CREATE INDEX certificates_common_name_trgm ON certificates USING gin (lower(common_name) gin_trgm_ops)`.execute(db);
+  await sql`CREATE INDEX certificates_name_trgm ON certificates USING gin (lower(name) gin_trgm_ops)`.execute(db);
 }
