@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { migrate, openDatabase, type Database } from '../../src/adapters/db/database.js';
-import { enqueueWith, LEASE_EXPIRED_ERROR, SqlJobStore } from '../../src/adapters/db/job-store.js';
+import { enqueueManyWith, enqueueWith, LEASE_EXPIRED_ERROR, SqlJobStore } from '../../src/adapters/db/job-store.js';
 import type { ClaimRequest, Job, Lease } from '../../src/core/jobs/ports.js';
 import { fixedClock } from '../../src/kernel/clock.js';
 import { randomIds } from '../../src/kernel/ids.js';
@@ -111,6 +111,22 @@ for (const engine of ENGINES) {
       assert.deepEqual(await claim({ names: [a] }), []);
       const committed = await database.db.transaction().execute((tx) => enqueueWith(tx, { name: a, payload: 'committed' }, T0, randomIds.hex32()));
       assert.deepEqual((await claim({ names: [a] })).map((j) => j.id), [committed.id]);
+    });
+
+    it('enqueues many jobs in batches: each key once, the existing ones kept, every new one claimable', async () => {
+      clock.set(T0);
+      const { a } = names();
+      const existing = await jobs.enqueue({ name: a, payload: 'first', idempotencyKey: `${a}:7` });
+      const many = Array.from({ length: 1_203 }, (_, i) => ({ name: a, payload: i, idempotencyKey: `${a}:${i}` }));
+      const created = await database.db.transaction().execute((tx) => enqueueManyWith(tx, many, T0, () => randomIds.hex32()));
+      assert.equal(created.size, 1_202, 'all but the key that had a job already');
+      assert.equal(created.has(`${a}:7`), false);
+      const again = await database.db.transaction().execute((tx) => enqueueManyWith(tx, many.slice(0, 600), T0, () => randomIds.hex32()));
+      assert.equal(again.size, 0, 'a second run queues nothing');
+      const claimed = await claim({ names: [a], limit: 2_000 });
+      assert.equal(claimed.length, 1_203);
+      assert.equal(claimed.find((j) => j.idempotencyKey === `${a}:7`)?.id, existing.id);
+      assert.equal(claimed.find((j) => j.idempotencyKey === `${a}:7`)?.payload, 'first');
     });
 
     it('reclaims a job whose worker died once its lease expires, and refuses the dead worker\'s late writes', async () => {

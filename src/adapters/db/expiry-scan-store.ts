@@ -3,7 +3,7 @@ import type { Crossing, ExpiryScanStore, ScanResult } from '../../core/events/ex
 import type { NewJob } from '../../core/jobs/ports.js';
 import type { IdGenerator } from '../../kernel/ids.js';
 import type { Db } from './database.js';
-import { enqueueWith } from './job-store.js';
+import { enqueueManyWith } from './job-store.js';
 import type { Schema } from './schema.js';
 
 export const EXPIRY_WATERMARK = 'expiry_scan_watermark';
@@ -45,19 +45,25 @@ export class SqlExpiryScanStore implements ExpiryScanStore {
       ];
       const expiredWindow: Window = { after: iso(w ?? n - windowMs), until: iso(n) };
       const seen = new Set<string>();
-      let expiring = 0;
-      let expired = 0;
+      const found: { kind: Crossing['kind']; job: NewJob }[] = [];
       for (const [kind, windows] of [['expiring', expiringWindows], ['expired', [expiredWindow]]] as const) {
         for (const window of windows) {
           for (const crossing of await crossings(tx, kind, window)) {
             const key = `${kind}:${crossing.subject.kind}:${crossing.subject.id}`;
             if (seen.has(key)) continue;
             seen.add(key);
-            const enqueued = await enqueueWith(tx, jobFor(crossing), now, this.ids.hex32());
-            if (enqueued.created && kind === 'expiring') expiring += 1;
-            if (enqueued.created && kind === 'expired') expired += 1;
+            found.push({ kind, job: jobFor(crossing) });
           }
         }
+      }
+      // One multi-row insert per batch: a first scan over a large inventory queues thousands of events.
+      const created = await enqueueManyWith(tx, found.map((f) => f.job), now, () => this.ids.hex32());
+      let expiring = 0;
+      let expired = 0;
+      for (const { kind, job } of found) {
+        if (!created.has(job.idempotencyKey!)) continue;
+        if (kind === 'expiring') expiring += 1;
+        else expired += 1;
       }
       const at = now.toISOString();
       await tx

@@ -60,6 +60,53 @@ export async function enqueueWith(db: Kysely<Schema> | Transaction<Schema>, job:
   return { id: existing.id, created: false };
 }
 
+/**
+ * Inserts many jobs through `db` (a caller's transaction) in multi-row statements, each job with an
+ * idempotency key; a key that exists already keeps its job. Returns the keys of the jobs it created.
+ */
+export async function enqueueManyWith(
+  db: Kysely<Schema> | Transaction<Schema>,
+  jobs: readonly NewJob[],
+  now: Date,
+  newId: () => string,
+): Promise<Set<string>> {
+  const created = new Set<string>();
+  const at = now.toISOString();
+  for (let start = 0; start < jobs.length; start += ENQUEUE_BATCH) {
+    const rows = jobs.slice(start, start + ENQUEUE_BATCH).map((job) => {
+      const maxAttempts = job.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+      if (job.name === '' || !Number.isInteger(maxAttempts) || maxAttempts < 1) throw new RangeError('a job needs a name and maxAttempts ≥ 1');
+      if (!job.idempotencyKey) throw new RangeError('jobs enqueued together each need an idempotency key');
+      return {
+        id: newId(),
+        name: job.name,
+        payload: JSON.stringify(job.payload),
+        state: 'queued' as const,
+        run_at: (job.runAt ?? now).toISOString(),
+        lease_owner: null,
+        lease_expires_at: null,
+        attempts: 0,
+        max_attempts: maxAttempts,
+        last_error: null,
+        idempotency_key: job.idempotencyKey,
+        created_at: at,
+        updated_at: at,
+      };
+    });
+    const inserted = await db
+      .insertInto('jobs')
+      .values(rows)
+      .onConflict((conflict) => conflict.column('idempotency_key').doNothing())
+      .returning('idempotency_key')
+      .execute();
+    for (const row of inserted) if (row.idempotency_key !== null) created.add(row.idempotency_key);
+  }
+  return created;
+}
+
+/** Rows per multi-row insert: 13 parameters each stays far below SQLite's and PostgreSQL's limits. */
+const ENQUEUE_BATCH = 500;
+
 export class SqlJobStore implements JobQueue, JobLeases {
   private readonly listeners = new Set<() => void>();
 
