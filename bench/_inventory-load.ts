@@ -242,11 +242,11 @@ export async function loadInventory(target: LoadTarget, mix: Mix = DEFAULT_MIX):
         const host = `free${f}.bench-site.com`;
         const made = issuance(f, new Date(at), host, f % 20 !== 0);
         freeIssuances.push(made);
-        siteRows.push({ ...row, type: 'free', name: host, domain: host, issuer_profile: 'lets_encrypt', issuance_id: made.id!, certificate_id: null, not_after: made.state === 'valid' ? made.not_after! : null });
+        siteRows.push({ ...row, type: 'free', name: host, domain: host, issuer_profile: 'lets_encrypt', issuance_id: made.id!, certificate_id: null, not_after: made.state === 'valid' ? made.not_after! : null, served_names: `${made.common_name ?? ''}|${made.san ?? ''}` });
         f++;
       } else {
         const certificate = uploads[u]!;
-        siteRows.push({ ...row, type: 'upload', name: String(certificate.name), domain: null, issuer_profile: null, issuance_id: null, certificate_id: certificate.id!, not_after: certificate.not_after! });
+        siteRows.push({ ...row, type: 'upload', name: String(certificate.name), domain: null, issuer_profile: null, issuance_id: null, certificate_id: certificate.id!, not_after: certificate.not_after!, served_names: `${String(certificate.common_name)}|${String(certificate.san)}` });
         u++;
       }
     }

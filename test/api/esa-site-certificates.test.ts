@@ -156,6 +156,8 @@ for (const engine of ENGINES) {
       const row = await db.selectFrom('site_certificates').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
       const inventory = await db.selectFrom('certificates').selectAll().where('id', '=', row.certificate_id!).executeTakeFirstOrThrow();
       assert.deepEqual([inventory.site_id, inventory.source, inventory.fingerprint_sha256], [String(siteId), 'upload', view.fingerprintSha256]);
+      // A Keyword finds an upload by a name only its certificate holds.
+      assert.deepEqual((await list(siteId, { keyword: '*.SHOP.' })).result!.map((c) => c.id), [id]);
 
       // Refusals by the inventory's checks, nothing stored.
       const before = await storeCounts(service);
@@ -175,6 +177,8 @@ for (const engine of ENGINES) {
       assert.equal(replaced, id);
       const now = await get(siteId, id);
       assert.deepEqual([now.certificate, now.result!.SAN, now.result!.name], [other.chainPem, `x.${siteName}`, `x.${siteName}`]);
+      assert.deepEqual((await list(siteId, { keyword: '*.shop.' })).result!.map((c) => c.id), [], 'the replaced certificate’s names are gone');
+      assert.deepEqual((await list(siteId, { keyword: `x.${siteName}` })).result!.map((c) => c.id), [id]);
       assert.equal(await db.selectFrom('certificates').select('id').where('id', '=', row.certificate_id!).executeTakeFirst(), undefined);
       const unknown = await sdkError(set({ id: 'f'.repeat(32), certificate: chainPem, privateKey: leaf.keyPem }));
       assert.deepEqual([unknown.statusCode, unknown.code], [404, 'NotFoundCertificate']);

@@ -341,6 +341,8 @@ export interface SiteCertificatesTable {
   region: string | null;
   /** The served certificate's notAfter, kept by serving-not-after.ts (migration 019). */
   not_after: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The served certificate's common name and SANs (`cn|san`), kept with not_after: what a Keyword matches without joins. */
+  served_names: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: string;
   updated_at: string;
 }

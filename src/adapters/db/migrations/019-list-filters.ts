@@ -12,12 +12,16 @@ import { PostgresAdapter, sql, type Kysely } from 'kysely';
 export async function up(db: Kysely<unknown>): Promise<void> {
   const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
   await db.schema.alterTable('site_certificates').addColumn('not_after', 'text').execute();
+  await db.schema.alterTable('site_certificates').addColumn('served_names', 'text').execute();
   // The same expression as serving-not-after.ts, copied: a migration does not change with the code.
   await sql
     .raw(
       `UPDATE site_certificates SET not_after = CASE WHEN site_certificates.type = 'free'
         THEN (SELECT i.not_after FROM acme_issuances i WHERE i.id = site_certificates.issuance_id AND i.state = 'valid')
-        ELSE (SELECT c.not_after FROM certificates c WHERE c.id = site_certificates.certificate_id) END`,
+        ELSE (SELECT c.not_after FROM certificates c WHERE c.id = site_certificates.certificate_id) END,
+        served_names = CASE WHEN site_certificates.type = 'free'
+        THEN (SELECT coalesce(i.common_name, '') || '|' || coalesce(i.san, '') FROM acme_issuances i WHERE i.id = site_certificates.issuance_id)
+        ELSE (SELECT c.common_name || '|' || c.san FROM certificates c WHERE c.id = site_certificates.certificate_id) END`,
     )
     .execute(db);
   await sql.raw('DROP INDEX IF EXISTS site_certificates_listing').execute(db);
