@@ -39,7 +39,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 /**
  * On PostgreSQL with the pg_trgm extension available (it is a trusted extension: the database's
  * owner may create it), trigram GIN indexes serve the inventory's substring filters
- * (`lower(x) LIKE '%…%'`, APIG `common_name` and `name`) unchanged. Without it, or without the
+ * (`lower(x) LIKE '%…%'`, APIG `common_name` and `name`, ESA `Keyword`) unchanged. Without it, or without the
  * right to create it, these filters read every row of the account, as on SQLite.
  */
 async function trigramIndexes(db: Kysely<unknown>): Promise<void> {
@@ -55,4 +55,8 @@ async function trigramIndexes(db: Kysely<unknown>): Promise<void> {
   await sql`RELEASE SAVEPOINT pg_trgm`.execute(db);
   await sql`CREATE INDEX certificates_common_name_trgm ON certificates USING gin (lower(common_name) gin_trgm_ops)`.execute(db);
   await sql`CREATE INDEX certificates_name_trgm ON certificates USING gin (lower(name) gin_trgm_ops)`.execute(db);
+  // ESA ListCertificates' Keyword: the row's name, its domain and the served certificate's names.
+  for (const column of ['name', 'domain', 'served_names']) {
+    await sql`CREATE INDEX ${sql.raw(`site_certificates_${column}_trgm`)} ON site_certificates USING gin (lower(${sql.raw(column)}) gin_trgm_ops)`.execute(db);
+  }
 }
