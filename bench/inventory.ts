@@ -349,7 +349,7 @@ async function main(): Promise<number> {
     '',
     `machine load (1-minute average, ${cpus().length} cores) ${fmt(loadBefore, 1)} before the lists, ${fmt(loadAfter, 1)} after${Math.max(loadBefore, loadAfter) > cpus().length ? ': above the core count, p99 measures the queue for a core as much as certplane' : ''}.`,
     'SQL = the same list as the naive plain SQL (COUNT, then the page by LIMIT/OFFSET) on a direct connection: what the database alone costs.',
-    'A Keyword or common_name filter is a LIKE \'%x%\' (substring, case-insensitive), which no b-tree index serves: it reads every row of the account (APIG) or of the site's one table (ESA), except on PostgreSQL with pg_trgm (trigram indexes on common_name, name and the ESA keyword columns, migration 019).',
+    'A Keyword or common_name filter is a LIKE \'%x%\' (substring, case-insensitive), which no b-tree index serves: it reads every row of the account (APIG) or of the site\'s one table (ESA), except on PostgreSQL with pg_trgm (trigram indexes on common_name, name and the ESA keyword columns, migration 019).',
     '',
     `expiry/renewal scan: ${fmt(scan.ms, 1)} ms — ${scan.ms < TARGET_SCAN_MS ? 'met' : 'MISSED'} (target < ${TARGET_SCAN_MS} ms); renewal: the renewal scan's read of the ${scan.due} due certificates, ${fmt(scan.renewalMs, 1)} ms; expiry: the expiry scan's first (full) run, ${scan.crossings} crossings queued as events in multi-row inserts, ${fmt(scan.expiryMs, 1)} ms`,
     `/metrics render: p50 ${fmt(metrics.p50, 0)} ms, max ${fmt(metrics.max, 0)} ms over 5 scrapes (${expirySamples} expiry samples, ${fmt(scrape.length / 1e6, 1)} MB)`,
