@@ -27,7 +27,7 @@ import { readName } from './names.js';
 import { encodeName, type NameInput } from './name-writer.js';
 import { OID } from './oids.js';
 import { encodePem } from './pem.js';
-import { publicKeyBits, signStructure, type SigningIssuer } from './signer.js';
+import { publicKeyBits, signStructure, signStructureAsync, type SigningIssuer } from './signer.js';
 import { serialNumber } from './serial.js';
 import { readSpki } from './spki.js';
 
@@ -148,6 +148,18 @@ export class CertificateTemplate {
   }
 
   build(fields: CertificateFields): BuiltCertificate {
+    const der = signStructure(this.issuer, this.tbs(fields));
+    return { der, pem: encodePem('CERTIFICATE', der) };
+  }
+
+  /** build, with the signature made on libuv's thread pool (the event loop keeps serving meanwhile). */
+  async buildAsync(fields: CertificateFields): Promise<BuiltCertificate> {
+    const der = await signStructureAsync(this.issuer, this.tbs(fields));
+    return { der, pem: encodePem('CERTIFICATE', der) };
+  }
+
+  /** The TBSCertificate of `fields`: the template's encoded parts around the certificate's own. */
+  private tbs(fields: CertificateFields): Buffer {
     const { subject, spki, rsa } = this.resolve(fields);
     const [notBefore, notAfter] = validity(fields.notBefore, fields.notAfter);
     const keyId = createHash('sha1').update(publicKeyBits(spki)).digest();
@@ -158,7 +170,7 @@ export class CertificateTemplate {
       subjectKeyIdentifier(keyId),
       ...this.afterKeyId,
     ];
-    const tbs = derConstructed(TAG.SEQUENCE, [
+    return derConstructed(TAG.SEQUENCE, [
       VERSION_3,
       serialNumber(fields.serial),
       this.issuer.scheme.algorithm,
@@ -168,8 +180,6 @@ export class CertificateTemplate {
       spki,
       extensionsBlock(3, extensions),
     ]);
-    const der = signStructure(this.issuer, tbs);
-    return { der, pem: encodePem('CERTIFICATE', der) };
   }
 
   /** Subject Name DER and key of a certificate from `fields`, checked (the clientCa ones are the issuer's). */

@@ -13,7 +13,7 @@ import { readCertificate } from './certificate.js';
 import type { CertificateFields, CertificateTemplate } from './certificate-builder.js';
 import { toBigInt } from './der.js';
 import { PkiError } from './errors.js';
-import { subjectKeyId } from './signer.js';
+import { subjectKeyId, verifyAsync } from './signer.js';
 
 function fail(what: string): never {
   throw new PkiError('build.invalid', `the issued certificate fails its check: ${what}`);
@@ -25,20 +25,43 @@ const sameList = (a: readonly string[], b: readonly string[]): boolean => a.leng
 
 /** Throws build.invalid naming the first thing wrong with `der`, as issued by `template` from `fields`. */
 export function checkIssuedCertificate(template: CertificateTemplate, der: Buffer, fields: CertificateFields): void {
-  let read: ReturnType<typeof readCertificate>;
+  const read = readIssued(template, der);
+  if (!verify(template.issuer.scheme.hash, read.inner.tbs, template.issuer.publicKey, read.inner.signature)) badSignature();
+  checkFields(template, read, fields);
+}
+
+/** checkIssuedCertificate, with the signature verified on libuv's thread pool (the event loop keeps serving meanwhile). */
+export async function checkIssuedCertificateAsync(template: CertificateTemplate, der: Buffer, fields: CertificateFields): Promise<void> {
+  const read = readIssued(template, der);
+  if (!(await verifyAsync(template.issuer.scheme.hash, read.inner.tbs, template.issuer.publicKey, read.inner.signature))) badSignature();
+  checkFields(template, read, fields);
+}
+
+function badSignature(): never {
+  return fail('its signature does not verify with the CA key');
+}
+
+type Read = ReturnType<typeof readCertificate>;
+
+/** The certificate parsed, claiming the CA's signature algorithm and name: what comes before the signature. */
+function readIssued(template: CertificateTemplate, der: Buffer): Read {
+  let read: Read;
   try {
     read = readCertificate(der);
   } catch (err) {
     return fail(`it does not parse (${err instanceof Error ? err.message : String(err)})`);
   }
   const { cert, inner } = read;
-  const { issuer, expected } = template;
-  const want = template.resolve(fields);
-
+  const { issuer } = template;
   if (!inner.algorithmsAgree || cert.signatureAlgorithmOid !== issuer.scheme.oid) fail(`signature algorithm ${cert.signatureAlgorithm}, expected ${issuer.scheme.name}`);
   if (!inner.issuer.der.equals(issuer.name)) fail(`issuer "${cert.issuerText}" is not the CA`);
-  if (!verify(issuer.scheme.hash, inner.tbs, issuer.publicKey, inner.signature)) fail('its signature does not verify with the CA key');
+  return read;
+}
 
+/** Profile and fields: what comes after the signature. */
+function checkFields(template: CertificateTemplate, { cert, inner }: Read, fields: CertificateFields): void {
+  const { expected } = template;
+  const want = template.resolve(fields);
   if (!sameList(inner.extensionOids, expected.extensionOids)) fail(`extensions ${inner.extensionOids.join(', ')}`);
   if (cert.isCA !== expected.isCA) fail(`basicConstraints cA ${cert.isCA}`);
   if (!sameList(cert.keyUsage, expected.keyUsage[want.rsa ? 'rsa' : 'ec'])) fail(`keyUsage ${cert.keyUsage.join(', ')}`);

@@ -9,6 +9,7 @@ import { DerReader, TAG } from './der.js';
 import { PkiError } from './errors.js';
 import { OID } from './oids.js';
 import { readPssParams } from './signature-names.js';
+import { verifyAsync } from './signer.js';
 import { readSpki } from './spki.js';
 import type { KeyAlgorithm } from './types.js';
 
@@ -51,6 +52,30 @@ function fail(message: string): never {
  * signature algorithm's name (as ParsedCertificate names them).
  */
 export function verifyCsrSignature(signed: Buffer, algorithm: Buffer, signature: Buffer, spki: Buffer, keyAlgorithm: KeyAlgorithm): string {
+  const { scheme, options } = prepare(algorithm, spki, keyAlgorithm);
+  let ok: boolean;
+  try {
+    ok = verify(scheme.hash, signed, options, signature);
+  } catch {
+    ok = false; // a malformed signature value is as wrong as a mismatched one
+  }
+  if (!ok) badSignature();
+  return scheme.name;
+}
+
+/** verifyCsrSignature, with the signature verified on libuv's thread pool. */
+export async function verifyCsrSignatureAsync(signed: Buffer, algorithm: Buffer, signature: Buffer, spki: Buffer, keyAlgorithm: KeyAlgorithm): Promise<string> {
+  const { scheme, options } = prepare(algorithm, spki, keyAlgorithm);
+  if (!(await verifyAsync(scheme.hash, signed, options, signature))) badSignature();
+  return scheme.name;
+}
+
+function badSignature(): never {
+  return fail('bad signature: the CSR signature does not verify with its own public key (altered, or signed with another key)');
+}
+
+/** The signature scheme `algorithm` names (weak and unknown ones refused) and the key to verify with. */
+function prepare(algorithm: Buffer, spki: Buffer, keyAlgorithm: KeyAlgorithm): { scheme: Scheme; options: VerifyKeyObjectInput | VerifyPssKey } {
   const alg = new DerReader(algorithm, 'csr.invalid').enter(TAG.SEQUENCE, 'signatureAlgorithm');
   const oid = alg.oid();
   const weak = WEAK.get(oid);
@@ -60,15 +85,14 @@ export function verifyCsrSignature(signed: Buffer, algorithm: Buffer, signature:
   if (!scheme) fail(`bad signature: unsupported signature algorithm ${oid}`);
   if (scheme.key !== keyAlgorithm) fail(`bad signature: a ${scheme.name} signature cannot come from a ${keyAlgorithm} key`);
   const key = publicKey(spki);
-  const options = scheme.saltLength === undefined ? key : { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: scheme.saltLength };
-  let ok: boolean;
-  try {
-    ok = verify(scheme.hash, signed, options, signature);
-  } catch {
-    ok = false; // a malformed signature value is as wrong as a mismatched one
-  }
-  if (!ok) fail('bad signature: the CSR signature does not verify with its own public key (altered, or signed with another key)');
-  return scheme.name;
+  return { scheme, options: scheme.saltLength === undefined ? key : { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: scheme.saltLength } };
+}
+
+type VerifyKeyObjectInput = KeyObject;
+interface VerifyPssKey {
+  key: KeyObject;
+  padding: number;
+  saltLength: number;
 }
 
 /** RSASSA-PSS with a SHA-2 hash and MGF1 over the same hash (what node's verify can express). */

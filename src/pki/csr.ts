@@ -15,7 +15,7 @@ import { readBasicConstraints, readSubjectAltNames } from './extensions.js';
 import { nameAttributes, nameToText, readName, type ParsedName } from './names.js';
 import { CURVES, OID } from './oids.js';
 import { decodeBlock, explainNonPem, findPemBlocks, normaliseInput } from './pem.js';
-import { verifyCsrSignature } from './csr-signature.js';
+import { verifyCsrSignature, verifyCsrSignatureAsync } from './csr-signature.js';
 import { readSpki } from './spki.js';
 import type { NameAttributes, NamedCurve, PublicKeyInfo } from './types.js';
 
@@ -82,6 +82,35 @@ function fail(message: string): never {
 const REASONS = ['not a CSR', 'oversized input', 'unsupported key', 'unsupported curve', 'bad signature'];
 
 export function parseCsr(input: string | Uint8Array, policy: CsrPolicy = {}): ParsedCsr {
+  const { csr, signed } = readCsrInput(input, policy);
+  try {
+    return { ...csr, signatureAlgorithm: verifyCsrSignature(...signed) };
+  } catch (err) {
+    return explain(err);
+  }
+}
+
+/** parseCsr, with the signature verified on libuv's thread pool (the event loop keeps serving meanwhile). */
+export async function parseCsrAsync(input: string | Uint8Array, policy: CsrPolicy = {}): Promise<ParsedCsr> {
+  const { csr, signed } = readCsrInput(input, policy);
+  try {
+    return { ...csr, signatureAlgorithm: await verifyCsrSignatureAsync(...signed) };
+  } catch (err) {
+    return explain(err);
+  }
+}
+
+/** Structural failures from the DER reader say what was malformed, not that this makes it no CSR. */
+function explain(err: unknown): never {
+  if (err instanceof PkiError && !REASONS.some((r) => err.message.startsWith(r))) fail(`not a CSR: ${err.message}`);
+  throw err;
+}
+
+/** What verifyCsrSignature takes: signed bytes, algorithm, signature, SPKI, key algorithm. */
+type SignedPart = Parameters<typeof verifyCsrSignature>;
+
+/** The CSR read and its key checked against the policy; the signature is left to the caller. */
+function readCsrInput(input: string | Uint8Array, policy: CsrPolicy): { csr: Omit<ParsedCsr, 'signatureAlgorithm'>; signed: SignedPart } {
   const limits = { ...DEFAULT_POLICY, ...policy };
   const size = typeof input === 'string' ? Buffer.byteLength(input) : input.byteLength;
   if (size > limits.maxBytes) fail(`oversized input: ${size} bytes; a CSR may be at most ${limits.maxBytes}`);
@@ -89,13 +118,11 @@ export function parseCsr(input: string | Uint8Array, policy: CsrPolicy = {}): Pa
   try {
     return readCsr(der, limits);
   } catch (err) {
-    // Structural failures from the DER reader say what was malformed, not that this makes it no CSR.
-    if (err instanceof PkiError && !REASONS.some((r) => err.message.startsWith(r))) fail(`not a CSR: ${err.message}`);
-    throw err;
+    return explain(err);
   }
 }
 
-function readCsr(der: Buffer, limits: Required<CsrPolicy>): ParsedCsr {
+function readCsr(der: Buffer, limits: Required<CsrPolicy>): { csr: Omit<ParsedCsr, 'signatureAlgorithm'>; signed: SignedPart } {
   const top = new DerReader(der, 'csr.invalid');
   const outer = top.enter(TAG.SEQUENCE, 'CertificationRequest');
   top.finish('CSR');
@@ -113,18 +140,19 @@ function readCsr(der: Buffer, limits: Required<CsrPolicy>): ParsedCsr {
   info.finish('CertificationRequestInfo');
   const requestedExtensions = readAttributes(attrs ? info.inside(attrs) : undefined);
 
-  const signatureAlgorithm = verifyCsrSignature(outer.raw(infoTlv), outer.raw(algTlv), signature, publicKey.spki, publicKey.algorithm);
+  // The algorithm is named (and a weak or unknown one refused) before the signature is verified.
+  const signed: SignedPart = [outer.raw(infoTlv), outer.raw(algTlv), signature, publicKey.spki, publicKey.algorithm];
   const subject = nameAttributes(subjectName);
-  return {
+  const csr = {
     der,
     subject,
     subjectName,
     subjectText: nameToText(subjectName),
     commonName: subject.commonName[0] ?? '',
     publicKey,
-    signatureAlgorithm,
     requestedExtensions,
   };
+  return { csr, signed };
 }
 
 /** Exactly one CERTIFICATE REQUEST PEM block; DER, bare base64 and other objects are told apart. */

@@ -53,9 +53,9 @@ export {
   type ProfileExpectations,
   type ResolvedSubject,
 } from './certificate-builder.js';
-export { checkIssuedCertificate } from './certificate-check.js';
+export { checkIssuedCertificate, checkIssuedCertificateAsync } from './certificate-check.js';
 export { newSerial } from './serial.js';
-export { parseCsr, type CsrPolicy, type ParsedCsr, type RequestedExtensions } from './csr.js';
+export { parseCsr, parseCsrAsync, type CsrPolicy, type ParsedCsr, type RequestedExtensions } from './csr.js';
 export type { ParsedName, NameAttribute } from './names.js';
 export { buildCrl, REVOCATION_REASONS, type BuiltCrl, type CrlInput, type RevocationReason, type RevokedEntry } from './crl.js';
 export {

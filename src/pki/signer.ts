@@ -4,7 +4,7 @@
  * signed-structure wrapper (tbs, algorithm, signature). Everything here is
  * computed once per CA and reused for every signature it makes.
  */
-import { createHash, createPublicKey, sign, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import { parseCertificate, parseCertificateDer, certificateInternals } from './certificate.js';
 import { DerReader, TAG } from './der.js';
 import { derBitString, derConstructed, derNull, derOid, derSequence } from './der-writer.js';
@@ -111,4 +111,27 @@ export function issuerFromCertificate(certificate: ParsedCertificate | string | 
 export function signStructure(issuer: SigningIssuer, tbs: Buffer, trailer: readonly Buffer[] = []): Buffer {
   const signature = sign(issuer.scheme.hash, tbs, issuer.privateKey);
   return derConstructed(TAG.SEQUENCE, [tbs, issuer.scheme.algorithm, derBitString(signature), ...trailer]);
+}
+
+/**
+ * signStructure with the signature made on libuv's thread pool: the event loop goes on serving
+ * meanwhile, so a process signs on every core. The same bytes as signStructure (but for the
+ * signature's randomness).
+ */
+export async function signStructureAsync(issuer: SigningIssuer, tbs: Buffer, trailer: readonly Buffer[] = []): Promise<Buffer> {
+  const signature = await new Promise<Buffer>((resolve, reject) => {
+    sign(issuer.scheme.hash, tbs, issuer.privateKey, (err, value) => (err ? reject(err) : resolve(value)));
+  });
+  return derConstructed(TAG.SEQUENCE, [tbs, issuer.scheme.algorithm, derBitString(signature), ...trailer]);
+}
+
+/** node:crypto's verify on libuv's thread pool; false (never a throw) for a malformed signature, like a mismatched one. */
+export function verifyAsync(hash: string | null, data: Buffer, key: Parameters<typeof verify>[2], signature: Buffer): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    try {
+      verify(hash, data, key, signature, (err, ok) => resolve(!err && ok));
+    } catch {
+      resolve(false);
+    }
+  });
 }

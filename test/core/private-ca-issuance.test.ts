@@ -160,20 +160,21 @@ describe('client certificate issuance with in-memory ports', () => {
   it('refuses bad requests before recording anything or creating a CA', async () => {
     const s = site('5');
     const free = site('6', 'free');
-    const cases: Array<[Promise<unknown>, string, RegExp]> = [
-      [issue(s, { csr: 'garbage', validityDays: 30 }), 'request.invalid_parameter', /^csr: not a CSR/],
-      [issue(s, { csr: makeCsr(testKey('rsa1024')), validityDays: 30 }), 'request.invalid_parameter', /unsupported key: RSA 1024 bits/],
-      [issue(s, { csr: makeCsr(testKey('p256'), { addext: ['basicConstraints=critical,CA:TRUE'] }), validityDays: 30 }), 'request.invalid_parameter', /asks for a CA certificate/],
-      [issue(s, { csr: makeCsr(testKey('rsa')), pkeyType: 'ECC', validityDays: 30 }), 'request.invalid_parameter', /^pkeyType: is ECC, but the CSR holds an RSA key/],
-      [issue(s, { pkeyType: 'DSA', validityDays: 30 }), 'request.invalid_parameter', /^pkeyType: must be RSA or ECC/],
-      [issue(s, { validityDays: 30 }), 'request.invalid_parameter', /^pkeyType: send a CSR/],
-      [issue(s, { pkeyType: 'ECC', validityDays: 0 }), 'request.invalid_parameter', /^validityDays: must be a whole number of days from 1 to 3650, got 0/],
-      [issue(s, { pkeyType: 'ECC', validityDays: 3651 }), 'request.invalid_parameter', /got 3651/],
-      [issue(free, { pkeyType: 'ECC', validityDays: 30 }), 'plan.feature_unavailable', /does not include client certificates/],
-      [service.issue('someone-else', s.id, { pkeyType: 'ECC', validityDays: 30 }, stamp(s)), 'site.not_found', /./],
+    // Each call made only when its turn comes: a refusal nobody awaits yet would be an unhandled rejection.
+    const cases: Array<[() => Promise<unknown>, string, RegExp]> = [
+      [() => issue(s, { csr: 'garbage', validityDays: 30 }), 'request.invalid_parameter', /^csr: not a CSR/],
+      [() => issue(s, { csr: makeCsr(testKey('rsa1024')), validityDays: 30 }), 'request.invalid_parameter', /unsupported key: RSA 1024 bits/],
+      [() => issue(s, { csr: makeCsr(testKey('p256'), { addext: ['basicConstraints=critical,CA:TRUE'] }), validityDays: 30 }), 'request.invalid_parameter', /asks for a CA certificate/],
+      [() => issue(s, { csr: makeCsr(testKey('rsa')), pkeyType: 'ECC', validityDays: 30 }), 'request.invalid_parameter', /^pkeyType: is ECC, but the CSR holds an RSA key/],
+      [() => issue(s, { pkeyType: 'DSA', validityDays: 30 }), 'request.invalid_parameter', /^pkeyType: must be RSA or ECC/],
+      [() => issue(s, { validityDays: 30 }), 'request.invalid_parameter', /^pkeyType: send a CSR/],
+      [() => issue(s, { pkeyType: 'ECC', validityDays: 0 }), 'request.invalid_parameter', /^validityDays: must be a whole number of days from 1 to 3650, got 0/],
+      [() => issue(s, { pkeyType: 'ECC', validityDays: 3651 }), 'request.invalid_parameter', /got 3651/],
+      [() => issue(free, { pkeyType: 'ECC', validityDays: 30 }), 'plan.feature_unavailable', /does not include client certificates/],
+      [() => service.issue('someone-else', s.id, { pkeyType: 'ECC', validityDays: 30 }, stamp(s)), 'site.not_found', /./],
     ];
     for (const [call, code, message] of cases) {
-      const err = await refusal(call);
+      const err = await refusal(call());
       assert.equal(err.code, code, err.message);
       assert.match(err.message, message);
     }

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { buildCertificate, newSerial, parseCsr, PkiError, type CsrPolicy } from '../../src/pki/index.js';
+import { buildCertificate, newSerial, parseCsr, parseCsrAsync, PkiError, type CsrPolicy } from '../../src/pki/index.js';
 import { encodePem } from '../../src/pki/pem.js';
 import { makeCsr, opensslOk, pemToDer, runOpenssl, scratch, testCa, testKey, TEST_KEY_ALGS } from '../support/pki.js';
 
@@ -180,5 +180,48 @@ describe('parseCsr refuses, saying why', () => {
     assert.match(refusal(pem + pem), /^not a CSR: expected one CSR, found 2/);
     assert.match(refusal(encodePem('CERTIFICATE REQUEST', der.subarray(0, der.length - 10))), /^not a CSR: /);
     assert.match(refusal(encodePem('CERTIFICATE REQUEST', Buffer.from('30030201ff', 'hex'))), /^not a CSR: /);
+  });
+});
+
+describe('parseCsrAsync (signature verified on the thread pool) answers as parseCsr does', () => {
+  async function asyncRefusal(input: string | Uint8Array, policy?: CsrPolicy): Promise<string> {
+    try {
+      await parseCsrAsync(input, policy);
+    } catch (err) {
+      assert.ok(err instanceof PkiError, `expected PkiError, got ${String(err)}`);
+      assert.equal(err.failure, 'csr.invalid', err.message);
+      return err.message;
+    }
+    return assert.fail('the CSR was accepted');
+  }
+
+  it('the same fields for good CSRs of every key type', async () => {
+    for (const alg of TEST_KEY_ALGS) {
+      const pem = makeCsr(testKey(alg));
+      assert.deepEqual(await parseCsrAsync(pem), parseCsr(pem));
+    }
+  });
+
+  it('the same refusal, word for word, for each kind of bad CSR', async () => {
+    const pem = makeCsr(testKey('p256'));
+    const der = pemToDer(pem, 'req');
+    const other = testKey('p256', true).spki;
+    const at = der.indexOf(testKey('p256').spki);
+    const swapped = encodePem('CERTIFICATE REQUEST', Buffer.concat([der.subarray(0, at), other, der.subarray(at + other.length)]));
+    const cases: Array<[string | Uint8Array, CsrPolicy?]> = [
+      [tampered(makeCsr(testKey('rsa')), 'client.example', 'Client.example')],
+      [tampered(pem, 'client.example', 'Client.example')],
+      [swapped],
+      [makeCsr(testKey('rsa'), { digest: 'sha1' })],
+      [makeCsr(testKey('rsa1024'))],
+      [makeCsr(testKey('secp256k1'))],
+      [makeCsr(testKey('p384')), { curves: ['P-256'] }],
+      ['A'.repeat(100 * 1024)],
+      [der],
+      ['hello, this is not a request'],
+      [encodePem('CERTIFICATE REQUEST', der.subarray(0, der.length - 10))],
+    ];
+    for (const [input, policy] of cases) assert.equal(await asyncRefusal(input, policy), refusal(input, policy));
+    assert.match(await asyncRefusal(swapped), /^bad signature: the CSR signature does not verify/);
   });
 });

@@ -13,7 +13,7 @@ import {
   buildCertificate,
   buildCrl,
   buildOcspResponse,
-  checkIssuedCertificate,
+  checkIssuedCertificateAsync,
   issuerFromCertificate,
   issuerFromKey,
   newSerial,
@@ -71,8 +71,9 @@ export class NodeCaSigner implements CaSigner {
       notBefore: request.notBefore,
       notAfter: request.notAfter,
     };
-    const built = template.build(fields);
-    checkIssuedCertificate(template, built.der, fields);
+    // Signature and check on libuv's thread pool: the event loop serves other requests meanwhile.
+    const built = await template.buildAsync(fields);
+    await checkIssuedCertificateAsync(template, built.der, fields);
     return {
       der: built.der,
       pem: built.pem,

@@ -63,7 +63,7 @@ export class PrivateCaService {
 
   async issue(accountId: string, siteId: string, input: IssueInput, audit: AuditStamp): Promise<OnSite<IssuedClientCertificate>> {
     const site = await this.siteWithFeature(accountId, siteId);
-    const request = checkIssueInput(input);
+    const request = await checkIssueInput(input);
     return { site, ...(await this.issuance.issue(site, request, audit)) };
   }
 
