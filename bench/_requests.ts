@@ -3,14 +3,15 @@
  * - `upload`: POST CreateCertificateV2 (Huawei REST dialect, token auth), a pool of chains sent in
  *   turn, every certificate with a unique name;
  * - `getsite`: GetSite (Alibaba RPC dialect), every request signed anew by the independent
- *   ACS3-HMAC-SHA256 signer of the tests, with a fresh nonce and the current date;
+ *   ACS3-HMAC-SHA256 signer of the tests (PreparedAcs3: the body and its hash made once), with a
+ *   fresh nonce and the current date;
  * - `healthz`: `GET /healthz`, unauthenticated;
  * - `cfssl-sign`: POST /api/v1/cfssl/sign to Debian's `cfssl serve` (the reference signer of the
  *   client-cert bench), the same CSR every time: cfssl signs each with a fresh serial.
  * - `client-cert`: CreateClientCertificate (Alibaba RPC dialect, POST with a form body, signed anew
  *   each time), with the same CSR every time or with `PkeyType=ECC` (certplane makes the key).
  */
-import { signAcs3 } from '../test/support/acs3.js';
+import { PreparedAcs3 } from '../test/support/acs3.js';
 
 export interface UploadLoad {
   kind: 'upload';
@@ -107,9 +108,9 @@ function getSite(load: GetSiteLoad, port: number): RequestMaker {
   if (typeof load.accessKeyId !== 'string' || typeof load.accessKeySecret !== 'string') throw new Error('accessKeyId, accessKeySecret: required');
   const credentials = { accessKeyId: load.accessKeyId, accessKeySecret: load.accessKeySecret };
   const query = { SiteId: String(load.siteId) };
-  const host = `127.0.0.1:${port}`;
+  const signer = new PreparedAcs3({ method: 'GET', host: `127.0.0.1:${port}`, action: 'GetSite', version: ESA_VERSION, query }, credentials);
   return () => {
-    const signed = signAcs3({ method: 'GET', host, action: 'GetSite', version: ESA_VERSION, query }, credentials);
+    const signed = signer.sign();
     return { method: signed.method, path: signed.url, headers: signed.headers, body: undefined };
   };
 }
@@ -128,9 +129,9 @@ function clientCert(load: ClientCertLoad, port: number): RequestMaker {
   const credentials = { accessKeyId: load.accessKeyId, accessKeySecret: load.accessKeySecret };
   const form: Record<string, string> = { ValidityDays: String(load.validityDays), ...(load.csrPem ? { CSR: load.csrPem } : { PkeyType: 'ECC' }) };
   const query = { SiteId: String(load.siteId) };
-  const host = `127.0.0.1:${port}`;
+  const signer = new PreparedAcs3({ method: 'POST', host: `127.0.0.1:${port}`, action: 'CreateClientCertificate', version: ESA_VERSION, query, form }, credentials);
   return () => {
-    const signed = signAcs3({ method: 'POST', host, action: 'CreateClientCertificate', version: ESA_VERSION, query, form }, credentials);
+    const signed = signer.sign();
     return { method: signed.method, path: signed.url, headers: { ...signed.headers, 'content-length': signed.body.length }, body: signed.body };
   };
 }

@@ -20,6 +20,7 @@ import {
   type VerifyOptions,
 } from '../../src/http/aliyun-rpc/signature.js';
 import { AppError } from '../../src/kernel/errors.js';
+import { PreparedAcs3, signAcs3 } from '../support/acs3.js';
 
 const KEY_ID = 'LTAI5tCertplaneTestKey';
 const SECRET = 'c3VwZXItc2VjcmV0+/=&odd';
@@ -296,6 +297,36 @@ describe('verifyRequest with ACS3-HMAC-SHA256', () => {
     const req = get('GetSite');
     await rejects({ ...req, rawQuery: `${req.rawQuery}&Bad=%E0%A4` }, 'malformed');
     await rejects({ ...req, rawQuery: `${req.rawQuery}&SiteId=1` }, 'malformed');
+  });
+});
+
+describe('PreparedAcs3 (the load generator\'s signer)', () => {
+  const request = {
+    method: 'POST' as const,
+    host: '127.0.0.1:9',
+    action: 'CreateClientCertificate',
+    version: '2024-09-10',
+    query: { SiteId: '42' },
+    form: { CSR: CLIENT_CSR, ValidityDays: '30' },
+  };
+  const credentials = { accessKeyId: KEY_ID, accessKeySecret: SECRET };
+  const asSigned = (out: ReturnType<PreparedAcs3['sign']>): SignedRequest => ({ method: out.method, rawQuery: out.url.slice(2), headers: out.headers, body: out.body });
+
+  it('signs exactly as signAcs3 for the same date and nonce', () => {
+    const date = new Date('2026-03-04T05:06:07Z');
+    assert.deepEqual(new PreparedAcs3(request, credentials).sign(date, 'n-1'), signAcs3({ ...request, date, nonce: 'n-1' }, credentials));
+  });
+
+  it('makes requests verifyRequest accepts, each with a nonce of its own', async () => {
+    const signer = new PreparedAcs3(request, credentials);
+    const nonces = new Set<string>();
+    for (let i = 0; i < 3; i++) {
+      const req = asSigned(signer.sign());
+      const verified = await verifyRequest(req, options(req));
+      assert.equal(verified.action, 'CreateClientCertificate');
+      nonces.add(verified.nonce);
+    }
+    assert.equal(nonces.size, 3);
   });
 });
 
