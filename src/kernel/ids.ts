@@ -4,6 +4,12 @@ import { randomBytes, randomFillSync, randomInt } from 'node:crypto';
 export interface IdGenerator {
   /** 32 lower-case hex characters, the shape Huawei uses for resource ids. */
   hex32(): string;
+  /**
+   * 32 lower-case hex characters that sort by when they were made: 12 of milliseconds, then 20
+   * random (80 bits). For rows written on every request (client certificates, audit events): their
+   * primary-key index then grows at its end instead of dirtying a page anywhere in it.
+   */
+  ordered32(): string;
   /** A decimal id of the given number of digits (first digit non-zero), within 2^53 for JSON clients. */
   numeric(digits: number): string;
   /** Url-safe random secret text of the given byte length. */
@@ -29,6 +35,7 @@ function pooledBytes(n: number): Buffer {
 
 export const randomIds: IdGenerator = {
   hex32: () => pooledBytes(16).toString('hex'),
+  ordered32: () => Date.now().toString(16).padStart(12, '0') + pooledBytes(10).toString('hex'),
   numeric: (digits) => {
     if (digits < 1 || digits > 15) throw new RangeError('numeric ids are 1 to 15 digits');
     let out = String(randomInt(1, 10));

@@ -82,7 +82,7 @@ describe('client certificate issuance with in-memory ports', () => {
       plans: { definition: (plan) => DEFAULT_PLANS[plan]! },
       sealer,
       clock,
-      ids: { hex32: () => (++next).toString(16).padStart(32, '0'), numeric: () => String(++next), secret: () => 's' },
+      ids: { hex32: () => (++next).toString(16).padStart(32, '0'), ordered32: () => (++next).toString(16).padStart(32, '0'), numeric: () => String(++next), secret: () => 's' },
       logger: silentLogger,
       settings: DEFAULT_CLIENT_CA,
       limits: DEFAULT_LIMITS,

@@ -51,7 +51,7 @@ describe('SitesService with in-memory ports', () => {
       store,
       dns,
       clock: fixedClock(new Date('2026-01-01T00:00:00Z')),
-      ids: { hex32: () => (++next).toString(16).padStart(32, '0'), numeric: () => String(1e12 + ++next), secret: () => 's' },
+      ids: { hex32: () => (++next).toString(16).padStart(32, '0'), ordered32: () => (++next).toString(16).padStart(32, '0'), numeric: () => String(1e12 + ++next), secret: () => 's' },
       plans: {
         requireInstance: async (accountId, id) => {
           const plan = id.startsWith('free') ? 'free' : 'enterprise';

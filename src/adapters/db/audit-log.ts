@@ -9,7 +9,7 @@ import type { AuditEventsTable } from './schema.js';
  */
 export function auditRow(event: AuditEvent, ids: IdGenerator = randomIds): AuditEventsTable {
   return {
-    id: ids.hex32(),
+    id: ids.ordered32(),
     at: event.at.toISOString(),
     account_id: event.accountId,
     actor: event.actor,

@@ -102,7 +102,7 @@ export class Issuance {
         `${request.validityDays} days would end after the site's CA certificate (it expires ${isoSeconds(ca.notAfter)})`,
       );
     }
-    const id = this.deps.ids.hex32();
+    const id = this.deps.ids.ordered32();
     return {
       id,
       accountId: site.accountId,
