@@ -14,6 +14,7 @@ import { SqlPrivateCaStore } from './adapters/db/private-ca-store.js';
 import { SqlRevocationStore } from './adapters/db/revocation-store.js';
 import { NodeCaSigner } from './adapters/ca/node-signer.js';
 import { nodeKeyPairs } from './adapters/crypto/key-pairs.js';
+import { signatureThread } from './adapters/crypto/signature-thread.js';
 import { NodeDnsResolver } from './adapters/dns/resolver.js';
 import { dnsProviderFor } from './adapters/dns/providers.js';
 import { AuthoritativeVisibility } from './adapters/dns/visibility.js';
@@ -53,7 +54,7 @@ import { OcspResponder } from './core/private-ca/ocsp-responder.js';
 import { systemClock, type Clock } from './kernel/clock.js';
 import { REDACTED, REDACTED_PATHS } from './kernel/logger.js';
 import type { Sealer } from './kernel/sealer.js';
-import { IssuerCache } from './pki/index.js';
+import { IssuerCache, useSignatureWork } from './pki/index.js';
 import { randomIds, type IdGenerator } from './kernel/ids.js';
 import { cryptoRandom, type Random } from './kernel/random.js';
 import { SqlRenewalStore } from './adapters/db/renewal-store.js';
@@ -187,6 +188,8 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     limits: config.limits,
   });
   const privateCaStore = new SqlPrivateCaStore(database, ids);
+  // Client certificates' signatures, CSR signatures and new P-256 keys: on a thread of their own.
+  useSignatureWork(signatureThread);
   const signer = new NodeCaSigner({ sealer, source: privateCaStore, publicUrl: config.publicUrl });
   const revocationStore = new SqlRevocationStore(database.db);
   const crls = new CrlIssuer({ store: revocationStore, signer, clock, logger, settings: config.clientCa });

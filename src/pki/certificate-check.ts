@@ -13,7 +13,8 @@ import { readCertificate } from './certificate.js';
 import type { CertificateFields, CertificateTemplate } from './certificate-builder.js';
 import { toBigInt } from './der.js';
 import { PkiError } from './errors.js';
-import { subjectKeyId, verifyAsync } from './signer.js';
+import { signatureWork } from './signature-work.js';
+import { subjectKeyId } from './signer.js';
 
 function fail(what: string): never {
   throw new PkiError('build.invalid', `the issued certificate fails its check: ${what}`);
@@ -30,10 +31,10 @@ export function checkIssuedCertificate(template: CertificateTemplate, der: Buffe
   checkFields(template, read, fields);
 }
 
-/** checkIssuedCertificate, with the signature verified on libuv's thread pool (the event loop keeps serving meanwhile). */
+/** checkIssuedCertificate, with the signature verified off the event loop (signatureWork), which keeps serving meanwhile. */
 export async function checkIssuedCertificateAsync(template: CertificateTemplate, der: Buffer, fields: CertificateFields): Promise<void> {
   const read = readIssued(template, der);
-  if (!(await verifyAsync(template.issuer.scheme.hash, read.inner.tbs, template.issuer.publicKey, read.inner.signature))) badSignature();
+  if (!(await signatureWork().verify(template.issuer.scheme.hash, read.inner.tbs, template.issuer.publicKey, read.inner.signature))) badSignature();
   checkFields(template, read, fields);
 }
 

@@ -9,7 +9,7 @@ import { DerReader, TAG } from './der.js';
 import { PkiError } from './errors.js';
 import { OID } from './oids.js';
 import { readPssParams } from './signature-names.js';
-import { verifyAsync } from './signer.js';
+import { signatureWork, type VerifyKey } from './signature-work.js';
 import { readSpki } from './spki.js';
 import type { KeyAlgorithm } from './types.js';
 
@@ -63,10 +63,10 @@ export function verifyCsrSignature(signed: Buffer, algorithm: Buffer, signature:
   return scheme.name;
 }
 
-/** verifyCsrSignature, with the signature verified on libuv's thread pool. */
+/** verifyCsrSignature, with the signature verified off the event loop (signatureWork). */
 export async function verifyCsrSignatureAsync(signed: Buffer, algorithm: Buffer, signature: Buffer, spki: Buffer, keyAlgorithm: KeyAlgorithm): Promise<string> {
   const { scheme, options } = prepare(algorithm, spki, keyAlgorithm);
-  if (!(await verifyAsync(scheme.hash, signed, options, signature))) badSignature();
+  if (!(await signatureWork().verify(scheme.hash, signed, options, signature))) badSignature();
   return scheme.name;
 }
 
@@ -75,7 +75,7 @@ function badSignature(): never {
 }
 
 /** The signature scheme `algorithm` names (weak and unknown ones refused) and the key to verify with. */
-function prepare(algorithm: Buffer, spki: Buffer, keyAlgorithm: KeyAlgorithm): { scheme: Scheme; options: VerifyKeyObjectInput | VerifyPssKey } {
+function prepare(algorithm: Buffer, spki: Buffer, keyAlgorithm: KeyAlgorithm): { scheme: Scheme; options: VerifyKey } {
   const alg = new DerReader(algorithm, 'csr.invalid').enter(TAG.SEQUENCE, 'signatureAlgorithm');
   const oid = alg.oid();
   const weak = WEAK.get(oid);
@@ -86,13 +86,6 @@ function prepare(algorithm: Buffer, spki: Buffer, keyAlgorithm: KeyAlgorithm): {
   if (scheme.key !== keyAlgorithm) fail(`bad signature: a ${scheme.name} signature cannot come from a ${keyAlgorithm} key`);
   const key = publicKey(spki);
   return { scheme, options: scheme.saltLength === undefined ? key : { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: scheme.saltLength } };
-}
-
-type VerifyKeyObjectInput = KeyObject;
-interface VerifyPssKey {
-  key: KeyObject;
-  padding: number;
-  saltLength: number;
 }
 
 /** RSASSA-PSS with a SHA-2 hash and MGF1 over the same hash (what node's verify can express). */

@@ -4,9 +4,10 @@
  * signed-structure wrapper (tbs, algorithm, signature). Everything here is
  * computed once per CA and reused for every signature it makes.
  */
-import { createHash, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, sign, type KeyObject } from 'node:crypto';
 import { parseCertificate, parseCertificateDer, certificateInternals } from './certificate.js';
 import { DerReader, TAG } from './der.js';
+import { signatureWork } from './signature-work.js';
 import { derBitString, derConstructed, derNull, derOid, derSequence } from './der-writer.js';
 import { PkiError } from './errors.js';
 import { encodeName, type NameInput } from './name-writer.js';
@@ -114,24 +115,10 @@ export function signStructure(issuer: SigningIssuer, tbs: Buffer, trailer: reado
 }
 
 /**
- * signStructure with the signature made on libuv's thread pool: the event loop goes on serving
- * meanwhile, so a process signs on every core. The same bytes as signStructure (but for the
- * signature's randomness).
+ * signStructure with the signature made off the event loop (signatureWork: libuv's thread pool or
+ * the server's signing thread). The same bytes as signStructure (but for the signature's randomness).
  */
 export async function signStructureAsync(issuer: SigningIssuer, tbs: Buffer, trailer: readonly Buffer[] = []): Promise<Buffer> {
-  const signature = await new Promise<Buffer>((resolve, reject) => {
-    sign(issuer.scheme.hash, tbs, issuer.privateKey, (err, value) => (err ? reject(err) : resolve(value)));
-  });
+  const signature = await signatureWork().sign(issuer.scheme.hash, tbs, issuer.privateKey);
   return derConstructed(TAG.SEQUENCE, [tbs, issuer.scheme.algorithm, derBitString(signature), ...trailer]);
-}
-
-/** node:crypto's verify on libuv's thread pool; false (never a throw) for a malformed signature, like a mismatched one. */
-export function verifyAsync(hash: string | null, data: Buffer, key: Parameters<typeof verify>[2], signature: Buffer): Promise<boolean> {
-  return new Promise<boolean>((resolve) => {
-    try {
-      verify(hash, data, key, signature, (err, ok) => resolve(!err && ok));
-    } catch {
-      resolve(false);
-    }
-  });
 }

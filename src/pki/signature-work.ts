@@ -1,0 +1,46 @@
+/**
+ * Where the signatures of the hot paths are made and verified (certificates of a managed CA, a CSR's
+ * own signature, new P-256 keys): off the event loop, by an executor the composition root chooses.
+ * The default is libuv's thread pool (node:crypto with callbacks); a server installs one thread of
+ * its own (adapters/crypto/signature-thread.ts). Whatever runs them, the results are node:crypto's.
+ */
+import { generateKeyPair, sign, verify, type KeyObject } from 'node:crypto';
+
+/** A key to verify with: a KeyObject, or one with RSASSA-PSS options. */
+export type VerifyKey = KeyObject | { key: KeyObject; padding: number; saltLength: number };
+
+export interface SignatureWork {
+  sign(hash: string, data: Buffer, key: KeyObject): Promise<Buffer>;
+  /** False, never a rejection, for a signature that is malformed or does not match. */
+  verify(hash: string, data: Buffer, key: VerifyKey, signature: Buffer): Promise<boolean>;
+  /** A new P-256 key pair. */
+  generateP256(): Promise<{ privateKey: KeyObject; publicKey: KeyObject }>;
+}
+
+/** libuv's thread pool. */
+export const threadPoolWork: SignatureWork = {
+  sign: (hash, data, key) => new Promise((resolve, reject) => sign(hash, data, key, (err, value) => (err ? reject(err) : resolve(value)))),
+  verify: (hash, data, key, signature) =>
+    new Promise((resolve) => {
+      try {
+        verify(hash, data, key, signature, (err, ok) => resolve(!err && ok));
+      } catch {
+        resolve(false);
+      }
+    }),
+  generateP256: () =>
+    new Promise((resolve, reject) =>
+      generateKeyPair('ec', { namedCurve: 'P-256' }, (err, publicKey, privateKey) => (err ? reject(err) : resolve({ publicKey, privateKey }))),
+    ),
+};
+
+let current: SignatureWork = threadPoolWork;
+
+/** Installs the executor for this process (the composition root does, once). */
+export function useSignatureWork(work: SignatureWork): void {
+  current = work;
+}
+
+export function signatureWork(): SignatureWork {
+  return current;
+}
