@@ -159,7 +159,7 @@ export class CertificateTemplate {
   }
 
   /** The TBSCertificate of `fields`: the template's encoded parts around the certificate's own. */
-  private tbs(fields: CertificateFields): Buffer {
+  tbs(fields: CertificateFields): Buffer {
     const { subject, spki, rsa } = this.resolve(fields);
     const [notBefore, notAfter] = validity(fields.notBefore, fields.notAfter);
     const keyId = createHash('sha1').update(publicKeyBits(spki)).digest();

@@ -10,11 +10,12 @@
  */
 import { verify } from 'node:crypto';
 import { readCertificate } from './certificate.js';
-import type { CertificateFields, CertificateTemplate } from './certificate-builder.js';
+import type { BuiltCertificate, CertificateFields, CertificateTemplate } from './certificate-builder.js';
 import { toBigInt } from './der.js';
 import { PkiError } from './errors.js';
+import { encodePem } from './pem.js';
 import { signatureWork } from './signature-work.js';
-import { subjectKeyId } from './signer.js';
+import { assembleSigned, subjectKeyId } from './signer.js';
 
 function fail(what: string): never {
   throw new PkiError('build.invalid', `the issued certificate fails its check: ${what}`);
@@ -36,6 +37,23 @@ export async function checkIssuedCertificateAsync(template: CertificateTemplate,
   const read = readIssued(template, der);
   if (!(await signatureWork().verify(template.issuer.scheme.hash, read.inner.tbs, template.issuer.publicKey, read.inner.signature))) badSignature();
   checkFields(template, read, fields);
+}
+
+/**
+ * Builds a certificate and checks it with one hand-over off the event loop: the signature is made
+ * and verified with the CA's public key together, then the assembled certificate must parse, carry
+ * exactly that TBS and signature, name the CA, and match its profile and `fields`. The same checks as
+ * checkIssuedCertificateAsync on what buildAsync makes.
+ */
+export async function buildCheckedCertificate(template: CertificateTemplate, fields: CertificateFields): Promise<BuiltCertificate> {
+  const { issuer } = template;
+  const tbs = template.tbs(fields);
+  const { signature, verified } = await signatureWork().signAndVerify(issuer.scheme.hash, tbs, issuer.privateKey, issuer.publicKey);
+  const der = assembleSigned(issuer, tbs, signature);
+  const read = readIssued(template, der);
+  if (!verified || !read.inner.tbs.equals(tbs) || !read.inner.signature.equals(signature)) badSignature();
+  checkFields(template, read, fields);
+  return { der, pem: encodePem('CERTIFICATE', der) };
 }
 
 function badSignature(): never {

@@ -13,6 +13,8 @@ export interface SignatureWork {
   sign(hash: string, data: Buffer, key: KeyObject): Promise<Buffer>;
   /** False, never a rejection, for a signature that is malformed or does not match. */
   verify(hash: string, data: Buffer, key: VerifyKey, signature: Buffer): Promise<boolean>;
+  /** Signs, then verifies that signature with `publicKey` (the signer's own), in one hand-over. */
+  signAndVerify(hash: string, data: Buffer, privateKey: KeyObject, publicKey: KeyObject): Promise<{ signature: Buffer; verified: boolean }>;
   /** A new P-256 key pair. */
   generateP256(): Promise<{ privateKey: KeyObject; publicKey: KeyObject }>;
 }
@@ -28,6 +30,10 @@ export const threadPoolWork: SignatureWork = {
         resolve(false);
       }
     }),
+  signAndVerify: async (hash, data, privateKey, publicKey) => {
+    const signature = await threadPoolWork.sign(hash, data, privateKey);
+    return { signature, verified: await threadPoolWork.verify(hash, data, publicKey, signature) };
+  },
   generateP256: () =>
     new Promise((resolve, reject) =>
       generateKeyPair('ec', { namedCurve: 'P-256' }, (err, publicKey, privateKey) => (err ? reject(err) : resolve({ publicKey, privateKey }))),

@@ -110,7 +110,11 @@ export function issuerFromCertificate(certificate: ParsedCertificate | string | 
 
 /** SEQUENCE { tbs, signatureAlgorithm, BIT STRING signature }: Certificate, CertificateList and BasicOCSPResponse alike. */
 export function signStructure(issuer: SigningIssuer, tbs: Buffer, trailer: readonly Buffer[] = []): Buffer {
-  const signature = sign(issuer.scheme.hash, tbs, issuer.privateKey);
+  return assembleSigned(issuer, tbs, sign(issuer.scheme.hash, tbs, issuer.privateKey), trailer);
+}
+
+/** The signed structure around a signature already made over `tbs`. */
+export function assembleSigned(issuer: SigningIssuer, tbs: Buffer, signature: Buffer, trailer: readonly Buffer[] = []): Buffer {
   return derConstructed(TAG.SEQUENCE, [tbs, issuer.scheme.algorithm, derBitString(signature), ...trailer]);
 }
 
@@ -119,6 +123,5 @@ export function signStructure(issuer: SigningIssuer, tbs: Buffer, trailer: reado
  * the server's signing thread). The same bytes as signStructure (but for the signature's randomness).
  */
 export async function signStructureAsync(issuer: SigningIssuer, tbs: Buffer, trailer: readonly Buffer[] = []): Promise<Buffer> {
-  const signature = await signatureWork().sign(issuer.scheme.hash, tbs, issuer.privateKey);
-  return derConstructed(TAG.SEQUENCE, [tbs, issuer.scheme.algorithm, derBitString(signature), ...trailer]);
+  return assembleSigned(issuer, tbs, await signatureWork().sign(issuer.scheme.hash, tbs, issuer.privateKey), trailer);
 }

@@ -35,6 +35,14 @@ describe('SignatureThread', () => {
     assert.equal(await thread.verify('no-such-hash', data, ec.publicKey, signature), false);
   });
 
+  it('signs and verifies in one job: true with the signer\'s own public key, false with another', async () => {
+    const own = await thread.signAndVerify('sha256', data, ec.privateKey, ec.publicKey);
+    assert.equal(own.verified, true);
+    assert.ok(verify('sha256', data, ec.publicKey, own.signature));
+    const other = await thread.signAndVerify('sha256', data, ec.privateKey, generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey);
+    assert.equal(other.verified, false);
+  });
+
   it('verifies RSASSA-PSS with its options', async () => {
     const pss = { key: rsa.privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 };
     const signature = sign('sha256', data, pss);

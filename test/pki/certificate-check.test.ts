@@ -6,7 +6,17 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CertificateTemplate, checkIssuedCertificate, checkIssuedCertificateAsync, newSerial, PkiError, type CertificateFields } from '../../src/pki/index.js';
+import {
+  buildCheckedCertificate,
+  CertificateTemplate,
+  checkIssuedCertificate,
+  checkIssuedCertificateAsync,
+  newSerial,
+  PkiError,
+  threadPoolWork,
+  useSignatureWork,
+  type CertificateFields,
+} from '../../src/pki/index.js';
 import { CLIENT_PROFILE, opensslOk, scratch, testCa, testKey, TEST_KEY_ALGS } from '../support/pki.js';
 
 function fields(spki: Buffer): CertificateFields {
@@ -110,6 +120,38 @@ describe('checkIssuedCertificateAsync and buildAsync (signing and checking on th
       }
       assert.match(await asyncFailure(checkIssuedCertificateAsync(template, altered, f)), /signature does not verify with the CA key/);
       assert.match(await asyncFailure(checkIssuedCertificateAsync(template, built.der, { ...f, serial: newSerial() })), /serial/);
+    }
+  });
+});
+
+describe('buildCheckedCertificate (signed and verified in one hand-over)', () => {
+  it('gives what checkIssuedCertificate passes, for every CA key type', async () => {
+    for (const alg of TEST_KEY_ALGS) {
+      const template = new CertificateTemplate(testCa(alg).issuer, CLIENT_PROFILE);
+      const f = fields(testKey('p256').spki);
+      const built = await buildCheckedCertificate(template, f);
+      checkIssuedCertificate(template, built.der, f);
+      assert.match(built.pem, /^-----BEGIN CERTIFICATE-----\n/);
+    }
+  });
+
+  it('refuses a signature the signer could not verify with the CA key', async () => {
+    const template = new CertificateTemplate(testCa('p256').issuer, CLIENT_PROFILE);
+    const f = fields(testKey('p256').spki);
+    const refused = async (): Promise<string> => {
+      try {
+        await buildCheckedCertificate(template, f);
+      } catch (err) {
+        assert.ok(err instanceof PkiError && err.failure === 'build.invalid', String(err));
+        return err.message;
+      }
+      return assert.fail('a faulty signature passed');
+    };
+    try {
+      useSignatureWork({ ...threadPoolWork, signAndVerify: async (hash, data, key) => ({ signature: await threadPoolWork.sign(hash, data, key), verified: false }) });
+      assert.match(await refused(), /signature does not verify with the CA key/);
+    } finally {
+      useSignatureWork(threadPoolWork);
     }
   });
 });

@@ -21,6 +21,16 @@ function run(job: SignatureJob): SignatureResult {
         }
         return { id: job.id, value: ok };
       }
+      case 'signAndVerify': {
+        const signature = sign(job.hash, job.data, job.privateKey);
+        let verified = false;
+        try {
+          verified = verify(job.hash, job.data, job.publicKey, signature);
+        } catch {
+          // reported as not verified
+        }
+        return { id: job.id, value: { signature, verified } };
+      }
       case 'p256':
         return { id: job.id, value: generateKeyPairSync('ec', { namedCurve: 'P-256' }) };
       default:

@@ -17,6 +17,7 @@ import type { SignatureWork, VerifyKey } from '../../pki/index.js';
 export type SignatureJob =
   | { id: number; op: 'sign'; hash: string; data: Uint8Array; key: KeyObject }
   | { id: number; op: 'verify'; hash: string; data: Uint8Array; key: VerifyKey; signature: Uint8Array }
+  | { id: number; op: 'signAndVerify'; hash: string; data: Uint8Array; privateKey: KeyObject; publicKey: KeyObject }
   | { id: number; op: 'p256' };
 
 export type SignatureResult = { id: number; value: unknown; error?: undefined } | { id: number; error: string };
@@ -46,6 +47,11 @@ export class SignatureThread implements SignatureWork {
 
   verify(hash: string, data: Buffer, key: VerifyKey, signature: Buffer): Promise<boolean> {
     return this.submit<boolean>({ op: 'verify', hash, data: own(data), key, signature: own(signature) }).catch(() => false);
+  }
+
+  async signAndVerify(hash: string, data: Buffer, privateKey: KeyObject, publicKey: KeyObject): Promise<{ signature: Buffer; verified: boolean }> {
+    const { signature, verified } = await this.submit<{ signature: Uint8Array; verified: boolean }>({ op: 'signAndVerify', hash, data: own(data), privateKey, publicKey });
+    return { signature: Buffer.from(signature.buffer, signature.byteOffset, signature.byteLength), verified };
   }
 
   generateP256(): Promise<{ privateKey: KeyObject; publicKey: KeyObject }> {
