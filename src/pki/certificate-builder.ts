@@ -27,7 +27,7 @@ import { readName } from './names.js';
 import { encodeName, type NameInput } from './name-writer.js';
 import { OID } from './oids.js';
 import { encodePem } from './pem.js';
-import { publicKeyBits, signStructure, signStructureAsync, type SigningIssuer } from './signer.js';
+import { publicKeyBits, signStructure, type SigningIssuer } from './signer.js';
 import { serialNumber } from './serial.js';
 import { readSpki } from './spki.js';
 
@@ -149,12 +149,6 @@ export class CertificateTemplate {
 
   build(fields: CertificateFields): BuiltCertificate {
     const der = signStructure(this.issuer, this.tbs(fields));
-    return { der, pem: encodePem('CERTIFICATE', der) };
-  }
-
-  /** build, with the signature made on libuv's thread pool (the event loop keeps serving meanwhile). */
-  async buildAsync(fields: CertificateFields): Promise<BuiltCertificate> {
-    const der = await signStructureAsync(this.issuer, this.tbs(fields));
     return { der, pem: encodePem('CERTIFICATE', der) };
   }
 

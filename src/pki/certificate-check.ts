@@ -32,18 +32,11 @@ export function checkIssuedCertificate(template: CertificateTemplate, der: Buffe
   checkFields(template, read, fields);
 }
 
-/** checkIssuedCertificate, with the signature verified off the event loop (signatureWork), which keeps serving meanwhile. */
-export async function checkIssuedCertificateAsync(template: CertificateTemplate, der: Buffer, fields: CertificateFields): Promise<void> {
-  const read = readIssued(template, der);
-  if (!(await signatureWork().verify(template.issuer.scheme.hash, read.inner.tbs, template.issuer.publicKey, read.inner.signature))) badSignature();
-  checkFields(template, read, fields);
-}
-
 /**
  * Builds a certificate and checks it with one hand-over off the event loop: the signature is made
  * and verified with the CA's public key together, then the assembled certificate must parse, carry
- * exactly that TBS and signature, name the CA, and match its profile and `fields`. The same checks as
- * checkIssuedCertificateAsync on what buildAsync makes.
+ * exactly that TBS and signature, name the CA, and match its profile and `fields`: the checks of
+ * checkIssuedCertificate, with the signature verified where it was made.
  */
 export async function buildCheckedCertificate(template: CertificateTemplate, fields: CertificateFields): Promise<BuiltCertificate> {
   const { issuer } = template;

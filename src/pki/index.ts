@@ -53,7 +53,7 @@ export {
   type ProfileExpectations,
   type ResolvedSubject,
 } from './certificate-builder.js';
-export { buildCheckedCertificate, checkIssuedCertificate, checkIssuedCertificateAsync } from './certificate-check.js';
+export { buildCheckedCertificate, checkIssuedCertificate } from './certificate-check.js';
 export { newSerial } from './serial.js';
 export { parseCsr, parseCsrAsync, type CsrPolicy, type ParsedCsr, type RequestedExtensions } from './csr.js';
 export type { ParsedName, NameAttribute } from './names.js';

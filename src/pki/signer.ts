@@ -7,7 +7,6 @@
 import { createHash, createPublicKey, sign, type KeyObject } from 'node:crypto';
 import { parseCertificate, parseCertificateDer, certificateInternals } from './certificate.js';
 import { DerReader, TAG } from './der.js';
-import { signatureWork } from './signature-work.js';
 import { derBitString, derConstructed, derNull, derOid, derSequence } from './der-writer.js';
 import { PkiError } from './errors.js';
 import { encodeName, type NameInput } from './name-writer.js';
@@ -116,12 +115,4 @@ export function signStructure(issuer: SigningIssuer, tbs: Buffer, trailer: reado
 /** The signed structure around a signature already made over `tbs`. */
 export function assembleSigned(issuer: SigningIssuer, tbs: Buffer, signature: Buffer, trailer: readonly Buffer[] = []): Buffer {
   return derConstructed(TAG.SEQUENCE, [tbs, issuer.scheme.algorithm, derBitString(signature), ...trailer]);
-}
-
-/**
- * signStructure with the signature made off the event loop (signatureWork: libuv's thread pool or
- * the server's signing thread). The same bytes as signStructure (but for the signature's randomness).
- */
-export async function signStructureAsync(issuer: SigningIssuer, tbs: Buffer, trailer: readonly Buffer[] = []): Promise<Buffer> {
-  return assembleSigned(issuer, tbs, await signatureWork().sign(issuer.scheme.hash, tbs, issuer.privateKey), trailer);
 }

@@ -10,7 +10,6 @@ import {
   buildCheckedCertificate,
   CertificateTemplate,
   checkIssuedCertificate,
-  checkIssuedCertificateAsync,
   newSerial,
   PkiError,
   threadPoolWork,
@@ -90,37 +89,6 @@ describe('checkIssuedCertificate', () => {
     ]);
     const der = Buffer.from(pem.replace(/-----[^-]+-----|\s/g, ''), 'base64');
     assert.match(failure(() => checkIssuedCertificate(template, der, f)), /fails its check: extensions 2\.5\.29\.19, 2\.5\.29\.15, /);
-  });
-});
-
-describe('checkIssuedCertificateAsync and buildAsync (signing and checking on the thread pool)', () => {
-  async function asyncFailure(work: Promise<unknown>): Promise<string> {
-    try {
-      await work;
-    } catch (err) {
-      assert.ok(err instanceof PkiError && err.failure === 'build.invalid', String(err));
-      return err.message;
-    }
-    return assert.fail('the check passed');
-  }
-
-  it('what buildAsync makes passes both checks; what is wrong fails both, with the same words', async () => {
-    for (const alg of TEST_KEY_ALGS) {
-      const ca = testCa(alg);
-      const template = new CertificateTemplate(ca.issuer, CLIENT_PROFILE);
-      const f = fields(testKey('p256').spki);
-      const built = await template.buildAsync(f);
-      await checkIssuedCertificateAsync(template, built.der, f);
-      checkIssuedCertificate(template, built.der, f);
-      const altered = Buffer.from(built.der);
-      altered[altered.indexOf(Buffer.from('checked'))] = 'C'.charCodeAt(0);
-      const impostor = new CertificateTemplate({ ...testCa(alg, 'Another CA').issuer, name: ca.issuer.name }, CLIENT_PROFILE);
-      for (const der of [altered, (await impostor.buildAsync(f)).der, built.der.subarray(0, built.der.length - 1)]) {
-        assert.equal(await asyncFailure(checkIssuedCertificateAsync(template, der, f)), failure(() => checkIssuedCertificate(template, der, f)));
-      }
-      assert.match(await asyncFailure(checkIssuedCertificateAsync(template, altered, f)), /signature does not verify with the CA key/);
-      assert.match(await asyncFailure(checkIssuedCertificateAsync(template, built.der, { ...f, serial: newSerial() })), /serial/);
-    }
   });
 });
 
