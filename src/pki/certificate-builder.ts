@@ -148,8 +148,13 @@ export class CertificateTemplate {
   }
 
   build(fields: CertificateFields): BuiltCertificate {
-    const der = signStructure(this.issuer, this.tbs(fields));
+    const der = this.signed(fields);
     return { der, pem: encodePem('CERTIFICATE', der) };
+  }
+
+  /** The signed certificate's DER. */
+  signed(fields: CertificateFields): Buffer {
+    return signStructure(this.issuer, this.tbs(fields));
   }
 
   /** The TBSCertificate of `fields`: the template's encoded parts around the certificate's own. */

@@ -8,7 +8,7 @@
  * node's X509Certificate is left out: its parse costs ≈ 250 µs, more than
  * building and signing; this check costs about one signature verification.
  */
-import { verify } from 'node:crypto';
+import { createHash, verify } from 'node:crypto';
 import { readCertificate } from './certificate.js';
 import type { BuiltCertificate, CertificateFields, CertificateTemplate } from './certificate-builder.js';
 import { toBigInt } from './der.js';
@@ -32,13 +32,21 @@ export function checkIssuedCertificate(template: CertificateTemplate, der: Buffe
   checkFields(template, read, fields);
 }
 
+/** A certificate that passed its check, with its SHA-256 fingerprint (lower-case hex of the DER). */
+export interface CheckedCertificate extends BuiltCertificate {
+  fingerprintSha256: string;
+}
+
 /**
- * Builds a certificate and checks it with one hand-over off the event loop: the signature is made
- * and verified with the CA's public key together, then the assembled certificate must parse, carry
- * exactly that TBS and signature, name the CA, and match its profile and `fields`: the checks of
- * checkIssuedCertificate, with the signature verified where it was made.
+ * Builds a certificate and checks it off the event loop. Where the executor takes whole builds (the
+ * signing thread), all of it runs there (buildCheckedCertificateSync). Otherwise with one hand-over:
+ * the signature is made and verified with the CA's public key together, then the assembled
+ * certificate must parse, carry exactly that TBS and signature, name the CA, and match its profile
+ * and `fields`: the checks of checkIssuedCertificate, with the signature verified where it was made.
  */
-export async function buildCheckedCertificate(template: CertificateTemplate, fields: CertificateFields): Promise<BuiltCertificate> {
+export async function buildCheckedCertificate(template: CertificateTemplate, fields: CertificateFields): Promise<CheckedCertificate> {
+  const work = signatureWork();
+  if (work.buildChecked) return work.buildChecked(template, fields);
   const { issuer } = template;
   const tbs = template.tbs(fields);
   const { signature, verified } = await signatureWork().signAndVerify(issuer.scheme.hash, tbs, issuer.privateKey, issuer.publicKey);
@@ -46,7 +54,18 @@ export async function buildCheckedCertificate(template: CertificateTemplate, fie
   const read = readIssued(template, der);
   if (!verified || !read.inner.tbs.equals(tbs) || !read.inner.signature.equals(signature)) badSignature();
   checkFields(template, read, fields);
-  return { der, pem: encodePem('CERTIFICATE', der) };
+  return checked(der);
+}
+
+/** Builds, signs and checks `template`'s certificate of `fields` on the calling thread (what the signing thread runs). */
+export function buildCheckedCertificateSync(template: CertificateTemplate, fields: CertificateFields): CheckedCertificate {
+  const der = template.signed(fields);
+  checkIssuedCertificate(template, der, fields);
+  return checked(der);
+}
+
+function checked(der: Buffer): CheckedCertificate {
+  return { der, pem: encodePem('CERTIFICATE', der), fingerprintSha256: createHash('sha256').update(der).digest('hex') };
 }
 
 function badSignature(): never {

@@ -3,8 +3,16 @@
  * own signature, new P-256 keys): off the event loop, by an executor the composition root chooses.
  * The default is libuv's thread pool (node:crypto with callbacks); a server installs one thread of
  * its own (adapters/crypto/signature-thread.ts). Whatever runs them, the results are node:crypto's.
+ *
+ * An executor that runs code of its own (a thread) may also take whole jobs around the signatures:
+ * a certificate built from its template, signed and checked (`buildChecked`), a P-256 key made and
+ * encoded (`generateP256Key`). Without them, that work runs on the caller's thread and only the
+ * signatures and key generation go to the executor; the results are the same bytes either way.
  */
 import { generateKeyPair, sign, verify, type KeyObject } from 'node:crypto';
+import type { CertificateFields, CertificateTemplate } from './certificate-builder.js';
+import type { CheckedCertificate } from './certificate-check.js';
+import type { EncodedKeyPair } from './p256.js';
 
 /** A key to verify with: a KeyObject, or one with RSASSA-PSS options. */
 export type VerifyKey = KeyObject | { key: KeyObject; padding: number; saltLength: number };
@@ -17,6 +25,10 @@ export interface SignatureWork {
   signAndVerify(hash: string, data: Buffer, privateKey: KeyObject, publicKey: KeyObject): Promise<{ signature: Buffer; verified: boolean }>;
   /** A new P-256 key pair. */
   generateP256(): Promise<{ privateKey: KeyObject; publicKey: KeyObject }>;
+  /** `template`'s certificate of `fields`, built, signed and checked as buildCheckedCertificateSync does. */
+  buildChecked?(template: CertificateTemplate, fields: CertificateFields): Promise<CheckedCertificate>;
+  /** A new P-256 key pair as PKCS#8 PEM and SPKI DER. */
+  generateP256Key?(): Promise<EncodedKeyPair>;
 }
 
 /** libuv's thread pool. */

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { nodeKeyPairs, p256Encodings } from '../../src/adapters/crypto/key-pairs.js';
+import { nodeKeyPairs } from '../../src/adapters/crypto/key-pairs.js';
+import { p256Encodings } from '../../src/pki/index.js';
 import { runOpenssl, scratch } from '../support/pki.js';
 
 describe('generated client keys', () => {

@@ -1,12 +1,27 @@
 /**
  * The server's signing thread gives node:crypto's answers: signatures that verify, verification
  * that tells a good signature from an altered or malformed one (RSA-PSS options included), P-256
- * keys; and when the thread dies, its jobs fail and the next job runs on a new one.
+ * keys; whole certificates built from a template exactly as on the event loop; and when the thread
+ * dies, its jobs fail and the next job runs on a new one.
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { constants, createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
-import { SignatureThread } from '../../src/adapters/crypto/signature-thread.js';
+import { X509Certificate, constants, createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
+import { SignatureThread, TEMPLATES_KEPT } from '../../src/adapters/crypto/signature-thread.js';
+import {
+  CertificateTemplate,
+  buildCheckedCertificateSync,
+  checkIssuedCertificate,
+  newSerial,
+  PkiError,
+  type CertificateFields,
+} from '../../src/pki/index.js';
+import { CLIENT_PROFILE, testCa, testKey, TEST_KEY_ALGS } from '../support/pki.js';
+
+function fields(spki: Buffer, serial = newSerial()): CertificateFields {
+  const now = Date.now();
+  return { subject: { organization: 'Example', commonName: 'threaded' }, subjectSpki: spki, serial, notBefore: new Date(now - 60_000), notAfter: new Date(now + 86400_000) };
+}
 
 describe('SignatureThread', () => {
   const thread = new SignatureThread();
@@ -56,6 +71,63 @@ describe('SignatureThread', () => {
     assert.equal(privateKey.asymmetricKeyDetails?.namedCurve, 'prime256v1');
     assert.ok(createPublicKey(privateKey).equals(publicKey));
     assert.ok(verify('sha256', data, publicKey, sign('sha256', data, privateKey)));
+  });
+
+  it('makes P-256 keys as PKCS#8 PEM with their SPKI', async () => {
+    const { privateKeyPem, spki } = await thread.generateP256Key();
+    const key = createPrivateKey(privateKeyPem);
+    assert.equal(key.asymmetricKeyDetails?.namedCurve, 'prime256v1');
+    assert.equal(key.export({ type: 'pkcs8', format: 'pem' }), privateKeyPem);
+    assert.deepEqual(spki, createPublicKey(key).export({ type: 'spki', format: 'der' }));
+  });
+
+  it('builds certificates that pass the CA\'s check, for every CA key type, with their PEM and fingerprint', async () => {
+    for (const alg of TEST_KEY_ALGS) {
+      const template = new CertificateTemplate(testCa(alg).issuer, CLIENT_PROFILE);
+      const all = await Promise.all([1, 2, 3].map(() => fields(testKey('p256').spki)).map(async (f) => ({ f, built: await thread.buildChecked(template, f) })));
+      for (const { f, built } of all) {
+        checkIssuedCertificate(template, built.der, f);
+        assert.deepEqual(new X509Certificate(built.pem).raw, built.der);
+        assert.equal(built.fingerprintSha256, createHash('sha256').update(built.der).digest('hex'));
+      }
+    }
+  });
+
+  it('refuses what it cannot build with the PkiError the event loop would throw', async () => {
+    const template = new CertificateTemplate(testCa('p256').issuer, CLIENT_PROFILE);
+    const f = fields(testKey('p256').spki, Buffer.alloc(1));
+    const expected = (() => {
+      try {
+        buildCheckedCertificateSync(template, f);
+      } catch (err) {
+        return err as PkiError;
+      }
+      return assert.fail('a zero serial was built');
+    })();
+    await assert.rejects(thread.buildChecked(template, f), (err: unknown) => {
+      assert.ok(err instanceof PkiError, String(err));
+      assert.equal(err.failure, expected.failure);
+      assert.equal(err.message, expected.message);
+      return true;
+    });
+  });
+
+  it(`keeps working past ${TEMPLATES_KEPT} templates, and on a new thread with templates the old one had`, async () => {
+    const issuer = testCa('p256').issuer;
+    const first = new CertificateTemplate(issuer, CLIENT_PROFILE);
+    const spki = testKey('p256').spki;
+    const builds = async (template: CertificateTemplate): Promise<void> => {
+      const f = fields(spki);
+      checkIssuedCertificate(template, (await thread.buildChecked(template, f)).der, f);
+    };
+    await builds(first);
+    const others = Array.from({ length: TEMPLATES_KEPT + 10 }, (_, i) => new CertificateTemplate(issuer, { ...CLIENT_PROFILE, crlUrl: `${CLIENT_PROFILE.crlUrl}?n${String(i).padStart(3, '0')}-end` }));
+    const built = await Promise.all(others.map((template) => thread.buildChecked(template, fields(spki))));
+    built.forEach((b, i) => assert.ok(b.der.includes(`crl?n${String(i).padStart(3, '0')}-end`), `certificate ${i} names its own template's CRL`));
+    // `first` and the oldest of the others were dropped by both sides: sent again, they work.
+    for (const template of [first, others[0]!, others.at(-1)!]) await builds(template);
+    await thread.stop();
+    await builds(first);
   });
 
   it('fails the jobs of a thread that is gone, and runs the next job on a new one', async () => {

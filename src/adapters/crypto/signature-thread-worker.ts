@@ -5,7 +5,52 @@
  */
 import { generateKeyPairSync, sign, verify } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
-import type { SignatureJob, SignatureResult } from './signature-thread.js';
+import {
+  CertificateTemplate,
+  buildCheckedCertificateSync,
+  isPkiError,
+  newP256KeyPair,
+  signatureScheme,
+  type CertificateFields,
+  type SigningIssuer,
+} from '../../pki/index.js';
+import { TEMPLATES_KEPT, type FieldsMessage, type SignatureJob, type SignatureResult, type TemplateSetup } from './signature-thread.js';
+
+const buffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+/** Exactly these bytes, to send back (a Buffer from the pool would carry the whole pool along). */
+const own = (bytes: Buffer): Uint8Array => new Uint8Array(bytes);
+
+/** The templates the event loop has sent, oldest first, as many as it remembers sending. */
+const templates = new Map<number, CertificateTemplate>();
+
+function template(number: number, setup: TemplateSetup | undefined): CertificateTemplate {
+  if (setup) {
+    const issuer: SigningIssuer = {
+      name: buffer(setup.name),
+      spki: buffer(setup.spki),
+      keyId: buffer(setup.keyId),
+      privateKey: setup.privateKey,
+      publicKey: setup.publicKey,
+      scheme: signatureScheme(setup.privateKey),
+    };
+    templates.set(number, new CertificateTemplate(issuer, setup.profile));
+    if (templates.size > TEMPLATES_KEPT) templates.delete(templates.keys().next().value!);
+  }
+  const known = templates.get(number);
+  if (!known) throw new Error(`the signing thread has no template ${number}`);
+  return known;
+}
+
+function fields(message: FieldsMessage): CertificateFields {
+  const { subject, subjectSpki } = message;
+  return {
+    subject: subject instanceof Uint8Array ? buffer(subject) : subject,
+    subjectSpki: subjectSpki ? buffer(subjectSpki) : undefined,
+    serial: buffer(message.serial),
+    notBefore: message.notBefore,
+    notAfter: message.notAfter,
+  };
+}
 
 function run(job: SignatureJob): SignatureResult {
   try {
@@ -33,10 +78,19 @@ function run(job: SignatureJob): SignatureResult {
       }
       case 'p256':
         return { id: job.id, value: generateKeyPairSync('ec', { namedCurve: 'P-256' }) };
+      case 'p256Key': {
+        const { privateKeyPem, spki } = newP256KeyPair();
+        return { id: job.id, value: { privateKeyPem, spki: own(spki) } };
+      }
+      case 'certificate': {
+        const { der, pem, fingerprintSha256 } = buildCheckedCertificateSync(template(job.template, job.setup), fields(job.fields));
+        return { id: job.id, value: { der: own(der), pem, fingerprintSha256 } };
+      }
       default:
         return { id: (job as { id: number }).id, error: `unknown job ${JSON.stringify((job as { op: unknown }).op)}` };
     }
   } catch (err) {
+    if (isPkiError(err)) return { id: job.id, error: err.message, failure: err.failure };
     return { id: job.id, error: err instanceof Error ? err.message : String(err) };
   }
 }

@@ -7,20 +7,63 @@
  * certificate; and the pool stays free for file and DNS work. Jobs handed over in the same callback
  * go in one message, answered by one.
  *
+ * The thread also takes the work around those signatures, which would otherwise hold the event loop:
+ * a client certificate is built from its CA's template, signed and checked there whole
+ * (buildCheckedCertificateSync), a new key is encoded there. A template goes to the thread once: the
+ * first job that uses it carries what the thread needs to make its own copy (the CA's name and key
+ * ids, its key objects, the profile), later jobs only its number. Both sides keep the same last
+ * TEMPLATES_KEPT templates in the order they were sent, so they always agree on which it knows.
+ *
  * The thread starts on first use and does not keep the process alive when it has nothing to do. If it
  * dies, the jobs it held fail and the next job starts a new one.
  */
 import type { KeyObject } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
-import type { SignatureWork, VerifyKey } from '../../pki/index.js';
+import {
+  PkiError,
+  type CertificateFields,
+  type CertificateProfile,
+  type CertificateTemplate,
+  type CheckedCertificate,
+  type EncodedKeyPair,
+  type NameInput,
+  type PkiFailure,
+  type SignatureWork,
+  type VerifyKey,
+} from '../../pki/index.js';
+
+/** How many CA templates the thread keeps (a process signs for this many CAs without resending them). */
+export const TEMPLATES_KEPT = 256;
+
+/** What the thread needs to make its own copy of a template (its scheme it derives from the key). */
+export interface TemplateSetup {
+  name: Uint8Array;
+  spki: Uint8Array;
+  keyId: Uint8Array;
+  privateKey: KeyObject;
+  publicKey: KeyObject;
+  profile: CertificateProfile;
+}
+
+/** CertificateFields as they cross to the thread. */
+export interface FieldsMessage {
+  subject?: Uint8Array | NameInput;
+  subjectSpki?: Uint8Array;
+  serial: Uint8Array;
+  notBefore: Date;
+  notAfter: Date;
+}
 
 export type SignatureJob =
   | { id: number; op: 'sign'; hash: string; data: Uint8Array; key: KeyObject }
   | { id: number; op: 'verify'; hash: string; data: Uint8Array; key: VerifyKey; signature: Uint8Array }
   | { id: number; op: 'signAndVerify'; hash: string; data: Uint8Array; privateKey: KeyObject; publicKey: KeyObject }
-  | { id: number; op: 'p256' };
+  | { id: number; op: 'p256' }
+  | { id: number; op: 'p256Key' }
+  | { id: number; op: 'certificate'; template: number; setup?: TemplateSetup; fields: FieldsMessage };
 
-export type SignatureResult = { id: number; value: unknown; error?: undefined } | { id: number; error: string };
+/** A failure carries its PkiError code when it was one, so the caller gets the same error. */
+export type SignatureResult = { id: number; value: unknown; error?: undefined } | { id: number; error: string; failure?: PkiFailure };
 
 type Job = SignatureJob extends infer J ? (J extends { id: number } ? Omit<J, 'id'> : never) : never;
 
@@ -29,17 +72,48 @@ interface Waiting {
   reject(err: Error): void;
 }
 
+interface Queued {
+  job: SignatureJob;
+  waiting: Waiting;
+  /** For a certificate job: its template, sent along unless the thread has it. */
+  template?: CertificateTemplate;
+}
+
 /** A copy of exactly `bytes` (a Buffer may be a view of a larger pool: all of it would be copied). */
 const own = (bytes: Buffer): Uint8Array => new Uint8Array(bytes);
+
+/** A Buffer over what arrived as a Uint8Array (no copy). */
+const buffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+
+function fieldsMessage(fields: CertificateFields): FieldsMessage {
+  const { subject, subjectSpki } = fields;
+  return {
+    subject: Buffer.isBuffer(subject) ? own(subject) : subject,
+    subjectSpki: subjectSpki ? own(subjectSpki) : undefined,
+    serial: own(fields.serial),
+    notBefore: fields.notBefore,
+    notAfter: fields.notAfter,
+  };
+}
+
+function templateSetup(template: CertificateTemplate): TemplateSetup {
+  const { issuer, profile } = template;
+  return { name: own(issuer.name), spki: own(issuer.spki), keyId: own(issuer.keyId), privateKey: issuer.privateKey, publicKey: issuer.publicKey, profile };
+}
 
 export class SignatureThread implements SignatureWork {
   private worker: Worker | undefined;
   /** Sent to the current thread, not answered yet. */
   private readonly inFlight = new Map<number, Waiting>();
   /** Handed over in this turn of the event loop, sent at its end. */
-  private queue: Array<{ job: SignatureJob; waiting: Waiting }> = [];
+  private queue: Queued[] = [];
   private scheduled = false;
   private nextId = 0;
+  /** Each template's number, for as long as the template lives. */
+  private readonly templateIds = new WeakMap<CertificateTemplate, number>();
+  private nextTemplate = 0;
+  /** The templates the current thread has, in the order they were sent (the thread keeps the same). */
+  private sent = new Set<number>();
 
   sign(hash: string, data: Buffer, key: KeyObject): Promise<Buffer> {
     return this.submit<Uint8Array>({ op: 'sign', hash, data: own(data), key }).then((value) => Buffer.from(value.buffer, value.byteOffset, value.byteLength));
@@ -58,6 +132,24 @@ export class SignatureThread implements SignatureWork {
     return this.submit({ op: 'p256' });
   }
 
+  async generateP256Key(): Promise<EncodedKeyPair> {
+    const { privateKeyPem, spki } = await this.submit<{ privateKeyPem: string; spki: Uint8Array }>({ op: 'p256Key' });
+    return { privateKeyPem, spki: buffer(spki) };
+  }
+
+  async buildChecked(template: CertificateTemplate, fields: CertificateFields): Promise<CheckedCertificate> {
+    let number = this.templateIds.get(template);
+    if (number === undefined) {
+      number = this.nextTemplate++;
+      this.templateIds.set(template, number);
+    }
+    const value = await this.submit<{ der: Uint8Array; pem: string; fingerprintSha256: string }>(
+      { op: 'certificate', template: number, fields: fieldsMessage(fields) },
+      template,
+    );
+    return { der: buffer(value.der), pem: value.pem, fingerprintSha256: value.fingerprintSha256 };
+  }
+
   /** Ends the thread; jobs still waiting fail. For tests and shutdown: the next job would start a new one. */
   async stop(): Promise<void> {
     const stopped = new Error('the signing thread was stopped');
@@ -70,9 +162,9 @@ export class SignatureThread implements SignatureWork {
     await worker.terminate();
   }
 
-  private submit<T>(job: Job): Promise<T> {
+  private submit<T>(job: Job, template?: CertificateTemplate): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ job: { ...job, id: this.nextId++ } as SignatureJob, waiting: { resolve: resolve as (value: unknown) => void, reject } });
+      this.queue.push({ job: { ...job, id: this.nextId++ } as SignatureJob, waiting: { resolve: resolve as (value: unknown) => void, reject }, template });
       if (!this.scheduled) {
         this.scheduled = true;
         queueMicrotask(() => this.flush());
@@ -92,9 +184,21 @@ export class SignatureThread implements SignatureWork {
       for (const { waiting } of batch) waiting.reject(err instanceof Error ? err : new Error(String(err)));
       return;
     }
-    for (const { job, waiting } of batch) this.inFlight.set(job.id, waiting);
+    for (const { job, waiting, template } of batch) {
+      this.inFlight.set(job.id, waiting);
+      if (job.op === 'certificate' && !this.sent.has(job.template)) {
+        job.setup = templateSetup(template!);
+        this.remember(job.template);
+      }
+    }
     worker.ref();
     worker.postMessage(batch.map(({ job }) => job));
+  }
+
+  /** Records a template as sent; the oldest beyond TEMPLATES_KEPT is dropped, as the thread drops it. */
+  private remember(template: number): void {
+    this.sent.add(template);
+    if (this.sent.size > TEMPLATES_KEPT) this.sent.delete(this.sent.values().next().value!);
   }
 
   private thread(): Worker {
@@ -105,6 +209,7 @@ export class SignatureThread implements SignatureWork {
     worker.on('exit', (code) => this.lost(worker, new Error(`the signing thread exited (code ${code})`)));
     worker.unref();
     this.worker = worker;
+    this.sent = new Set();
     return worker;
   }
 
@@ -113,7 +218,7 @@ export class SignatureThread implements SignatureWork {
       const waiting = this.inFlight.get(result.id);
       if (!waiting) continue;
       this.inFlight.delete(result.id);
-      if (result.error !== undefined) waiting.reject(new Error(result.error));
+      if (result.error !== undefined) waiting.reject(result.failure ? new PkiError(result.failure, result.error) : new Error(result.error));
       else waiting.resolve(result.value);
     }
     if (this.inFlight.size === 0) this.worker?.unref();
