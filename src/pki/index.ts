@@ -54,7 +54,7 @@ export {
   type ResolvedSubject,
 } from './certificate-builder.js';
 export { buildCheckedCertificate, buildCheckedCertificateSync, checkIssuedCertificate, type CheckedCertificate } from './certificate-check.js';
-export { encodeP256, newP256KeyPair, p256Encodings, type EncodedKeyPair } from './p256.js';
+export { newP256KeyPair, p256Encodings, type EncodedKeyPair } from './p256.js';
 export { newSerial } from './serial.js';
 export { parseCsr, parseCsrAsync, type CsrPolicy, type ParsedCsr, type RequestedExtensions } from './csr.js';
 export type { ParsedName, NameAttribute } from './names.js';

@@ -1,10 +1,15 @@
 /**
- * P-256 keys made for a subscriber (client certificates requested without a CSR): PKCS#8 and SPKI
- * written from the key's JWK. OpenSSL 3's encoders cost ≈ 80 µs (PKCS#8) and ≈ 145 µs (SPKI) a key,
- * the JWK export ≈ 6 µs. The bytes are what OpenSSL writes (RFC 5915 ECPrivateKey with the public key
- * and without repeated parameters, inside RFC 5208 PKCS#8).
+ * P-256 keys made for a subscriber (client certificates requested without a CSR), written as
+ * PKCS#8 and SPKI from the raw scalar and point. The bytes are what OpenSSL writes (RFC 5915
+ * ECPrivateKey with the public key and without repeated parameters, inside RFC 5208 PKCS#8).
+ *
+ * The key comes from createECDH, not generateKeyPairSync: OpenSSL 3's encoders cost ≈ 80 µs (PKCS#8)
+ * and ≈ 145 µs (SPKI) a key, and the cheap way round them, a JWK export, can deadlock in Node 20
+ * when it runs on the thread that generated the key: a garbage collection during the export
+ * finalizes the generation job, which waits for the lock the export holds (seen here once in
+ * ~30,000-400,000 keys, in a loop of generateKeyPairSync + export({ format: 'jwk' })).
  */
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createECDH } from 'node:crypto';
 import { derBitString, derExplicit, derInteger, derOctetString, derOid, derSequence } from './der-writer.js';
 import { OID } from './oids.js';
 import { encodePem } from './pem.js';
@@ -12,12 +17,16 @@ import { encodePem } from './pem.js';
 const PRIME256V1 = '1.2.840.10045.3.1.7';
 /** AlgorithmIdentifier { id-ecPublicKey, prime256v1 }. */
 const P256 = derSequence([derOid(OID.ecPublicKey), derOid(PRIME256V1)]);
+/** Bytes of a P-256 scalar, and of an uncompressed point (0x04 || x || y). */
+const SCALAR_BYTES = 32;
+const POINT_BYTES = 65;
 
-/** A P-256 private key's PKCS#8 and SPKI DER. */
-export function p256Encodings(privateKey: KeyObject): { pkcs8: Buffer; spki: Buffer } {
-  const jwk = privateKey.export({ format: 'jwk' });
-  const point = Buffer.concat([Buffer.from([0x04]), Buffer.from(jwk.x!, 'base64url'), Buffer.from(jwk.y!, 'base64url')]);
-  const ecPrivateKey = derSequence([derInteger(1), derOctetString(Buffer.from(jwk.d!, 'base64url')), derExplicit(1, derBitString(point))]);
+/** PKCS#8 and SPKI DER of the P-256 key with private scalar `scalar` and uncompressed public point `point`. */
+export function p256Encodings(scalar: Buffer, point: Buffer): { pkcs8: Buffer; spki: Buffer } {
+  if (scalar.length > SCALAR_BYTES || point.length !== POINT_BYTES || point[0] !== 0x04) throw new RangeError('not a P-256 scalar and uncompressed point');
+  // The scalar is written at the order's full length, leading zeros kept, as OpenSSL does.
+  const padded = Buffer.concat([Buffer.alloc(SCALAR_BYTES - scalar.length), scalar]);
+  const ecPrivateKey = derSequence([derInteger(1), derOctetString(padded), derExplicit(1, derBitString(point))]);
   return {
     pkcs8: derSequence([derInteger(0), P256, derOctetString(ecPrivateKey)]),
     spki: derSequence([P256, derBitString(point)]),
@@ -30,13 +39,10 @@ export interface EncodedKeyPair {
   spki: Buffer;
 }
 
-/** The encodings of a P-256 key pair made elsewhere (on a thread that signs). */
-export function encodeP256(privateKey: KeyObject): EncodedKeyPair {
-  const { pkcs8, spki } = p256Encodings(privateKey);
-  return { privateKeyPem: encodePem('PRIVATE KEY', pkcs8), spki };
-}
-
-/** A new P-256 key pair, encoded, on the calling thread. */
+/** A new P-256 key pair, encoded, on the calling thread (≈ 25 µs). */
 export function newP256KeyPair(): EncodedKeyPair {
-  return encodeP256(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey);
+  const ecdh = createECDH('prime256v1');
+  const point = ecdh.generateKeys();
+  const { pkcs8, spki } = p256Encodings(ecdh.getPrivateKey(), point);
+  return { privateKeyPem: encodePem('PRIVATE KEY', pkcs8), spki };
 }
