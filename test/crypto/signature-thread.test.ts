@@ -130,6 +130,22 @@ describe('SignatureThread', () => {
     await builds(first);
   });
 
+  it('ends a thread that holds jobs and answers none, failing its jobs; an idle thread is left alone', async () => {
+    const stuck = new SignatureThread({ answerWithinMs: 200, workerUrl: new URL('../support/unanswering-signing-thread.js', import.meta.url) });
+    const started = Date.now();
+    await assert.rejects(stuck.sign('sha256', data, ec.privateKey), /the signing thread answered nothing for 200 ms; it was ended/);
+    assert.ok(Date.now() - started < 2000, `failed after ${Date.now() - started} ms`);
+    await stuck.stop();
+    const quick = new SignatureThread({ answerWithinMs: 200 });
+    try {
+      assert.ok(verify('sha256', data, ec.publicKey, await quick.sign('sha256', data, ec.privateKey)));
+      await new Promise((resolve) => setTimeout(resolve, 500)); // idle longer than answerWithinMs
+      assert.ok(verify('sha256', data, ec.publicKey, await quick.sign('sha256', data, ec.privateKey)));
+    } finally {
+      await quick.stop();
+    }
+  });
+
   it('fails the jobs of a thread that is gone, and runs the next job on a new one', async () => {
     const queued = assert.rejects(thread.generateP256(), /the signing thread was stopped/);
     await thread.stop();

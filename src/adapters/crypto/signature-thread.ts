@@ -15,7 +15,9 @@
  * TEMPLATES_KEPT templates in the order they were sent, so they always agree on which it knows.
  *
  * The thread starts on first use and does not keep the process alive when it has nothing to do. If it
- * dies, the jobs it held fail and the next job starts a new one.
+ * dies, the jobs it held fail and the next job starts a new one. If it holds jobs and answers none
+ * for `answerWithinMs` (a job takes milliseconds; a thread stuck in native code would hold every
+ * request forever), it is ended the same way: its jobs fail, the next job starts a new thread.
  */
 import type { KeyObject } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
@@ -101,8 +103,23 @@ function templateSetup(template: CertificateTemplate): TemplateSetup {
   return { name: own(issuer.name), spki: own(issuer.spki), keyId: own(issuer.keyId), privateKey: issuer.privateKey, publicKey: issuer.publicKey, profile };
 }
 
+export interface SignatureThreadOptions {
+  /** Longest time the thread may hold jobs without answering one before it is ended. */
+  answerWithinMs?: number;
+  /** The thread's code (tests give one of their own). */
+  workerUrl?: URL;
+}
+
+/** Default answerWithinMs: far above any batch (an RSA 4096 signature takes ≈ 5 ms). */
+const ANSWER_WITHIN_MS = 10_000;
+
 export class SignatureThread implements SignatureWork {
   private worker: Worker | undefined;
+  private readonly answerWithinMs: number;
+  private readonly workerUrl: URL;
+  /** When the thread last answered, or was handed jobs while it held none. */
+  private lastAnswer = 0;
+  private watchdog: NodeJS.Timeout | undefined;
   /** Sent to the current thread, not answered yet. */
   private readonly inFlight = new Map<number, Waiting>();
   /** Handed over in this turn of the event loop, sent at its end. */
@@ -114,6 +131,11 @@ export class SignatureThread implements SignatureWork {
   private nextTemplate = 0;
   /** The templates the current thread has, in the order they were sent (the thread keeps the same). */
   private sent = new Set<number>();
+
+  constructor(options: SignatureThreadOptions = {}) {
+    this.answerWithinMs = options.answerWithinMs ?? ANSWER_WITHIN_MS;
+    this.workerUrl = options.workerUrl ?? new URL('./signature-thread-worker.js', import.meta.url);
+  }
 
   sign(hash: string, data: Buffer, key: KeyObject): Promise<Buffer> {
     return this.submit<Uint8Array>({ op: 'sign', hash, data: own(data), key }).then((value) => Buffer.from(value.buffer, value.byteOffset, value.byteLength));
@@ -191,6 +213,7 @@ export class SignatureThread implements SignatureWork {
         this.remember(job.template);
       }
     }
+    if (this.inFlight.size === batch.length) this.lastAnswer = Date.now();
     worker.ref();
     worker.postMessage(batch.map(({ job }) => job));
   }
@@ -203,14 +226,25 @@ export class SignatureThread implements SignatureWork {
 
   private thread(): Worker {
     if (this.worker) return this.worker;
-    const worker = new Worker(new URL('./signature-thread-worker.js', import.meta.url));
+    const worker = new Worker(this.workerUrl);
     worker.on('message', (results: SignatureResult[]) => this.settle(results));
     worker.on('error', (err) => this.lost(worker, err));
     worker.on('exit', (code) => this.lost(worker, new Error(`the signing thread exited (code ${code})`)));
     worker.unref();
     this.worker = worker;
     this.sent = new Set();
+    this.watchdog = setInterval(() => this.check(worker), Math.max(10, Math.min(1000, this.answerWithinMs / 4)));
+    this.watchdog.unref();
     return worker;
+  }
+
+  /** Ends a thread that holds jobs and has answered none for answerWithinMs. */
+  private check(worker: Worker): void {
+    if (this.worker !== worker || this.inFlight.size === 0 || Date.now() - this.lastAnswer <= this.answerWithinMs) return;
+    this.lost(worker, new Error(`the signing thread answered nothing for ${this.answerWithinMs} ms; it was ended`));
+    // A thread stuck in native code may never end: it must not keep the process alive either.
+    worker.unref();
+    void worker.terminate();
   }
 
   private settle(results: SignatureResult[]): void {
@@ -221,12 +255,14 @@ export class SignatureThread implements SignatureWork {
       if (result.error !== undefined) waiting.reject(result.failure ? new PkiError(result.failure, result.error) : new Error(result.error));
       else waiting.resolve(result.value);
     }
+    this.lastAnswer = Date.now();
     if (this.inFlight.size === 0) this.worker?.unref();
   }
 
   private lost(worker: Worker, err: Error): void {
     if (this.worker !== worker) return;
     this.worker = undefined;
+    clearInterval(this.watchdog);
     const waiting = [...this.inFlight.values()];
     this.inFlight.clear();
     for (const w of waiting) w.reject(err);
