@@ -60,12 +60,13 @@ describe('a renewal deployed to nginx without a failed handshake', () => {
         const { target, jobs } = await served.service.app.deploys.add({ accountId: served.accountId, siteCertificateId: id, directory: dir, reloadCommand: nginx.reloadCommand, reloadTimeoutSeconds: 20 });
         assert.equal(jobs, 1);
         const serving = nginx;
-        // Until the reload has drained, an old worker may still answer with the placeholder: the
-        // deployed certificate counts as served once five handshakes in a row show it.
+        // Until the reload has drained, an old worker may still take a connection and answer with the
+        // placeholder: the deployed certificate counts as served once a handshake shows it and the
+        // old worker is gone (one worker left), and five handshakes in a row show it.
         let inARow = 0;
         await eventually(async () => {
           const shake = await serving.handshake();
-          inARow = shake.ok && shake.serial.replace(/^0+/, '') === firstSerial ? inARow + 1 : 0;
+          inARow = shake.ok && shake.serial.replace(/^0+/, '') === firstSerial && serving.workers() === 1 ? inARow + 1 : 0;
           return inARow >= 5 ? true : undefined;
         }, 'nginx serves the deployed certificate');
 

@@ -5,8 +5,9 @@
  * 0 on a bad signature (OpenSSL 3.0).
  */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
-import { buildCertificate, newSerial, parseCsr, parseCsrAsync, PkiError, type CsrPolicy } from '../../src/pki/index.js';
+import { after, before, describe, it } from 'node:test';
+import { SignatureThread } from '../../src/adapters/crypto/signature-thread.js';
+import { buildCertificate, newSerial, parseCsr, parseCsrAsync, PkiError, threadPoolWork, useSignatureWork, type CsrPolicy } from '../../src/pki/index.js';
 import { encodePem } from '../../src/pki/pem.js';
 import { makeCsr, opensslOk, pemToDer, runOpenssl, scratch, testCa, testKey, TEST_KEY_ALGS } from '../support/pki.js';
 
@@ -183,7 +184,13 @@ describe('parseCsr refuses, saying why', () => {
   });
 });
 
-describe('parseCsrAsync (signature verified on the thread pool) answers as parseCsr does', () => {
+const signingThread = new SignatureThread();
+after(() => signingThread.stop());
+
+for (const [where, work] of [['signature verified on the thread pool', threadPoolWork], ['signature verified on a signing thread', signingThread]] as const) describe(`parseCsrAsync (${where}) answers as parseCsr does`, () => {
+  before(() => useSignatureWork(work));
+  after(() => useSignatureWork(threadPoolWork));
+
   async function asyncRefusal(input: string | Uint8Array, policy?: CsrPolicy): Promise<string> {
     try {
       await parseCsrAsync(input, policy);
@@ -195,10 +202,24 @@ describe('parseCsrAsync (signature verified on the thread pool) answers as parse
     return assert.fail('the CSR was accepted');
   }
 
-  it('the same fields for good CSRs of every key type', async () => {
-    for (const alg of TEST_KEY_ALGS) {
-      const pem = makeCsr(testKey(alg));
+  it('the same fields for good CSRs of every key type, PEM or DER, RSA-PSS and requested extensions included', async () => {
+    const good = [
+      ...TEST_KEY_ALGS.map((alg) => makeCsr(testKey(alg))),
+      makeCsr(testKey('rsa'), { pss: true }),
+      makeCsr(testKey('p256'), { addext: ['basicConstraints=critical,CA:TRUE', 'subjectAltName=DNS:a.example,IP:192.0.2.1'] }),
+    ];
+    for (const pem of good) {
       assert.deepEqual(await parseCsrAsync(pem), parseCsr(pem));
+      const der = new Uint8Array(pemToDer(pem, 'req'));
+      const fromDer = await parseCsrAsync(der).catch((err: unknown) => err);
+      const syncDer = (() => {
+        try {
+          return parseCsr(der);
+        } catch (err) {
+          return err;
+        }
+      })();
+      assert.deepEqual(fromDer, syncDer);
     }
   });
 

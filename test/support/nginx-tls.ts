@@ -6,7 +6,7 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +19,8 @@ export interface TlsNginx {
   /** argv-able command line a deploy target runs to reload this nginx. */
   readonly reloadCommand: string;
   handshake(): Promise<{ ok: true; serial: string } | { ok: false; output: string }>;
+  /** Worker processes of the master now: after a reload, more than one while an old one drains. */
+  workers(): number;
   errorLog(): string;
   stop(): Promise<void>;
 }
@@ -87,6 +89,7 @@ http {
     port,
     reloadCommand: [NGINX, ...args, '-s', 'reload'].map((a) => `'${a}'`).join(' '),
     handshake: () => handshake(port),
+    workers: () => (child.pid === undefined ? 0 : childrenOf(child.pid)),
     errorLog,
     stop,
   };
@@ -99,6 +102,21 @@ http {
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/** How many processes have `pid` as their parent (from /proc: field 4 of each stat). */
+function childrenOf(pid: number): number {
+  let count = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) count++;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return count;
 }
 
 /** One `openssl s_client` handshake (stdin closed: it ends once connected). */
