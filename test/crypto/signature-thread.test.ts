@@ -141,6 +141,15 @@ describe('SignatureThread', () => {
       assert.ok(verify('sha256', data, ec.publicKey, await quick.sign('sha256', data, ec.privateKey)));
       await new Promise((resolve) => setTimeout(resolve, 500)); // idle longer than answerWithinMs
       assert.ok(verify('sha256', data, ec.publicKey, await quick.sign('sha256', data, ec.privateKey)));
+      // An event loop blocked longer than answerWithinMs has the thread's answer waiting when it
+      // resumes: the answer counts, the thread is not ended.
+      const pending = quick.sign('sha256', data, ec.privateKey);
+      await Promise.resolve(); // handed to the thread
+      const blockedUntil = Date.now() + 500;
+      while (Date.now() < blockedUntil) {
+        // the event loop is held
+      }
+      assert.ok(verify('sha256', data, ec.publicKey, await pending));
     } finally {
       await quick.stop();
     }

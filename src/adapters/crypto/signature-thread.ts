@@ -120,6 +120,9 @@ export class SignatureThread implements SignatureWork {
   /** When the thread last answered, or was handed jobs while it held none. */
   private lastAnswer = 0;
   private watchdog: NodeJS.Timeout | undefined;
+  private watchdogEveryMs = 1000;
+  /** When the watchdog last looked. */
+  private lastCheck = 0;
   /** Sent to the current thread, not answered yet. */
   private readonly inFlight = new Map<number, Waiting>();
   /** Handed over in this turn of the event loop, sent at its end. */
@@ -233,14 +236,23 @@ export class SignatureThread implements SignatureWork {
     worker.unref();
     this.worker = worker;
     this.sent = new Set();
-    this.watchdog = setInterval(() => this.check(worker), Math.max(10, Math.min(1000, this.answerWithinMs / 4)));
+    this.watchdogEveryMs = Math.max(10, Math.min(1000, this.answerWithinMs / 4));
+    this.lastCheck = Date.now();
+    this.watchdog = setInterval(() => this.check(worker), this.watchdogEveryMs);
     this.watchdog.unref();
     return worker;
   }
 
-  /** Ends a thread that holds jobs and has answered none for answerWithinMs. */
+  /**
+   * Ends a thread that holds jobs and has answered none for answerWithinMs. A look that comes late
+   * means the event loop itself was held: the thread's answers may be waiting behind this timer, so
+   * the next look decides.
+   */
   private check(worker: Worker): void {
-    if (this.worker !== worker || this.inFlight.size === 0 || Date.now() - this.lastAnswer <= this.answerWithinMs) return;
+    const now = Date.now();
+    const late = now - this.lastCheck > 2 * this.watchdogEveryMs;
+    this.lastCheck = now;
+    if (late || this.worker !== worker || this.inFlight.size === 0 || now - this.lastAnswer <= this.answerWithinMs) return;
     this.lost(worker, new Error(`the signing thread answered nothing for ${this.answerWithinMs} ms; it was ended`));
     // A thread stuck in native code may never end: it must not keep the process alive either.
     worker.unref();
