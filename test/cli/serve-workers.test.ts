@@ -122,13 +122,17 @@ for (const engine of ENGINES) {
       await testDb?.drop();
     });
 
-    it('says serving once, naming the two processes it runs, each a child of its own', () => {
+    it('says serving once, naming the two processes it runs, each a child of its own', async () => {
       const serving = served.lines.filter((l) => l.msg === 'serving');
       assert.equal(serving.length, 1);
       assert.equal(serving[0]!.workers, 2);
       const pids = serving[0]!.pids as number[];
       assert.deepEqual([...pids].sort(), [...childrenOf(served.pid)].sort());
-      assert.equal(served.lines.filter((l) => l.msg === 'worker listening').length, 2);
+      // Each worker writes its own line to the shared output: it may be read after the supervisor's.
+      const listening = () => served.lines.filter((l) => l.msg === 'worker listening');
+      await until(() => listening().length >= 2, () => `worker listening lines: ${listening().length}`);
+      assert.equal(listening().length, 2);
+      assert.equal(new Set(listening().map((l) => l.worker)).size, 2, 'two different workers');
     });
 
     it('issues concurrently from both processes into one database, every certificate recorded once', async () => {
