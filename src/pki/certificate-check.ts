@@ -49,7 +49,7 @@ export async function buildCheckedCertificate(template: CertificateTemplate, fie
   if (work.buildChecked) return work.buildChecked(template, fields);
   const { issuer } = template;
   const tbs = template.tbs(fields);
-  const { signature, verified } = await signatureWork().signAndVerify(issuer.scheme.hash, tbs, issuer.privateKey, issuer.publicKey);
+  const { signature, verified } = await work.signAndVerify(issuer.scheme.hash, tbs, issuer.privateKey, issuer.publicKey);
   const der = assembleSigned(issuer, tbs, signature);
   const read = readIssued(template, der);
   if (!verified || !read.inner.tbs.equals(tbs) || !read.inner.signature.equals(signature)) badSignature();

@@ -6,8 +6,8 @@
  * The key comes from createECDH, not generateKeyPairSync: OpenSSL 3's encoders cost ≈ 80 µs (PKCS#8)
  * and ≈ 145 µs (SPKI) a key, and the cheap way round them, a JWK export, can deadlock in Node 20
  * when it runs on the thread that generated the key: a garbage collection during the export
- * finalizes the generation job, which waits for the lock the export holds (seen here once in
- * ~30,000-400,000 keys, in a loop of generateKeyPairSync + export({ format: 'jwk' })).
+ * finalizes the generation job, which waits for the lock the export holds (seen here after 30,000
+ * to 400,000 keys in a loop of generateKeyPairSync + export({ format: 'jwk' })).
  */
 import { createECDH } from 'node:crypto';
 import { derBitString, derExplicit, derInteger, derOctetString, derOid, derSequence } from './der-writer.js';

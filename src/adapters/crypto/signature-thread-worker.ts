@@ -14,11 +14,7 @@ import {
   type CertificateFields,
   type SigningIssuer,
 } from '../../pki/index.js';
-import { TEMPLATES_KEPT, type FieldsMessage, type SignatureJob, type SignatureResult, type TemplateSetup } from './signature-thread.js';
-
-const buffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-/** Exactly these bytes, to send back (a Buffer from the pool would carry the whole pool along). */
-const own = (bytes: Buffer): Uint8Array => new Uint8Array(bytes);
+import { TEMPLATES_KEPT, buffer, own, type FieldsMessage, type SignatureJob, type SignatureResult, type TemplateSetup } from './signature-thread.js';
 
 /** The templates the event loop has sent, oldest first, as many as it remembers sending. */
 const templates = new Map<number, CertificateTemplate>();

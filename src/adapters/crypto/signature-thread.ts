@@ -81,11 +81,11 @@ interface Queued {
   template?: CertificateTemplate;
 }
 
-/** A copy of exactly `bytes` (a Buffer may be a view of a larger pool: all of it would be copied). */
-const own = (bytes: Buffer): Uint8Array => new Uint8Array(bytes);
+/** A copy of exactly `bytes`, to post (a Buffer may be a view of a larger pool: all of it would be copied). */
+export const own = (bytes: Buffer): Uint8Array => new Uint8Array(bytes);
 
 /** A Buffer over what arrived as a Uint8Array (no copy). */
-const buffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+export const buffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
 function fieldsMessage(fields: CertificateFields): FieldsMessage {
   const { subject, subjectSpki } = fields;
