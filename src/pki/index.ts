@@ -81,4 +81,4 @@ export {
 } from './ocsp-response.js';
 export { buildCsr, csrPem } from './csr-writer.js';
 export { ariCertId, ariCertIdOf } from './ari.js';
-export { signatureWork, threadPoolWork, useSignatureWork, type SignatureWork, type VerifyKey } from './signature-work.js';
+export { releaseTemplate, signatureWork, threadPoolWork, useSignatureWork, type SignatureWork, type VerifyKey } from './signature-work.js';

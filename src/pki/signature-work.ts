@@ -29,6 +29,8 @@ export interface SignatureWork {
   buildChecked?(template: CertificateTemplate, fields: CertificateFields): Promise<CheckedCertificate>;
   /** A new P-256 key pair as PKCS#8 PEM and SPKI DER. */
   generateP256Key?(): Promise<EncodedKeyPair>;
+  /** `template` will not be used again (its CA was deleted or reloaded): an executor that keeps a copy drops it, CA key included. */
+  forgetTemplate?(template: CertificateTemplate): void;
 }
 
 /** libuv's thread pool. */
@@ -61,4 +63,9 @@ export function useSignatureWork(work: SignatureWork): void {
 
 export function signatureWork(): SignatureWork {
   return current;
+}
+
+/** Tells the executor that `template` will not be used again, so no copy of it (and of its CA key) outlives it there. */
+export function releaseTemplate(template: CertificateTemplate): void {
+  current.forgetTemplate?.(template);
 }

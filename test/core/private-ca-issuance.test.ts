@@ -13,7 +13,8 @@ import type { Site } from '../../src/core/sites/model.js';
 import { fixedClock } from '../../src/kernel/clock.js';
 import { AppError, errors } from '../../src/kernel/errors.js';
 import { silentLogger } from '../../src/kernel/logger.js';
-import { parseCertificate } from '../../src/pki/index.js';
+import { parseCertificate, threadPoolWork, useSignatureWork } from '../../src/pki/index.js';
+import { SignatureThread } from '../../src/adapters/crypto/signature-thread.js';
 import { MemoryPrivateCaStore } from '../support/memory-private-ca-store.js';
 import { makeCsr, testKey } from '../support/pki.js';
 
@@ -210,6 +211,29 @@ describe('client certificate issuance with in-memory ports', () => {
     const second = await issue(s, { pkeyType: 'ECC', validityDays: 1 });
     assert.notEqual(second.ca.id, first.ca.id);
     assert.equal(store.certificates.get(second.certificate.id)?.status, 'active');
+  });
+
+  it("drops a deleted CA's key from the signing thread along with the CA", async () => {
+    const thread = new SignatureThread();
+    useSignatureWork(thread);
+    try {
+      const s = site('10');
+      const first = await issue(s, { pkeyType: 'ECC', validityDays: 1 });
+      assert.equal(await thread.heldTemplates(), 1);
+      // Deleted elsewhere: the next issuance moves to a new CA, and the old one's template goes.
+      store.cas.delete(first.ca.id);
+      const second = await issue(s, { pkeyType: 'ECC', validityDays: 1 });
+      assert.notEqual(second.ca.id, first.ca.id);
+      assert.equal(await thread.heldTemplates(), 1);
+      // Deleted here: nothing of it stays on the thread.
+      await service.certificates.revoke(s.accountId, s.id, second.certificate.id, stamp(s));
+      await service.deleteCa(s.accountId, s.id, second.ca.id, stamp(s));
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(await thread.heldTemplates(), 0);
+    } finally {
+      useSignatureWork(threadPoolWork);
+      await thread.stop();
+    }
   });
 
   it('voids abandoned issuances as they are read and at start-up, and leaves fresh ones be', async () => {

@@ -130,6 +130,36 @@ describe('SignatureThread', () => {
     await builds(first);
   });
 
+  it('drops a forgotten template on the thread at once, and sends it again should it be used after all', async () => {
+    const own = new SignatureThread();
+    try {
+      const issuer = testCa('p256').issuer;
+      const spki = testKey('p256').spki;
+      const templates = [0, 1, 2].map((i) => new CertificateTemplate(issuer, { ...CLIENT_PROFILE, crlUrl: `${CLIENT_PROFILE.crlUrl}?f${i}` }));
+      await Promise.all(templates.map((template) => own.buildChecked(template, fields(spki))));
+      assert.equal(await own.heldTemplates(), 3);
+      own.forgetTemplate(templates[1]!);
+      own.forgetTemplate(templates[1]!); // a second time: nothing more to drop
+      assert.equal(await own.heldTemplates(), 2);
+      // Used after all, it is a new template to both sides, and builds as before.
+      const f = fields(spki);
+      const again = await own.buildChecked(templates[1]!, f);
+      checkIssuedCertificate(templates[1]!, again.der, f);
+      assert.equal(await own.heldTemplates(), 3);
+      // Forgotten in the same turn as its first use: built, then dropped.
+      const late = new CertificateTemplate(issuer, CLIENT_PROFILE);
+      const building = own.buildChecked(late, fields(spki));
+      own.forgetTemplate(late);
+      await building;
+      assert.equal(await own.heldTemplates(), 3);
+      // A template the thread never had is nothing to forget.
+      own.forgetTemplate(new CertificateTemplate(issuer, CLIENT_PROFILE));
+      assert.equal(await own.heldTemplates(), 3);
+    } finally {
+      await own.stop();
+    }
+  });
+
   it('ends a thread that holds jobs and answers none, failing its jobs; an idle thread is left alone', async () => {
     const stuck = new SignatureThread({ answerWithinMs: 200, workerUrl: new URL('../support/unanswering-signing-thread.js', import.meta.url) });
     const started = Date.now();

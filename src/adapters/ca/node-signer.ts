@@ -17,6 +17,7 @@ import {
   issuerFromCertificate,
   issuerFromKey,
   newSerial,
+  releaseTemplate,
   type BuiltCrl,
   type CertificateFields,
   type CrlInput,
@@ -87,7 +88,10 @@ export class NodeCaSigner implements CaSigner {
   }
 
   forget(caId: string): void {
+    const loaded = this.loaded.get(caId);
     this.loaded.delete(caId);
+    // The signing thread's copy of the template holds the CA key too: it goes at the same time.
+    loaded?.then(({ template }) => releaseTemplate(template), () => undefined);
   }
 
   private load(caId: string): Promise<LoadedCa> {

@@ -78,6 +78,10 @@ function run(job: SignatureJob): SignatureResult {
         const { privateKeyPem, spki } = newP256KeyPair();
         return { id: job.id, value: { privateKeyPem, spki: own(spki) } };
       }
+      case 'forget':
+        return { id: job.id, value: templates.delete(job.template) };
+      case 'heldTemplates':
+        return { id: job.id, value: templates.size };
       case 'certificate': {
         const { der, pem, fingerprintSha256 } = buildCheckedCertificateSync(template(job.template, job.setup), fields(job.fields));
         return { id: job.id, value: { der: own(der), pem, fingerprintSha256 } };

@@ -12,7 +12,9 @@
  * (buildCheckedCertificateSync), a new key is encoded there. A template goes to the thread once: the
  * first job that uses it carries what the thread needs to make its own copy (the CA's name and key
  * ids, its key objects, the profile), later jobs only its number. Both sides keep the same last
- * TEMPLATES_KEPT templates in the order they were sent, so they always agree on which it knows.
+ * TEMPLATES_KEPT templates in the order they were sent, so they always agree on which it knows. A
+ * template that will not be used again (its CA deleted) is forgotten on both sides at once, so the
+ * thread holds no CA key longer than the event loop does.
  *
  * The thread starts on first use and does not keep the process alive when it has nothing to do. If it
  * dies, the jobs it held fail and the next job starts a new one. If it holds jobs and answers none
@@ -62,7 +64,9 @@ export type SignatureJob =
   | { id: number; op: 'signAndVerify'; hash: string; data: Uint8Array; privateKey: KeyObject; publicKey: KeyObject }
   | { id: number; op: 'p256' }
   | { id: number; op: 'p256Key' }
-  | { id: number; op: 'certificate'; template: number; setup?: TemplateSetup; fields: FieldsMessage };
+  | { id: number; op: 'certificate'; template: number; setup?: TemplateSetup; fields: FieldsMessage }
+  | { id: number; op: 'forget'; template: number }
+  | { id: number; op: 'heldTemplates' };
 
 /** A failure carries its PkiError code when it was one, so the caller gets the same error. */
 export type SignatureResult = { id: number; value: unknown; error?: undefined } | { id: number; error: string; failure?: PkiFailure };
@@ -175,6 +179,23 @@ export class SignatureThread implements SignatureWork {
     return { der: buffer(value.der), pem: value.pem, fingerprintSha256: value.fingerprintSha256 };
   }
 
+  /**
+   * `template` will not be used again: the thread drops its copy (with the CA's key objects) after the
+   * jobs handed over before this one. Used again all the same, it is sent again as a new template.
+   */
+  forgetTemplate(template: CertificateTemplate): void {
+    const number = this.templateIds.get(template);
+    if (number === undefined) return;
+    this.templateIds.delete(template);
+    // Nothing to answer: a thread that is gone took its copy with it.
+    this.submit({ op: 'forget', template: number }).catch(() => undefined);
+  }
+
+  /** How many templates the current thread holds (for diagnostics and tests). */
+  heldTemplates(): Promise<number> {
+    return this.submit<number>({ op: 'heldTemplates' });
+  }
+
   /** Ends the thread; jobs still waiting fail. For tests and shutdown: the next job would start a new one. */
   async stop(): Promise<void> {
     const stopped = new Error('the signing thread was stopped');
@@ -214,6 +235,8 @@ export class SignatureThread implements SignatureWork {
       if (job.op === 'certificate' && !this.sent.has(job.template)) {
         job.setup = templateSetup(template!);
         this.remember(job.template);
+      } else if (job.op === 'forget') {
+        this.sent.delete(job.template);
       }
     }
     if (this.inFlight.size === batch.length) this.lastAnswer = Date.now();
