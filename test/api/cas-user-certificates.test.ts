@@ -25,6 +25,11 @@ for (const engine of ENGINES) {
     after(() => service.stop());
 
     const upload = (request: Record<string, unknown>) => tenant.cas.uploadUserCertificate(new Cas.UploadUserCertificateRequest(request));
+    /** A fresh chain with its key, as Cert and Key. */
+    const keyed = (alg: 'p256' | 'rsa') => {
+      const chain = makeChain(alg);
+      return { cert: chain.chainPem, key: chain.key };
+    };
     const detail = (certId: number, certFilter?: boolean) => tenant.cas.getUserCertificateDetail(new Cas.GetUserCertificateDetailRequest({ certId, certFilter }));
 
     it('uploads a chain with its key, answers a numeric CertId, and shows the certificate with its key', async () => {
@@ -71,6 +76,42 @@ for (const engine of ENGINES) {
         [shown.algorithm, shown.encryptCert, shown.encryptPrivateKey, shown.signCert, shown.signPrivateKey, shown.cert, shown.key],
         ['SM2', dual.encChainPem, dual.enc.keyPem, dual.signChainPem, dual.sign.keyPem, undefined, undefined],
       );
+    });
+
+    it('keeps an upload in its resource group with its tags: the lists filter on the group, the detail shows it', async () => {
+      const group = 'rg-aek26g6i6se6pna';
+      const tags = [new Cas.UploadUserCertificateRequestTags({ key: 'env', value: 'prod' }), new Cas.UploadUserCertificateRequestTags({ key: 'team', value: '' })];
+      const grouped = (await upload({ name: 'grouped', ...keyed('p256'), resourceGroupId: group, tags })).body!.certId!;
+      const loose = (await upload({ name: 'loose', ...keyed('p256') })).body!.certId!;
+      assert.equal((await detail(grouped)).body!.resourceGroupId, group);
+      assert.equal((await detail(loose)).body!.resourceGroupId, undefined);
+      const stored = await service.app.database.db.selectFrom('certificates').select(['resource_group_id', 'tags']).where('id', '=', String(grouped)).executeTakeFirstOrThrow();
+      assert.deepEqual([stored.resource_group_id, JSON.parse(stored.tags)], [group, [{ key: 'env', value: 'prod' }, { key: 'team', value: '' }]]);
+
+      const list = async (request: Record<string, unknown>) =>
+        (await tenant.cas.listUserCertificateOrder(new Cas.ListUserCertificateOrderRequest(request))).body!;
+      const inGroup = await list({ orderType: 'UPLOAD', resourceGroupId: group });
+      assert.deepEqual([inGroup.totalCount, inGroup.certificateOrderList!.map((c) => [c.certificateId, c.resourceGroupId])], [1, [[grouped, group]]]);
+      const all = await list({ orderType: 'UPLOAD' });
+      assert.ok([grouped, loose].every((id) => all.certificateOrderList!.some((c) => c.certificateId === id)), 'without a group, every upload');
+      assert.equal(all.certificateOrderList!.find((c) => c.certificateId === loose)!.resourceGroupId, undefined);
+      assert.deepEqual((await list({ orderType: 'CERT', resourceGroupId: group })).certificateOrderList!.map((c) => c.certificateId), [grouped]);
+      assert.equal((await list({ orderType: 'UPLOAD', resourceGroupId: 'rg-another' })).totalCount, 0);
+      assert.equal((await list({ orderType: 'CPACK', resourceGroupId: group })).totalCount, 0, 'orders are in no group');
+
+      const rows = await casRows(service);
+      const tooMany = Array.from({ length: 21 }, (_, i) => new Cas.UploadUserCertificateRequestTags({ key: `k${i}`, value: 'v' }));
+      for (const [label, request, message] of [
+        ['21 tags', { tags: tooMany }, /at most 20/],
+        ['a tag without a key', { tags: [new Cas.UploadUserCertificateRequestTags({ value: 'v' })] }, /no key/],
+        ['a 65-character group', { resourceGroupId: `rg-${'a'.repeat(62)}` }, /.+/],
+      ] as const) {
+        const err = await sdkError(upload({ name: 'tagged', ...keyed('p256'), ...request }));
+        assert.equal(err.statusCode, 400, `${label}: ${err.message}`);
+        assert.match(String(err.code), /^InvalidParameter/, label);
+        assert.match(String(err.data?.Message), message, label);
+      }
+      assert.deepEqual(await casRows(service), rows, 'a refused upload stores nothing');
     });
 
     it('refuses what the inventory refuses, storing nothing; another account sees nothing', async () => {

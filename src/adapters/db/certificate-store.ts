@@ -6,6 +6,7 @@ import type {
   CertificateScope,
   DomainBinding,
   Page,
+  Tag,
 } from '../../core/certificates/model.js';
 import type { AuditEvent } from '../../core/audit/ports.js';
 import { DomainTaken, NameTaken, type CertificateStore, type SealedKey } from '../../core/certificates/ports.js';
@@ -48,8 +49,17 @@ export class SqlCertificateStore implements CertificateStore {
           .where('account_id', '=', certificate.accountId)
           .executeTakeFirstOrThrow();
         await tx.insertInto('private_keys').values(keyRows(certificate.accountId, keys, certificate.updatedAt)).execute();
-        // Who the certificate belongs to (its site, its source) is not the content an update replaces.
-        const { id: _id, account_id: _account, created_at: _created, site_id: _site, source: _source, ...changes } = toRow(certificate, keys);
+        // Who the certificate belongs to (its site, its source, its group and tags) is not the content an update replaces.
+        const {
+          id: _id,
+          account_id: _account,
+          created_at: _created,
+          site_id: _site,
+          source: _source,
+          resource_group_id: _group,
+          tags: _tags,
+          ...changes
+        } = toRow(certificate, keys);
         await tx.updateTable('certificates').set(changes).where('id', '=', certificate.id).execute();
         await refreshServingNotAfter(tx, { certificateId: certificate.id });
         const stale = [old.key_id, old.sign_key_id].filter((k): k is string => k !== null);
@@ -93,6 +103,7 @@ export class SqlCertificateStore implements CertificateStore {
     if (filter.scope) query = query.where('scope', '=', filter.scope);
     if (filter.instanceId) query = query.where('instance_id', '=', filter.instanceId);
     if (filter.algorithmType) query = query.where('algorithm_type', '=', filter.algorithmType);
+    if (filter.resourceGroupId) query = query.where('resource_group_id', '=', filter.resourceGroupId);
     // Hex ids are 32 characters; numeric ones (CAS CertIds) at most 15.
     if (filter.numericIdsOnly) query = query.where(sql<SqlBool>`length(id) <= 15`);
     const keyword = filter.keyword;
@@ -300,6 +311,8 @@ export function toRow(c: Certificate, keys: { main: SealedKey; sign: SealedKey |
     updated_at: c.updatedAt.toISOString(),
     site_id: siteId,
     source: 'upload',
+    resource_group_id: c.resourceGroupId,
+    tags: JSON.stringify(c.tags),
   };
 }
 
@@ -314,6 +327,8 @@ function fromRow(row: CertificateRow): Certificate {
     chainPem: row.chain_pem,
     signChainPem: row.sign_chain_pem,
     trustedRootCa: row.trusted_root_ca,
+    resourceGroupId: row.resource_group_id,
+    tags: JSON.parse(row.tags) as Tag[],
     commonName: row.common_name,
     san: JSON.parse(row.san) as string[],
     subject: JSON.parse(row.subject) as NameAttributes,

@@ -74,6 +74,10 @@ export interface CertificatesTable {
   site_id: string | null;
   /** `upload` (brought by the user) or `free` (obtained by certplane through ACME). */
   source: string;
+  /** CAS's ResourceGroupId (migration 020); NULL: in no group. */
+  resource_group_id: string | null;
+  /** JSON array of {key, value} (migration 020). */
+  tags: string;
 }
 
 export interface CertificateDomainsTable {

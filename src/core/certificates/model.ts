@@ -1,6 +1,12 @@
 import type { NameAttributes } from '../../pki/index.js';
 import type { ExpiryFilter } from './expiry.js';
 
+/** A tag a resource was given (CAS `Tags.N.Key` / `Tags.N.Value`). */
+export interface Tag {
+  key: string;
+  value: string;
+}
+
 /** Key families as the certificate APIs name them. Ed25519 counts as ECC (it is an elliptic curve). */
 export type AlgorithmType = 'RSA' | 'ECC' | 'SM2';
 export const ALGORITHM_TYPES: readonly AlgorithmType[] = ['RSA', 'ECC', 'SM2'];
@@ -32,6 +38,9 @@ export interface Certificate extends CertificateFacts {
   chainPem: string;
   signChainPem: string | null;
   trustedRootCa: string | null;
+  /** The resource group it was placed in (CAS uploads), else null. */
+  resourceGroupId: string | null;
+  tags: Tag[];
   createdAt: Date;
   updatedAt: Date;
 }
@@ -47,6 +56,8 @@ export interface CertificateUpload {
   algorithmType?: AlgorithmType | undefined;
   signChainPem?: string | undefined;
   signPrivateKeyPem?: string | undefined;
+  resourceGroupId?: string | undefined;
+  tags?: Tag[] | undefined;
 }
 
 export interface DomainBinding {
@@ -68,6 +79,8 @@ export interface CertificateFilter {
   numericIdsOnly?: boolean | undefined;
   /** Part of the id, the common name or a SAN. */
   keyword?: string | undefined;
+  /** Only certificates placed in this resource group (one in no group never matches). */
+  resourceGroupId?: string | undefined;
   /** notAfter after this time… */
   notAfterAfter?: Date | undefined;
   /** …and at or before this one. */

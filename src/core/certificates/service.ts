@@ -236,6 +236,8 @@ export class CertificatesService {
       chainPem: inspected.main.chainPem,
       signChainPem: inspected.sign?.chainPem ?? null,
       trustedRootCa: inspected.trustedRootCa,
+      resourceGroupId: upload.resourceGroupId ?? null,
+      tags: upload.tags ?? [],
       createdAt,
       updatedAt,
     };

@@ -8,6 +8,9 @@
  * What an order shows is read from its issuance (`phaseOf`), never stored twice.
  */
 import type { AuthorizationProgress, Issuance, IssuanceState } from '../issuance/model.js';
+import type { Tag } from '../certificates/model.js';
+
+export type { Tag };
 
 /** How control of each name is proved: a DNS TXT record (dns-01) or a file over HTTP (http-01). */
 export type ValidationMethod = 'DNS' | 'FILE';
@@ -21,11 +24,6 @@ export interface Contact {
   phone: string | undefined;
   email: string | undefined;
   companyName: string | undefined;
-}
-
-export interface Tag {
-  key: string;
-  value: string;
 }
 
 export interface Order {

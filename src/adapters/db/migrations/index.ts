@@ -13,6 +13,7 @@ import * as renewal from './016-renewal.js';
 import * as expiryWebhooks from './017-expiry-webhooks.js';
 import * as inventoryIndexes from './018-inventory-indexes.js';
 import * as listFilters from './019-list-filters.js';
+import * as certificateGroups from './020-certificate-groups.js';
 
 /** Versioned migrations, applied in name order at start-up on both engines. */
 const migrations: Record<string, Migration> = {
@@ -30,6 +31,7 @@ const migrations: Record<string, Migration> = {
   '017-expiry-webhooks': expiryWebhooks,
   '018-inventory-indexes': inventoryIndexes,
   '019-list-filters': listFilters,
+  '020-certificate-groups': certificateGroups,
 };
 
 export const migrationProvider: MigrationProvider = {

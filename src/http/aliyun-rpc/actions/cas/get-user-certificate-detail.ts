@@ -70,6 +70,7 @@ async function uploadedDetail(app: App, accountId: string, id: string, withConte
     Country: c.subject.country[0] ?? '',
     Province: c.subject.state[0] ?? '',
     City: c.subject.locality[0] ?? '',
+    ...(c.resourceGroupId === null ? {} : { ResourceGroupId: c.resourceGroupId }),
     ...(keys && !sm2 ? { Cert: c.chainPem, Key: keys.main } : {}),
     ...(keys && sm2 ? { EncryptCert: c.chainPem, EncryptPrivateKey: keys.main, SignCert: c.signChainPem ?? '', SignPrivateKey: keys.sign ?? '' } : {}),
   };

@@ -7,6 +7,7 @@ import { errors } from '../../../../kernel/errors.js';
 import type { App } from '../../../../main.js';
 import { CAS_VERSION, type RpcAction } from '../../action.js';
 import { anyOrder, CAS_ERRORS } from './orders.js';
+import { resourceGroupOf } from './upload-user-certificate.js';
 import { certificateStatus, presentOrder, presentUpload } from './user-certificates.js';
 
 const ORDER_TYPES = ['CPACK', 'BUY', 'UPLOAD', 'CERT'] as const;
@@ -32,7 +33,8 @@ type Page = { offset: number; limit: number };
  * Orders (`OrderType` CPACK, the default; BUY lists none: packages are granted, not bought) or
  * certificates (UPLOAD: uploaded ones; CERT: issued orders, then uploaded ones), newest first, with
  * `Status` and `Keyword` (part of a name or an id) filters. Certificates are listed valid only
- * (ISSUED and WILLEXPIRED) unless `Status` says otherwise.
+ * (ISSUED and WILLEXPIRED) unless `Status` says otherwise. `ResourceGroupId` lists what was placed
+ * in that group: uploads made with it; orders are placed in none, so none of them.
  */
 export const listUserCertificateOrder: RpcAction = {
   version: CAS_VERSION,
@@ -46,6 +48,7 @@ export const listUserCertificateOrder: RpcAction = {
     const status = params.enumOf('Status', STATUSES);
     const keywordText = params.string('Keyword', { max: 256 });
     const keyword = keywordText === undefined ? undefined : checkText('keyword', keywordText, 128);
+    const resourceGroupId = resourceGroupOf(params);
     const currentPage = params.integer('CurrentPage', { min: 1, max: 100_000, fallback: 1 });
     const showSize = params.integer('ShowSize', { min: 1, max: 500, fallback: 50 });
     const page = { offset: (currentPage - 1) * showSize, limit: showSize };
@@ -55,11 +58,11 @@ export const listUserCertificateOrder: RpcAction = {
     }
     const now = app.clock.now();
     const found =
-      orderType === 'BUY'
+      orderType === 'BUY' || (orderType === 'CPACK' && resourceGroupId !== undefined)
         ? { total: 0, items: [] }
         : orderType === 'CPACK'
           ? await listOrders(app, principal.accountId, { states: status && ORDER_STATES[status], ...expiry(status, now, app.config.expiringDays), keyword }, page)
-          : await listCertificates(app, principal.accountId, orderType === 'CERT', { ...expiry(status ?? 'VALID', now, app.config.expiringDays), keyword }, page);
+          : await listCertificates(app, principal.accountId, orderType === 'CERT' && resourceGroupId === undefined, { ...expiry(status ?? 'VALID', now, app.config.expiringDays), keyword, resourceGroupId }, page);
     return { CurrentPage: currentPage, ShowSize: showSize, TotalCount: found.total, CertificateOrderList: found.items };
   },
 };

@@ -71,7 +71,7 @@ export function orderInputOf(
 }
 
 /** `Tags.N.Key` / `Tags.N.Value`, N from 1, as the SDK flattens them. */
-function tagsOf(params: RpcParams): Array<{ key: string; value: string | undefined }> {
+export function tagsOf(params: RpcParams): Array<{ key: string; value: string | undefined }> {
   const tags: Array<{ key: string; value: string | undefined }> = [];
   for (let n = 1; n <= MAX_TAGS + 1; n++) {
     const key = params.string(`Tags.${n}.Key`, { max: 256 });

@@ -55,6 +55,7 @@ export function presentUpload(c: Certificate, now: Date, expiringDays: number): 
     City: c.subject.locality[0] ?? '',
     Upload: true,
     SourceType: 'upload',
+    ...(c.resourceGroupId === null ? {} : { ResourceGroupId: c.resourceGroupId }),
   };
 }
 
