@@ -46,7 +46,17 @@ export function metricsRoute(server: FastifyInstance, metrics: PrometheusMetrics
     } else if (!isLoopback(request.socket.remoteAddress)) {
       return refuse(request, reply, 403, 'auth.forbidden', 'metrics are served to loopback callers only unless metricsToken is set');
     }
-    const body = await metrics.render();
+    let body: string;
+    try {
+      body = await metrics.render();
+    } catch (err) {
+      // Behind --workers: a worker that cannot give its counts in time. Part of the counts would read as a reset.
+      request.log.warn({ err }, 'metrics could not be gathered');
+      return reply
+        .code(503)
+        .header('cache-control', 'no-store')
+        .send({ error: { code: 'metrics.unavailable', message: 'the metrics could not be gathered; scrape again' } });
+    }
     return reply.code(200).header('content-type', metrics.contentType).header('cache-control', 'no-store').send(body);
   });
 }

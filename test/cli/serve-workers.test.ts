@@ -78,6 +78,20 @@ function send(port: number, signed: ReturnType<typeof signAcs3>): Promise<{ stat
   });
 }
 
+/** GET /metrics on a connection of its own (loopback callers need no token). */
+function scrape(port: number): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, method: 'GET', path: '/metrics', headers: { connection: 'close' }, agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+    });
+    req.on('error', reject);
+    req.setTimeout(20_000, () => req.destroy(new Error('no answer within 20 s')));
+    req.end();
+  });
+}
+
 for (const engine of ENGINES) {
   describe(`certplane serve --workers on ${engine}`, () => {
     let testDb: TestDatabase;
@@ -165,6 +179,26 @@ for (const engine of ENGINES) {
       }
       const again = await Promise.all(Array.from({ length: 4 }, () => send(served.port, issueRequest())));
       assert.deepEqual(again.map((a) => a.status), Array(4).fill(200));
+    });
+
+    it('shows the counts of both processes in one scrape, whichever process takes it', async () => {
+      const issued = async (): Promise<{ count: number; text: string }> => {
+        const { status, text } = await scrape(served.port);
+        assert.equal(status, 200, text);
+        const line = text.split('\n').find((l) => l.startsWith('certplane_http_requests_total{dialect="aliyun-rpc",action="CreateClientCertificate",code="200"}'));
+        return { count: Number(line?.split(' ').pop() ?? 0), text };
+      };
+      const before = (await issued()).count;
+      const answers = await Promise.all(Array.from({ length: 10 }, () => send(served.port, issueRequest())));
+      assert.deepEqual(answers.map((a) => a.status), Array(10).fill(200));
+      // Four scrapes on connections of their own reach both processes: each shows all ten.
+      for (let i = 0; i < 4; i++) {
+        const { count, text } = await issued();
+        assert.equal(count, before + 10, `scrape ${i}`);
+        for (const family of ['certplane_http_requests_total counter', 'certplane_jobs gauge', 'certplane_certificate_expiration_timestamp_seconds gauge']) {
+          assert.equal(text.split('\n').filter((l) => l === `# TYPE ${family}`).length, 1, `${family} once in scrape ${i}`);
+        }
+      }
     });
 
     it('replaces a process that dies, serving meanwhile', async () => {

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
+import { SqlMetricsSource } from '../../src/adapters/db/metrics-source.js';
+import { PrometheusMetrics } from '../../src/adapters/metrics/prometheus.js';
 import { buildServer } from '../../src/http/server.js';
 import type { App } from '../../src/main.js';
 import { apigClient, certName } from '../support/apig.js';
@@ -211,6 +213,20 @@ for (const engine of ENGINES) {
         }
       } finally {
         await guarded.close();
+      }
+    });
+
+    it('fails a scrape with 503 when the counts of every process cannot be gathered, rather than show a part of them', async () => {
+      const metrics = new PrometheusMetrics(new SqlMetricsSource(harness.app.database.db), harness.app.clock);
+      metrics.countAcross(() => Promise.reject(new Error('the primary did not answer within 6000 ms')));
+      const failing = buildServer({ ...harness.app, metrics });
+      try {
+        const res = await failing.inject({ method: 'GET', url: '/metrics', remoteAddress: '127.0.0.1' });
+        assert.equal(res.statusCode, 503);
+        assert.deepEqual(res.json(), { error: { code: 'metrics.unavailable', message: 'the metrics could not be gathered; scrape again' } });
+        assert.equal((await failing.inject({ method: 'GET', url: '/healthz' })).statusCode, 200, 'the server keeps serving');
+      } finally {
+        await failing.close();
       }
     });
   });

@@ -1,8 +1,9 @@
 /**
  * The Prometheus exposition of certplane (`GET /metrics`, docs/metrics.md): a registry of this
- * process's own counters and histograms (prom-client), the job queue read at scrape time, and one
- * expiry sample per certificate, read from the database and written out as text directly (a
- * prom-client gauge holding 100,000 label sets costs more than the scrape itself).
+ * process's own counters and histograms (prom-client; behind `serve --workers N`, summed over the N:
+ * cluster-metrics.ts), the job queue read at scrape time, and one expiry sample per certificate,
+ * read from the database and written out as text directly (a prom-client gauge holding 100,000
+ * label sets costs more than the scrape itself).
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { IssuanceFinished, IssuanceMetrics } from '../../core/metrics/ports.js';
@@ -27,7 +28,12 @@ const ORDER_BUCKETS = [0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 14_400, 86_40
 const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 export class PrometheusMetrics implements IssuanceMetrics {
-  readonly registry = new Registry();
+  /** What this process counts (issuances, HTTP requests). */
+  readonly counted = new Registry();
+  /** What is read from the database at scrape time (the job queue). */
+  private readonly scraped = new Registry();
+  /** The counted metrics as one scrape shows them: this process's, or every worker's together. */
+  private countedText: () => Promise<string> = () => this.counted.metrics();
   private readonly issuances: Counter<'kind' | 'outcome'>;
   private readonly orderDuration: Histogram<'kind' | 'outcome'>;
   private readonly httpRequests: Counter<'dialect' | 'action' | 'code'>;
@@ -37,7 +43,7 @@ export class PrometheusMetrics implements IssuanceMetrics {
     private readonly source: SqlMetricsSource,
     clock: Clock,
   ) {
-    const registers = [this.registry];
+    const registers = [this.counted];
     this.issuances = new Counter({
       name: 'certplane_issuances_total',
       help: 'ACME issuances this process saw end, by kind (issue, renew) and outcome (valid, invalid, canceled).',
@@ -65,11 +71,12 @@ export class PrometheusMetrics implements IssuanceMetrics {
       registers,
     });
     // Read from the jobs table when scraped, so every process shows the same shared queue.
+    const shared = [this.scraped];
     new Gauge({
       name: 'certplane_jobs',
       help: 'Jobs in the durable queue by name and state (queued, running, failed), read at scrape time.',
       labelNames: ['name', 'state'],
-      registers,
+      registers: shared,
       collect: async function (this: Gauge<'name' | 'state'>) {
         this.reset();
         for (const depth of await source.jobDepths()) this.set({ name: depth.name, state: depth.state }, depth.count);
@@ -78,7 +85,7 @@ export class PrometheusMetrics implements IssuanceMetrics {
     new Gauge({
       name: 'certplane_job_oldest_due_age_seconds',
       help: 'How long the queued job that is most overdue has waited past its run time (0: none is due), read at scrape time.',
-      registers,
+      registers: shared,
       collect: async function (this: Gauge) {
         const now = clock.now();
         const oldest = await source.oldestDue(now);
@@ -98,14 +105,19 @@ export class PrometheusMetrics implements IssuanceMetrics {
     this.httpDuration.observe({ dialect, action }, observation.durationSeconds);
   }
 
-  get contentType(): string {
-    return this.registry.contentType;
+  /** Scrapes show the counts of every process `counts` gathers (a `serve --workers` worker: clusterCounts). */
+  countAcross(counts: () => Promise<string>): void {
+    this.countedText = counts;
   }
 
-  /** The whole exposition: the registry's metrics, then one expiry sample per certificate. */
+  get contentType(): string {
+    return this.counted.contentType;
+  }
+
+  /** The whole exposition: the counted metrics, the scrape-time gauges, then one expiry sample per certificate. */
   async render(): Promise<string> {
-    const parts = [await this.registry.metrics(), await this.expirations()];
-    return parts.join('');
+    const parts = [await this.countedText(), await this.scraped.metrics(), await this.expirations()];
+    return parts.map((part) => (part === '' || part.endsWith('\n') ? part : `${part}\n`)).join('');
   }
 
   private async expirations(): Promise<string> {

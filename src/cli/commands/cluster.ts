@@ -7,7 +7,8 @@
  * memory: nonces, key status, records and audit rows are in the database.
  *
  * The primary says `serving` once every worker listens; a worker that fails before that stops the
- * whole start (its own error is on stderr); one that dies later is replaced. SIGTERM/SIGINT reach
+ * whole start (its own error is on stderr); one that dies later is replaced. A scrape of /metrics
+ * that reaches any worker shows the counters of all of them (the primary gathers them). SIGTERM/SIGINT reach
  * every worker, which stops as a single `serve` does, and the primary exits when the last is gone.
  */
 import cluster, { type Worker } from 'node:cluster';
@@ -15,6 +16,7 @@ import { databaseLabel } from '../../adapters/db/database.js';
 import { ConfigError, type Config } from '../../config/config.js';
 import { compose } from '../../main.js';
 import { recordServing } from '../serving-record.js';
+import { answerClusterScrapes } from '../../adapters/metrics/cluster-metrics.js';
 
 /** A worker that dies is replaced after this pause; more than RESTART_BURST deaths within RESTART_WINDOW_MS stop the server. */
 const RESTART_DELAY_MS = 1000;
@@ -33,6 +35,8 @@ export async function runCluster(config: Config, workers: number): Promise<void>
     await app.close();
   }
 
+  // A worker's scrape shows the counters of every worker (the primary gathers them).
+  answerClusterScrapes(logger);
   const live = new Map<number, Worker>();
   const listening = new Set<number>();
   const deaths: number[] = [];

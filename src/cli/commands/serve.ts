@@ -13,6 +13,7 @@ import { configOf } from '../context.js';
 import type { CliOutput } from '../output.js';
 import { recordServing } from '../serving-record.js';
 import { runCluster } from './cluster.js';
+import { clusterCounts } from '../../adapters/metrics/cluster-metrics.js';
 
 export const ROLES = ['all', 'api', 'worker'] as const;
 export type Role = (typeof ROLES)[number];
@@ -63,6 +64,8 @@ export function registerServe(program: Command, _out: CliOutput): void {
 /** One `serve` process: the whole server, or one worker of `--workers`. */
 async function serveOne(config: Config, role: Role): Promise<void> {
   const app = await compose(config);
+  // One of `--workers N`: a scrape shows what all N counted.
+  if (cluster.isWorker) app.metrics.countAcross(clusterCounts(app.metrics.counted));
   let server: FastifyInstance | undefined;
   let http01: FastifyInstance | undefined;
   let listen = 'none (worker role)';
