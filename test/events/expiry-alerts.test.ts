@@ -29,7 +29,7 @@ interface Received {
   status: number;
 }
 
-/** An HTTP endpoint that records every POST and answers with what `answer` says (200 by default). */
+/** An HTTP endpoint that records every POST and answers with what `answer` says (200 by default; 0: no answer at all). */
 async function startReceiver(answer: (n: number, req: http.IncomingMessage) => number = () => 200) {
   const received: Received[] = [];
   const server = http.createServer((req, res) => {
@@ -38,7 +38,7 @@ async function startReceiver(answer: (n: number, req: http.IncomingMessage) => n
     req.on('end', () => {
       const status = answer(received.length, req);
       received.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), status });
-      res.writeHead(status, { 'content-type': 'text/plain' }).end(status === 200 ? 'ok' : 'try again');
+      if (status !== 0) res.writeHead(status, { 'content-type': 'text/plain' }).end(status === 200 ? 'ok' : 'try again');
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -46,7 +46,11 @@ async function startReceiver(answer: (n: number, req: http.IncomingMessage) => n
   return {
     url: `http://127.0.0.1:${port}/hooks/certplane`,
     received,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
 
@@ -69,7 +73,7 @@ for (const engine of ENGINES) {
       service = await startService(engine, {
         clock,
         // Requests are signed with the real time while the service's clock moves on by days.
-        config: { signatureMaxSkewMs: 200 * DAY },
+        config: { signatureMaxSkewMs: 200 * DAY, webhookTimeoutSeconds: 1 },
         worker: { backoff: { baseMs: 200, maxMs: 400 }, idlePollMs: { min: 20, max: 100 } },
       });
     });
@@ -136,6 +140,36 @@ for (const engine of ENGINES) {
         await elsewhere.close();
         const revokedEvents = (await jobsNamed('event.publish')).filter((j) => JSON.parse(j.payload).type === 'certificate.revoked');
         assert.equal(revokedEvents.filter((j) => JSON.parse(j.payload).subject.id === created.id).length, 1);
+      } finally {
+        await receiver.close();
+      }
+    });
+
+    it('a receiver that does not answer within webhookTimeoutSeconds is tried again; a webhook removed before its delivery gets nothing', async () => {
+      const receiver = await startReceiver((n) => (n === 0 ? 0 : 200));
+      try {
+        const user = await tenantOf(service, 'slow-receiver');
+        const { webhook } = await service.app.webhooks.add(user.accountId, { url: receiver.url, events: ['certificate.revoked'] });
+        const { siteId } = await user.site();
+        const created = (await user.esa.createClientCertificate(new Esa.CreateClientCertificateRequest({ siteId, validityDays: 90, pkeyType: 'ECC' }))).body!;
+        await user.esa.revokeClientCertificate(new Esa.RevokeClientCertificateRequest({ siteId, id: created.id! }));
+        await until(() => receiver.received.length >= 2 || undefined, 'the unanswered delivery was not tried again');
+        const deliveryId = String(receiver.received[0]!.headers['x-certplane-delivery']);
+        assert.equal(receiver.received[1]!.headers['x-certplane-delivery'], deliveryId, 'the same delivery again');
+        await until(async () => ((await service.app.jobs.find(deliveryId))?.state === 'done' ? true : undefined), 'delivery job not done');
+        const job = (await service.app.jobs.find(deliveryId)) as Job;
+        assert.equal(job.attempts, 2);
+        assert.match(job.lastError ?? '', /could not be reached: .*(timeout|aborted)/i);
+
+        // Removed after the event was published, before its delivery ran: the delivery ends, sending nothing.
+        await service.app.webhooks.remove(user.accountId, webhook.id);
+        const late = await service.app.jobs.enqueue({
+          name: 'webhook.deliver',
+          payload: { webhookId: webhook.id, event: JSON.parse(receiver.received[1]!.body) },
+          maxAttempts: 3,
+        });
+        await until(async () => ((await service.app.jobs.find(late.id))?.state === 'done' ? true : undefined), 'delivery to a removed webhook not done');
+        assert.deepEqual([(await service.app.jobs.find(late.id))!.attempts, receiver.received.length], [1, 2]);
       } finally {
         await receiver.close();
       }
