@@ -7,7 +7,7 @@
  * and a wrong TXT value that keeps the order waiting with nothing sent to the CA.
  */
 import assert from 'node:assert/strict';
-import { createPublicKey } from 'node:crypto';
+import { createPublicKey, X509Certificate } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { certificateSpki, sanNames } from '../support/acme.js';
 import { Cas, csrFor } from '../support/cas.js';
@@ -58,6 +58,13 @@ describe('CAS DNS orders against pebble', () => {
         assert.equal(issued.privateKey, undefined, 'the key is the user\'s: certplane has none to show');
         const after = await packageState();
         assert.deepEqual([after.usedCount, after.issuedCount], [before.usedCount! + 1, before.issuedCount! + 1]);
+
+        // /metrics shows the order's certificate as kind "order", named by its OrderId.
+        const x509 = new X509Certificate(leaf);
+        const sample = `certplane_certificate_expiration_timestamp_seconds{kind="order",id="${orderId}",account="${cas.tenant.accountId}",` +
+          `common_name="${name}",serial="${x509.serialNumber.toLowerCase()}"} ${Math.floor(Date.parse(x509.validTo) / 1000)}`;
+        const scraped = (await cas.service.app.metrics.render()).split('\n').filter((l) => l.includes(`id="${orderId}"`));
+        assert.deepEqual(scraped, [sample]);
       });
 
       it('CreateCertificateRequest: certplane makes the key and returns it with the certificate, and the key matches the leaf', async () => {
