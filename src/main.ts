@@ -176,6 +176,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     cnameSuffix: config.cnameSuffix,
     randomIndex: (n) => randomInt(n),
     logger,
+    regionId: config.regionId,
   });
   const audit = new SqlAuditLog(database.db, ids);
   const certificates = new CertificatesService({

@@ -51,6 +51,7 @@ describe('SitesService with in-memory ports', () => {
       store,
       dns,
       clock: fixedClock(new Date('2026-01-01T00:00:00Z')),
+      regionId: 'test-region',
       ids: { hex32: () => (++next).toString(16).padStart(32, '0'), ordered32: () => (++next).toString(16).padStart(32, '0'), numeric: () => String(1e12 + ++next), secret: () => 's' },
       plans: {
         requireInstance: async (accountId, id) => {
@@ -150,15 +151,18 @@ describe('SitesService with in-memory ports', () => {
     assert.equal((await verify('acc-a', a.id)).site.status, 'active');
     assert.equal((await sites.get('acc-b', b.id)).status, 'moved');
 
-    // Each creation and activation was stored with its audit event; failed checks changed nothing.
+    // Each creation and activation was stored with its audit event, and each move with one in the
+    // account that lost the name (naming certplane's rule, not the other account); failed checks changed nothing.
     assert.deepEqual(
-      store.audit.map((e) => [e.accountId, e.action, e.resource]),
+      store.audit.map((e) => [e.accountId, e.actor, e.action, e.resource]),
       [
-        ['acc-a', 'esa:CreateSite', `site/${a.id}`],
-        ['acc-b', 'esa:CreateSite', `site/${b.id}`],
-        ['acc-a', 'esa:VerifySite', `site/*`],
-        ['acc-b', 'esa:VerifySite', `site/*`],
-        ['acc-a', 'esa:VerifySite', `site/*`],
+        ['acc-a', 'key:test', 'esa:CreateSite', `site/${a.id}`],
+        ['acc-b', 'key:test', 'esa:CreateSite', `site/${b.id}`],
+        ['acc-a', 'key:test', 'esa:VerifySite', `site/*`],
+        ['acc-b', 'key:test', 'esa:VerifySite', `site/*`],
+        ['acc-a', 'system:site-verification', 'certplane:MoveSite', `acs:esa:test-region:acc-a:site/${a.id}`],
+        ['acc-a', 'key:test', 'esa:VerifySite', `site/*`],
+        ['acc-b', 'system:site-verification', 'certplane:MoveSite', `acs:esa:test-region:acc-b:site/${b.id}`],
       ],
     );
   });

@@ -112,13 +112,16 @@ for (const engine of ENGINES) {
     it('activates a site and moves the active one of the same name in one step', async () => {
       const store = new SqlSiteStore(database.db, { removalJob: removeDnsRecordJob, ids: randomIds });
       const pending = (await store.find('acc1', '1'))!;
-      const moved = await store.activate(pending, new Date('2026-01-01T00:00:00Z'), auditEvent('acc1', 'esa:VerifySite'));
+      const movedAudit = (m: { accountId: string; id: string }) => ({ ...auditEvent(m.accountId, 'certplane:MoveSite'), resource: `site/${m.id}` });
+      const moved = await store.activate(pending, new Date('2026-01-01T00:00:00Z'), auditEvent('acc1', 'esa:VerifySite'), movedAudit);
       assert.deepEqual(moved, [{ accountId: 'acc3', id: '3' }]);
       assert.equal((await store.find('acc3', '3'))!.status, 'moved');
       assert.equal((await store.find('acc1', '1'))!.status, 'active');
-      assert.equal(await store.activate(pending, new Date(), auditEvent('acc1', 'esa:VerifySite')), undefined, 'an active site is not activated again');
+      assert.equal(await store.activate(pending, new Date(), auditEvent('acc1', 'esa:VerifySite'), movedAudit), undefined, 'an active site is not activated again');
       const audited = await database.db.selectFrom('audit_events').select(['account_id', 'action']).where('account_id', '=', 'acc1').execute();
       assert.deepEqual(audited, [{ account_id: 'acc1', action: 'esa:VerifySite' }], 'one activation, one audit row');
+      const told = await database.db.selectFrom('audit_events').select(['account_id', 'action', 'resource']).where('account_id', '=', 'acc3').execute();
+      assert.deepEqual(told, [{ account_id: 'acc3', action: 'certplane:MoveSite', resource: 'site/3' }], 'the account that lost the name has it on record');
       const active = await database.db.selectFrom('sites').select('id').where('status', '=', 'active').execute();
       assert.deepEqual(active, [{ id: '1' }]);
     });

@@ -57,14 +57,20 @@ export class MemorySiteStore implements SiteStore {
     return new Map();
   }
 
-  async activate(site: Site, at: Date, audit: AuditEvent): Promise<Array<{ accountId: string; id: string }> | undefined> {
+  async activate(
+    site: Site,
+    at: Date,
+    audit: AuditEvent,
+    movedAudit: (moved: { accountId: string; id: string }) => AuditEvent,
+  ): Promise<Array<{ accountId: string; id: string }> | undefined> {
     const self = this.sites.get(site.id);
     if (!self || self.accountId !== site.accountId || !ACTIVATABLE.includes(self.status)) return undefined;
     const moved = [...this.sites.values()].filter((s) => s.name === site.name && s.status === 'active' && s.id !== site.id);
     for (const other of moved) Object.assign(other, { status: 'moved', updatedAt: at });
     Object.assign(self, { status: 'active', verifiedAt: at, updatedAt: at });
-    this.audit.push(audit);
-    return moved.map((s) => ({ accountId: s.accountId, id: s.id }));
+    const movedIds = moved.map((s) => ({ accountId: s.accountId, id: s.id }));
+    this.audit.push(audit, ...movedIds.map(movedAudit));
+    return movedIds;
   }
 
   async delete(accountId: string, id: string, audit: AuditEvent): Promise<boolean> {

@@ -86,12 +86,17 @@ export class SqlSiteStore implements SiteStore {
     return freeCertificatesHeld(this.db, accountId, siteIds);
   }
 
-  async activate(site: Site, at: Date, audit: AuditEvent): Promise<Array<{ accountId: string; id: string }> | undefined> {
+  async activate(
+    site: Site,
+    at: Date,
+    audit: AuditEvent,
+    movedAudit: (moved: { accountId: string; id: string }) => AuditEvent,
+  ): Promise<Array<{ accountId: string; id: string }> | undefined> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.db.transaction().execute(async (tx) => {
           const moved = await activateIn(tx, site, at);
-          await tx.insertInto('audit_events').values(auditRow(audit)).execute();
+          await tx.insertInto('audit_events').values([audit, ...moved.map(movedAudit)].map((event) => auditRow(event))).execute();
           return moved;
         });
       } catch (err) {

@@ -2,7 +2,10 @@
 export interface AuditEvent {
   at: Date;
   accountId: string;
-  /** `key:<access key id>`, `user:<user id>` or `token:<token id>`: who acted, never a credential itself. */
+  /**
+   * `key:<access key id>`, `user:<user id>` or `token:<token id>`: who acted, never a credential
+   * itself; `operator:cli` for the operator's commands, `system:<what>` for certplane's own rules and jobs.
+   */
   actor: string;
   action: string;
   resource: string;

@@ -60,9 +60,15 @@ export interface SiteStore {
    * In one transaction: every other active site of the same name (other accounts: names are unique
    * per account) becomes `moved`, then this site becomes `active`, unless it is no longer pending
    * or moved. Returns the sites moved, or undefined (nothing changed) when this site was not
-   * activatable any more (deleted, or activated concurrently).
+   * activatable any more (deleted, or activated concurrently). `audit` goes into the acting account's
+   * log, and `movedAudit` of each moved site into its own account's, in the same transaction.
    */
-  activate(site: Site, at: Date, audit: AuditEvent): Promise<Array<{ accountId: string; id: string }> | undefined>;
+  activate(
+    site: Site,
+    at: Date,
+    audit: AuditEvent,
+    movedAudit: (moved: { accountId: string; id: string }) => AuditEvent,
+  ): Promise<Array<{ accountId: string; id: string }> | undefined>;
   /**
    * Deletes the site (with its certificates: unfinished issuances are canceled, uploads leave the
    * inventory) and records `audit` with it; false (nothing changed) when there is no such site.

@@ -1,5 +1,6 @@
 import type { Clock } from '../../kernel/clock.js';
-import type { AuditStamp } from '../audit/ports.js';
+import type { AuditEvent, AuditStamp } from '../audit/ports.js';
+import { siteResource } from '../policy/resource.js';
 import { errors } from '../../kernel/errors.js';
 import type { IdGenerator } from '../../kernel/ids.js';
 import type { Logger } from '../../kernel/logger.js';
@@ -27,7 +28,13 @@ export interface SitesDeps {
   /** A uniform random integer in [0, n): which free pair a new NS-mode site gets. */
   randomIndex(n: number): number;
   logger: Logger;
+  /** Names a moved site in its own account's audit log. */
+  regionId: string;
 }
+
+/** Who the audit log of an account whose site was moved names: certplane's own rule, not the account that verified. */
+const SITE_VERIFICATION = 'system:site-verification';
+export const MOVE_SITE_ACTION = 'certplane:MoveSite';
 
 export interface NewSite {
   name: string;
@@ -120,7 +127,17 @@ export class SitesService {
     }
     if (!ACTIVATABLE.includes(site.status)) return { passed: true, site, report };
     const at = this.deps.clock.now();
-    const moved = await this.deps.store.activate(site, at, audit.eventAt(at));
+    // The account that loses the name learns of it in its own log, without learning who took it.
+    const movedAudit = (other: { accountId: string; id: string }): AuditEvent => ({
+      at,
+      accountId: other.accountId,
+      actor: SITE_VERIFICATION,
+      action: MOVE_SITE_ACTION,
+      resource: siteResource(this.deps.regionId, other.accountId, other.id),
+      outcome: 'success',
+      requestId: audit.requestId,
+    });
+    const moved = await this.deps.store.activate(site, at, audit.eventAt(at), movedAudit);
     // Deleted or activated by a concurrent call meanwhile: report the site as it is now.
     if (!moved) return { passed: true, site: await this.get(accountId, id), report };
     this.deps.logger.info({ ...log, moved }, 'site activated');
