@@ -156,6 +156,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     ids,
     sealer,
     userExists: async (accountId, userId) => (await identityStore.findUser(accountId, userId)) !== undefined,
+    regionId: config.regionId,
   });
   const requireAccount = (accountId: string) => accounts.requireAccount(accountId);
   const identity = new IdentityService({
@@ -164,8 +165,9 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     ids,
     requireAccount,
     maxPolicyCharacters: config.limits.policyDocumentCharacters,
+    regionId: config.regionId,
   });
-  const plans = new PlansService({ store: new SqlPlanStore(database.db), catalogue: config.plans, clock, ids, requireAccount });
+  const plans = new PlansService({ store: new SqlPlanStore(database.db), catalogue: config.plans, clock, ids, requireAccount, regionId: config.regionId });
   const sites = new SitesService({
     store: new SqlSiteStore(database.db, withdrawal),
     dns: options.dns ?? new NodeDnsResolver(config.dnsResolver ? { address: config.dnsResolver } : {}),
@@ -220,6 +222,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     issuers: config.issuers,
     deadlineHours: config.casValidationDeadlineHours,
     requireAccount,
+    regionId: config.regionId,
   });
   const dns01 = config.dns01 && dnsProviderFor(config.dns01, clock);
   const resolver = new NodeDnsResolver(config.dnsResolver ? { address: config.dnsResolver } : {});
@@ -302,6 +305,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     sealer,
     requireAccount,
     newSecret: () => randomBytes(32).toString('hex'),
+    regionId: config.regionId,
   });
   const expiryScans: ExpiryScanDeps = {
     store: new SqlExpiryScanStore(database.db, ids),

@@ -73,6 +73,12 @@ for (const engine of ENGINES) {
         assert.deepEqual(granted.json, { accountId, productCode: 'digicert-free-1-free', granted: 5, totalCount: 5, usedCount: 0, issuedCount: 0 });
         const more = cli(['package', 'grant', '--account', accountId, '--product-code', 'digicert-free-1-free', '--count', '3'], env);
         assert.equal(more.json?.totalCount, 8);
+        const grants = (cli(['audit', 'list', '--account', accountId], env).json!.events as Array<Record<string, unknown>>).filter((e) => e.action === 'certplane:GrantPackage');
+        assert.deepEqual(
+          grants.map((e) => [e.actor, String(e.resource).split(':').pop()]),
+          [['operator:cli', 'package/digicert-free-1-free'], ['operator:cli', 'package/digicert-free-1-free']],
+          'each grant on record',
+        );
 
         const unknown = cli(['package', 'grant', '--account', accountId, '--product-code', 'cfca-ev-w-advanced', '--count', '1'], env);
         assert.equal(unknown.status, 1);

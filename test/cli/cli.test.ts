@@ -43,6 +43,32 @@ for (const engine of ENGINES) {
       const instance = cli(['instance', 'create', '--account', accountId, '--name', 'gw1'], env);
       assert.equal(instance.status, 0, instance.stderr);
       assert.match(String(instance.json?.instanceId), /^[0-9a-f]{32}$/);
+
+      // Every change of credentials is the operator's, on record in the account's audit log.
+      const keyId = String(key.json!.accessKeyId);
+      const tokenId = String(token.json!.tokenId);
+      for (const args of [['key', 'disable', '--id', keyId], ['key', 'enable', '--id', keyId], ['token', 'revoke', '--id', tokenId], ['token', 'revoke', '--id', tokenId], ['key', 'delete', '--id', keyId]]) {
+        const done = cli(args, env);
+        assert.equal(done.status, 0, `${args.join(' ')}: ${done.stderr}`);
+      }
+      assert.equal(cli(['key', 'delete', '--id', keyId], env).status, 1, 'gone already: nothing to record');
+      const events = (cli(['audit', 'list', '--account', accountId], env).json!.events as Array<Record<string, unknown>>).reverse();
+      const region = 'cn-hangzhou';
+      assert.deepEqual(
+        events.map((e) => [e.actor, e.action, e.resource, e.outcome]),
+        [
+          ['operator:cli', 'certplane:CreateAccount', `certplane:${region}:${accountId}:account`, 'success'],
+          ['operator:cli', 'certplane:CreateAccessKey', `certplane:${region}:${accountId}:access-key/${keyId}`, 'success'],
+          ['operator:cli', 'certplane:CreateToken', `certplane:${region}:${accountId}:token/${tokenId}`, 'success'],
+          ['operator:cli', 'certplane:CreateInstance', `certplane:${region}:${accountId}:instance/${String(instance.json!.instanceId)}`, 'success'],
+          ['operator:cli', 'certplane:DisableAccessKey', `certplane:${region}:${accountId}:access-key/${keyId}`, 'success'],
+          ['operator:cli', 'certplane:EnableAccessKey', `certplane:${region}:${accountId}:access-key/${keyId}`, 'success'],
+          ['operator:cli', 'certplane:RevokeToken', `certplane:${region}:${accountId}:token/${tokenId}`, 'success'],
+          ['operator:cli', 'certplane:DeleteAccessKey', `certplane:${region}:${accountId}:access-key/${keyId}`, 'success'],
+        ],
+        'the second revocation changed nothing and is not recorded',
+      );
+      assert.ok(!JSON.stringify(events).includes(String(key.json!.accessKeySecret)) && !JSON.stringify(events).includes(String(token.json!.token)), 'no secret on record');
     });
 
     it('manages users, policies, plan grants and reads the audit log', () => {
@@ -84,7 +110,21 @@ for (const engine of ENGINES) {
 
       const audit = cli(['audit', 'list', '--account', accountId], env);
       assert.equal(audit.status, 0, audit.stderr);
-      assert.deepEqual(audit.json, { events: [] });
+      // The operator's changes, oldest first; the refused commands left nothing.
+      const events = (audit.json!.events as Array<Record<string, unknown>>).reverse();
+      const keyId = String(key.json!.accessKeyId);
+      assert.deepEqual(
+        events.map((e) => [e.actor, e.action, String(e.resource).split(':').pop()]),
+        [
+          ['operator:cli', 'certplane:CreateAccount', 'account'],
+          ['operator:cli', 'certplane:CreateUser', `user/${userId}`],
+          ['operator:cli', 'certplane:CreatePolicy', `policy/${policyId}`],
+          ['operator:cli', 'certplane:AttachPolicy', `user/${userId}/policy/${policyId}`],
+          ['operator:cli', 'certplane:CreateAccessKey', `access-key/${keyId}`],
+          ['operator:cli', 'certplane:DetachPolicy', `user/${userId}/policy/${policyId}`],
+          ['operator:cli', 'certplane:GrantPlan', `plan-instance/${String(grant.json!.instanceId)}`],
+        ],
+      );
     });
 
     it('refuses a policy document over limits.policyDocumentCharacters, naming it, and takes the limit from --config', () => {

@@ -62,6 +62,19 @@ for (const engine of ENGINES) {
       const again = cli(['webhook', 'remove', '--account', accountId, '--id', webhookId], env);
       assert.equal(again.status, 1);
       assert.equal(JSON.parse(again.stderr).error.code, 'webhook.not_found');
+
+      // The operator's changes are on record (the refused removal is not), and no secret is.
+      const audit = cli(['audit', 'list', '--account', accountId], env);
+      const events = (audit.json!.events as Array<Record<string, unknown>>).filter((e) => String(e.action).includes('Webhook')).reverse();
+      assert.deepEqual(
+        events.map((e) => [e.actor, e.action, String(e.resource).split(':').pop()]),
+        [
+          ['operator:cli', 'certplane:AddWebhook', `webhook/${webhookId}`],
+          ['operator:cli', 'certplane:AddWebhook', `webhook/${String(all.json!.webhookId)}`],
+          ['operator:cli', 'certplane:RemoveWebhook', `webhook/${webhookId}`],
+        ],
+      );
+      assert.ok(!audit.stdout.includes(secret) && !audit.stdout.includes('a-secret-of-my-own-choosing'));
     });
 
     it('refuses a URL that is not http(s), unknown event types, a short secret and an unknown account, with clear codes', () => {

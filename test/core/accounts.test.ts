@@ -68,6 +68,7 @@ function setup() {
     ids: randomIds,
     sealer: { seal: (text) => `sealed:${text}`, open: (sealed) => sealed.slice('sealed:'.length), currentKeyId: 'k' },
     userExists: async () => false,
+    regionId: 'test-region',
   });
   return { store, clock, accounts };
 }

@@ -1,5 +1,7 @@
 import type { AccessKey, Account, Instance, Token } from '../../core/accounts/model.js';
-import type { AccountStore } from '../../core/accounts/ports.js';
+import type { AccountStore, AuditOf } from '../../core/accounts/ports.js';
+import type { AuditEvent } from '../../core/audit/ports.js';
+import { auditRow } from './audit-log.js';
 import { CompiledQueries } from './compiled.js';
 import { isUniqueViolation, type Database, type Db } from './database.js';
 
@@ -11,16 +13,19 @@ export class SqlAccountStore implements AccountStore {
     this.db = database.db;
   }
 
-  async insertAccount(account: Account): Promise<void> {
-    await this.db
-      .insertInto('accounts')
-      .values({
-        id: account.id,
-        name: account.name,
-        project_id: account.projectId,
-        created_at: account.createdAt.toISOString(),
-      })
-      .execute();
+  async insertAccount(account: Account, audit: AuditEvent): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      await tx
+        .insertInto('accounts')
+        .values({
+          id: account.id,
+          name: account.name,
+          project_id: account.projectId,
+          created_at: account.createdAt.toISOString(),
+        })
+        .execute();
+      await tx.insertInto('audit_events').values(auditRow(audit)).execute();
+    });
   }
 
   async findAccount(id: string): Promise<Account | undefined> {
@@ -38,18 +43,21 @@ export class SqlAccountStore implements AccountStore {
     return rows.map(toAccount);
   }
 
-  async insertAccessKey(key: AccessKey, secretSealed: string): Promise<void> {
-    await this.db
-      .insertInto('access_keys')
-      .values({
-        id: key.id,
-        account_id: key.accountId,
-        user_id: key.userId,
-        secret_sealed: secretSealed,
-        status: key.status,
-        created_at: key.createdAt.toISOString(),
-      })
-      .execute();
+  async insertAccessKey(key: AccessKey, secretSealed: string, audit: AuditEvent): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      await tx
+        .insertInto('access_keys')
+        .values({
+          id: key.id,
+          account_id: key.accountId,
+          user_id: key.userId,
+          secret_sealed: secretSealed,
+          status: key.status,
+          created_at: key.createdAt.toISOString(),
+        })
+        .execute();
+      await tx.insertInto('audit_events').values(auditRow(audit)).execute();
+    });
   }
 
   async findAccessKey(id: string): Promise<{ key: AccessKey; secretSealed: string; projectId: string } | undefined> {
@@ -80,14 +88,22 @@ export class SqlAccountStore implements AccountStore {
     return rows.map(toAccessKey);
   }
 
-  async setAccessKeyStatus(id: string, status: AccessKey['status']): Promise<boolean> {
-    const result = await this.db.updateTable('access_keys').set({ status }).where('id', '=', id).executeTakeFirst();
-    return Number(result.numUpdatedRows) > 0;
+  async setAccessKeyStatus(id: string, status: AccessKey['status'], audit: AuditOf): Promise<boolean> {
+    return this.db.transaction().execute(async (tx) => {
+      const changed = await tx.updateTable('access_keys').set({ status }).where('id', '=', id).returning('account_id').executeTakeFirst();
+      if (!changed) return false;
+      await tx.insertInto('audit_events').values(auditRow(audit(changed.account_id))).execute();
+      return true;
+    });
   }
 
-  async deleteAccessKey(id: string): Promise<boolean> {
-    const result = await this.db.deleteFrom('access_keys').where('id', '=', id).executeTakeFirst();
-    return Number(result.numDeletedRows) > 0;
+  async deleteAccessKey(id: string, audit: AuditOf): Promise<boolean> {
+    return this.db.transaction().execute(async (tx) => {
+      const deleted = await tx.deleteFrom('access_keys').where('id', '=', id).returning('account_id').executeTakeFirst();
+      if (!deleted) return false;
+      await tx.insertInto('audit_events').values(auditRow(audit(deleted.account_id))).execute();
+      return true;
+    });
   }
 
   async rememberNonce(accessKeyId: string, nonce: string, expiresAt: Date): Promise<boolean> {
@@ -110,19 +126,22 @@ export class SqlAccountStore implements AccountStore {
     return Number(result.numDeletedRows);
   }
 
-  async insertToken(token: Token, tokenHash: string): Promise<void> {
-    await this.db
-      .insertInto('auth_tokens')
-      .values({
-        token_hash: tokenHash,
-        id: token.id,
-        account_id: token.accountId,
-        expires_at: token.expiresAt.toISOString(),
-        created_at: token.createdAt.toISOString(),
-        revoked_at: null,
-        user_id: token.userId,
-      })
-      .execute();
+  async insertToken(token: Token, tokenHash: string, audit: AuditEvent): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      await tx
+        .insertInto('auth_tokens')
+        .values({
+          token_hash: tokenHash,
+          id: token.id,
+          account_id: token.accountId,
+          expires_at: token.expiresAt.toISOString(),
+          created_at: token.createdAt.toISOString(),
+          revoked_at: null,
+          user_id: token.userId,
+        })
+        .execute();
+      await tx.insertInto('audit_events').values(auditRow(audit)).execute();
+    });
   }
 
   async findToken(tokenHash: string): Promise<{ token: Token; projectId: string } | undefined> {
@@ -153,27 +172,34 @@ export class SqlAccountStore implements AccountStore {
     return rows.map(toToken);
   }
 
-  async revokeToken(id: string, at: Date): Promise<Token | undefined> {
-    await this.db
-      .updateTable('auth_tokens')
-      .set({ revoked_at: at.toISOString() })
-      .where('id', '=', id)
-      .where('revoked_at', 'is', null)
-      .execute();
-    const row = await this.db.selectFrom('auth_tokens').select(TOKEN_COLUMNS).where('id', '=', id).executeTakeFirst();
-    return row && toToken(row);
+  async revokeToken(id: string, at: Date, audit: AuditOf): Promise<Token | undefined> {
+    return this.db.transaction().execute(async (tx) => {
+      const revoked = await tx
+        .updateTable('auth_tokens')
+        .set({ revoked_at: at.toISOString() })
+        .where('id', '=', id)
+        .where('revoked_at', 'is', null)
+        .returning('account_id')
+        .executeTakeFirst();
+      if (revoked) await tx.insertInto('audit_events').values(auditRow(audit(revoked.account_id))).execute();
+      const row = await tx.selectFrom('auth_tokens').select(TOKEN_COLUMNS).where('id', '=', id).executeTakeFirst();
+      return row && toToken(row);
+    });
   }
 
-  async insertInstance(instance: Instance): Promise<void> {
-    await this.db
-      .insertInto('instances')
-      .values({
-        id: instance.id,
-        account_id: instance.accountId,
-        name: instance.name,
-        created_at: instance.createdAt.toISOString(),
-      })
-      .execute();
+  async insertInstance(instance: Instance, audit: AuditEvent): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      await tx
+        .insertInto('instances')
+        .values({
+          id: instance.id,
+          account_id: instance.accountId,
+          name: instance.name,
+          created_at: instance.createdAt.toISOString(),
+        })
+        .execute();
+      await tx.insertInto('audit_events').values(auditRow(audit)).execute();
+    });
   }
 
   async findInstance(accountId: string, id: string): Promise<Instance | undefined> {

@@ -1,17 +1,19 @@
 import type { Policy, User } from '../../core/identity/model.js';
 import { NameInUse, type IdentityStore } from '../../core/identity/ports.js';
 import type { PolicyDocument } from '../../core/policy/index.js';
+import type { AuditEvent } from '../../core/audit/ports.js';
+import { auditRow } from './audit-log.js';
 import { isUniqueViolation, type Db } from './database.js';
 
 export class SqlIdentityStore implements IdentityStore {
   constructor(private readonly db: Db) {}
 
-  async insertUser(user: User): Promise<void> {
+  async insertUser(user: User, audit: AuditEvent): Promise<void> {
     await translate(() =>
-      this.db
-        .insertInto('users')
-        .values({ id: user.id, account_id: user.accountId, name: user.name, created_at: user.createdAt.toISOString() })
-        .execute(),
+      this.db.transaction().execute(async (tx) => {
+        await tx.insertInto('users').values({ id: user.id, account_id: user.accountId, name: user.name, created_at: user.createdAt.toISOString() }).execute();
+        await tx.insertInto('audit_events').values(auditRow(audit)).execute();
+      }),
     );
   }
 
@@ -30,18 +32,21 @@ export class SqlIdentityStore implements IdentityStore {
     return rows.map(toUser);
   }
 
-  async insertPolicy(policy: Policy): Promise<void> {
+  async insertPolicy(policy: Policy, audit: AuditEvent): Promise<void> {
     await translate(() =>
-      this.db
-        .insertInto('policies')
-        .values({
-          id: policy.id,
-          account_id: policy.accountId,
-          name: policy.name,
-          document: JSON.stringify(policy.document),
-          created_at: policy.createdAt.toISOString(),
-        })
-        .execute(),
+      this.db.transaction().execute(async (tx) => {
+        await tx
+          .insertInto('policies')
+          .values({
+            id: policy.id,
+            account_id: policy.accountId,
+            name: policy.name,
+            document: JSON.stringify(policy.document),
+            created_at: policy.createdAt.toISOString(),
+          })
+          .execute();
+        await tx.insertInto('audit_events').values(auditRow(audit)).execute();
+      }),
     );
   }
 
@@ -55,21 +60,25 @@ export class SqlIdentityStore implements IdentityStore {
     return row && toPolicy(row);
   }
 
-  async attach(userId: string, policyId: string, at: Date): Promise<void> {
-    await this.db
-      .insertInto('user_policies')
-      .values({ user_id: userId, policy_id: policyId, created_at: at.toISOString() })
-      .onConflict((oc) => oc.columns(['user_id', 'policy_id']).doNothing())
-      .execute();
+  async attach(userId: string, policyId: string, at: Date, audit: AuditEvent): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      const attached = await tx
+        .insertInto('user_policies')
+        .values({ user_id: userId, policy_id: policyId, created_at: at.toISOString() })
+        .onConflict((oc) => oc.columns(['user_id', 'policy_id']).doNothing())
+        .returning('user_id')
+        .executeTakeFirst();
+      if (attached) await tx.insertInto('audit_events').values(auditRow(audit)).execute();
+    });
   }
 
-  async detach(userId: string, policyId: string): Promise<boolean> {
-    const result = await this.db
-      .deleteFrom('user_policies')
-      .where('user_id', '=', userId)
-      .where('policy_id', '=', policyId)
-      .executeTakeFirst();
-    return Number(result.numDeletedRows) > 0;
+  async detach(userId: string, policyId: string, audit: AuditEvent): Promise<boolean> {
+    return this.db.transaction().execute(async (tx) => {
+      const result = await tx.deleteFrom('user_policies').where('user_id', '=', userId).where('policy_id', '=', policyId).executeTakeFirst();
+      if (Number(result.numDeletedRows) === 0) return false;
+      await tx.insertInto('audit_events').values(auditRow(audit)).execute();
+      return true;
+    });
   }
 
   async policiesOfUser(userId: string): Promise<Policy[]> {

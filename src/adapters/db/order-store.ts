@@ -166,20 +166,23 @@ export class SqlOrderStore implements OrderStore {
     return Number(changed.numUpdatedRows);
   }
 
-  async grant(accountId: string, productCode: string, count: number, now: Date): Promise<number> {
+  async grant(accountId: string, productCode: string, count: number, now: Date, audit: AuditEvent): Promise<number> {
     const at = now.toISOString();
-    const row = await this.db
-      .insertInto('cas_packages')
-      .values({ account_id: accountId, product_code: productCode, total_count: count, created_at: at, updated_at: at })
-      .onConflict((oc) =>
-        oc.columns(['account_id', 'product_code']).doUpdateSet({
-          total_count: sql<number>`cas_packages.total_count + excluded.total_count`,
-          updated_at: at,
-        }),
-      )
-      .returning('total_count')
-      .executeTakeFirstOrThrow();
-    return row.total_count;
+    return this.db.transaction().execute(async (tx) => {
+      const row = await tx
+        .insertInto('cas_packages')
+        .values({ account_id: accountId, product_code: productCode, total_count: count, created_at: at, updated_at: at })
+        .onConflict((oc) =>
+          oc.columns(['account_id', 'product_code']).doUpdateSet({
+            total_count: sql<number>`cas_packages.total_count + excluded.total_count`,
+            updated_at: at,
+          }),
+        )
+        .returning('total_count')
+        .executeTakeFirstOrThrow();
+      await tx.insertInto('audit_events').values(auditRow(audit)).execute();
+      return row.total_count;
+    });
   }
 
   async packageState(accountId: string, productCode: string): Promise<PackageState | undefined> {

@@ -2,6 +2,8 @@ import type { Selectable } from 'kysely';
 import type { EventType } from '../../core/events/model.js';
 import { wants, type Webhook } from '../../core/webhooks/model.js';
 import type { WebhookStore } from '../../core/webhooks/ports.js';
+import type { AuditEvent } from '../../core/audit/ports.js';
+import { auditRow } from './audit-log.js';
 import type { Db } from './database.js';
 import type { WebhooksTable } from './schema.js';
 
@@ -9,18 +11,21 @@ import type { WebhooksTable } from './schema.js';
 export class SqlWebhookStore implements WebhookStore {
   constructor(private readonly db: Db) {}
 
-  async insert(webhook: Webhook, secretSealed: string): Promise<void> {
-    await this.db
-      .insertInto('webhooks')
-      .values({
-        id: webhook.id,
-        account_id: webhook.accountId,
-        url: webhook.url,
-        events: JSON.stringify(webhook.events),
-        secret_sealed: secretSealed,
-        created_at: webhook.createdAt.toISOString(),
-      })
-      .execute();
+  async insert(webhook: Webhook, secretSealed: string, audit: AuditEvent): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      await tx
+        .insertInto('webhooks')
+        .values({
+          id: webhook.id,
+          account_id: webhook.accountId,
+          url: webhook.url,
+          events: JSON.stringify(webhook.events),
+          secret_sealed: secretSealed,
+          created_at: webhook.createdAt.toISOString(),
+        })
+        .execute();
+      await tx.insertInto('audit_events').values(auditRow(audit)).execute();
+    });
   }
 
   async list(accountId: string): Promise<Webhook[]> {
@@ -33,9 +38,13 @@ export class SqlWebhookStore implements WebhookStore {
     return row && { webhook: fromRow(row), secretSealed: row.secret_sealed };
   }
 
-  async remove(accountId: string, id: string): Promise<boolean> {
-    const result = await this.db.deleteFrom('webhooks').where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
-    return result.numDeletedRows > 0n;
+  async remove(accountId: string, id: string, audit: AuditEvent): Promise<boolean> {
+    return this.db.transaction().execute(async (tx) => {
+      const result = await tx.deleteFrom('webhooks').where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
+      if (result.numDeletedRows === 0n) return false;
+      await tx.insertInto('audit_events').values(auditRow(audit)).execute();
+      return true;
+    });
   }
 
   async subscribers(accountId: string, type: EventType): Promise<Webhook[]> {

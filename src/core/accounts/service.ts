@@ -4,6 +4,7 @@ import { errors } from '../../kernel/errors.js';
 import type { IdGenerator } from '../../kernel/ids.js';
 import type { Sealer } from '../../kernel/sealer.js';
 import type { AccessKey, Account, Instance, Principal, Token } from './model.js';
+import type { AuditEvent } from '../audit/ports.js';
 import type { AccountStore } from './ports.js';
 
 export interface AccountsDeps {
@@ -13,7 +14,12 @@ export interface AccountsDeps {
   sealer: Sealer;
   /** Whether a user belongs to the account (from the identity context). */
   userExists(accountId: string, userId: string): Promise<boolean>;
+  /** Names the objects of the audit log (`certplane:{region}:{account}:…`). */
+  regionId: string;
 }
+
+/** These changes are the operator's (the CLI); the audit log names them so. */
+const OPERATOR = 'operator:cli';
 
 const TOKEN_PREFIX = 'cpt_';
 const MAX_TOKEN_TTL_MS = 365 * 86_400_000;
@@ -48,7 +54,7 @@ export class AccountsService {
       projectId: this.deps.ids.hex32(),
       createdAt: this.deps.clock.now(),
     };
-    await this.deps.store.insertAccount(account);
+    await this.deps.store.insertAccount(account, this.event(account.id, 'certplane:CreateAccount', 'account', account.createdAt));
     return account;
   }
 
@@ -74,7 +80,8 @@ export class AccountsService {
       createdAt: this.deps.clock.now(),
     };
     const secret = this.deps.ids.secret(24);
-    await this.deps.store.insertAccessKey(key, this.deps.sealer.seal(secret, secretContext(key.id)));
+    const audit = this.event(accountId, 'certplane:CreateAccessKey', `access-key/${key.id}`, key.createdAt);
+    await this.deps.store.insertAccessKey(key, this.deps.sealer.seal(secret, secretContext(key.id)), audit);
     return { key, secret };
   }
 
@@ -85,11 +92,18 @@ export class AccountsService {
 
   /** Disabling takes effect on the next request to any server sharing the database: every request reads the key's row. */
   async setAccessKeyStatus(id: string, status: AccessKey['status']): Promise<void> {
-    if (!(await this.deps.store.setAccessKeyStatus(id, status))) throw errors.accessKeyNotFound(id);
+    const action = status === 'active' ? 'certplane:EnableAccessKey' : 'certplane:DisableAccessKey';
+    const at = this.deps.clock.now();
+    if (!(await this.deps.store.setAccessKeyStatus(id, status, (accountId) => this.event(accountId, action, `access-key/${id}`, at)))) {
+      throw errors.accessKeyNotFound(id);
+    }
   }
 
   async deleteAccessKey(id: string): Promise<void> {
-    if (!(await this.deps.store.deleteAccessKey(id))) throw errors.accessKeyNotFound(id);
+    const at = this.deps.clock.now();
+    if (!(await this.deps.store.deleteAccessKey(id, (accountId) => this.event(accountId, 'certplane:DeleteAccessKey', `access-key/${id}`, at)))) {
+      throw errors.accessKeyNotFound(id);
+    }
   }
 
   /**
@@ -150,7 +164,7 @@ export class AccountsService {
       createdAt: now,
       revokedAt: null,
     };
-    await this.deps.store.insertToken(record, hashToken(token));
+    await this.deps.store.insertToken(record, hashToken(token), this.event(accountId, 'certplane:CreateToken', `token/${record.id}`, now));
     return { token, record };
   }
 
@@ -161,7 +175,8 @@ export class AccountsService {
 
   /** Revoking twice is harmless and keeps the first revocation time. */
   async revokeToken(id: string): Promise<Token> {
-    const token = await this.deps.store.revokeToken(id, this.deps.clock.now());
+    const at = this.deps.clock.now();
+    const token = await this.deps.store.revokeToken(id, at, (accountId) => this.event(accountId, 'certplane:RevokeToken', `token/${id}`, at));
     if (!token) throw errors.tokenNotFound(id);
     return token;
   }
@@ -184,8 +199,13 @@ export class AccountsService {
     const trimmed = name.trim();
     if (trimmed.length === 0 || trimmed.length > 64) throw errors.invalidParameter('name', 'must be 1 to 64 characters');
     const instance: Instance = { id: this.deps.ids.hex32(), accountId, name: trimmed, createdAt: this.deps.clock.now() };
-    await this.deps.store.insertInstance(instance);
+    await this.deps.store.insertInstance(instance, this.event(accountId, 'certplane:CreateInstance', `instance/${instance.id}`, instance.createdAt));
     return instance;
+  }
+
+  /** The operator's change to `object` of the account, as the audit log keeps it. */
+  private event(accountId: string, action: string, object: string, at: Date): AuditEvent {
+    return { at, accountId, actor: OPERATOR, action, resource: `certplane:${this.deps.regionId}:${accountId}:${object}`, outcome: 'success', requestId: 'cli' };
   }
 
   async requireInstance(accountId: string, id: string): Promise<Instance> {

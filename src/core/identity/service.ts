@@ -2,6 +2,7 @@ import type { Clock } from '../../kernel/clock.js';
 import { errors } from '../../kernel/errors.js';
 import type { IdGenerator } from '../../kernel/ids.js';
 import type { Principal } from '../accounts/model.js';
+import type { AuditEvent } from '../audit/ports.js';
 import { evaluate, parsePolicyDocument } from '../policy/index.js';
 import type { Policy, User } from './model.js';
 import { NameInUse, type IdentityStore } from './ports.js';
@@ -14,7 +15,12 @@ export interface IdentityDeps {
   requireAccount(accountId: string): Promise<unknown>;
   /** Longest policy document accepted (`limits.policyDocumentCharacters`). */
   maxPolicyCharacters: number;
+  /** Names the objects of the audit log (`certplane:{region}:{account}:…`). */
+  regionId: string;
 }
+
+/** These changes are the operator's (the CLI); the audit log names them so. */
+const OPERATOR = 'operator:cli';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
 
@@ -30,7 +36,8 @@ export class IdentityService {
     await this.deps.requireAccount(accountId);
     if (!NAME.test(name)) throw errors.invalidParameter('name', 'must be 1 to 64 letters, digits or ._@-');
     const user: User = { id: `u-${this.deps.ids.hex32().slice(0, 20)}`, accountId, name, createdAt: this.deps.clock.now() };
-    await this.unique(() => this.deps.store.insertUser(user), () => errors.userNameTaken(name));
+    const audit = this.event(accountId, 'certplane:CreateUser', `user/${user.id}`, user.createdAt);
+    await this.unique(() => this.deps.store.insertUser(user, audit), () => errors.userNameTaken(name));
     return user;
   }
 
@@ -55,20 +62,28 @@ export class IdentityService {
       document: parsePolicyDocument(documentText, this.deps.maxPolicyCharacters),
       createdAt: this.deps.clock.now(),
     };
-    await this.unique(() => this.deps.store.insertPolicy(policy), () => errors.policyNameTaken(name));
+    const audit = this.event(accountId, 'certplane:CreatePolicy', `policy/${policy.id}`, policy.createdAt);
+    await this.unique(() => this.deps.store.insertPolicy(policy, audit), () => errors.policyNameTaken(name));
     return policy;
   }
 
   async attachPolicy(accountId: string, userId: string, policyId: string): Promise<void> {
     await this.requireUser(accountId, userId);
     await this.requirePolicy(accountId, policyId);
-    await this.deps.store.attach(userId, policyId, this.deps.clock.now());
+    const at = this.deps.clock.now();
+    await this.deps.store.attach(userId, policyId, at, this.event(accountId, 'certplane:AttachPolicy', `user/${userId}/policy/${policyId}`, at));
   }
 
   async detachPolicy(accountId: string, userId: string, policyId: string): Promise<void> {
     await this.requireUser(accountId, userId);
     await this.requirePolicy(accountId, policyId);
-    if (!(await this.deps.store.detach(userId, policyId))) throw errors.policyNotFound(policyId);
+    const audit = this.event(accountId, 'certplane:DetachPolicy', `user/${userId}/policy/${policyId}`, this.deps.clock.now());
+    if (!(await this.deps.store.detach(userId, policyId, audit))) throw errors.policyNotFound(policyId);
+  }
+
+  /** The operator's change to `object` of the account, as the audit log keeps it. */
+  private event(accountId: string, action: string, object: string, at: Date): AuditEvent {
+    return { at, accountId, actor: OPERATOR, action, resource: `certplane:${this.deps.regionId}:${accountId}:${object}`, outcome: 'success', requestId: 'cli' };
   }
 
   /** Throws `auth.forbidden` naming the action unless the principal may perform it on the resource. */

@@ -4,7 +4,7 @@ import type { Clock } from '../../kernel/clock.js';
 import { errors } from '../../kernel/errors.js';
 import type { IdGenerator } from '../../kernel/ids.js';
 import type { Sealer } from '../../kernel/sealer.js';
-import type { AuditStamp } from '../audit/ports.js';
+import type { AuditEvent, AuditStamp } from '../audit/ports.js';
 import { privateKeyContext } from '../certificates/service.js';
 import type { NewIssuance } from '../issuance/model.js';
 import {
@@ -37,6 +37,8 @@ export interface OrdersDeps {
   /** `casValidationDeadlineHours`. */
   deadlineHours: number;
   requireAccount(accountId: string): Promise<unknown>;
+  /** Names the objects of the audit log (`certplane:{region}:{account}:…`). */
+  regionId: string;
 }
 
 /** What every submission carries besides its names. */
@@ -139,7 +141,17 @@ export class OrdersService {
     this.product(productCode);
     if (!Number.isInteger(count) || count < 1 || count > 1_000_000) throw errors.invalidParameter('count', 'must be a whole number from 1 to 1000000');
     await this.deps.requireAccount(accountId);
-    await this.deps.store.grant(accountId, productCode, count, this.deps.clock.now());
+    const at = this.deps.clock.now();
+    const audit: AuditEvent = {
+      at,
+      accountId,
+      actor: 'operator:cli',
+      action: 'certplane:GrantPackage',
+      resource: `certplane:${this.deps.regionId}:${accountId}:package/${productCode}`,
+      outcome: 'success',
+      requestId: 'cli',
+    };
+    await this.deps.store.grant(accountId, productCode, count, at, audit);
     const state = await this.deps.store.packageState(accountId, productCode);
     if (!state) throw errors.internal(new Error('a granted package cannot be read back'));
     return state;

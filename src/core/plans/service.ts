@@ -1,6 +1,7 @@
 import type { Clock } from '../../kernel/clock.js';
 import { errors } from '../../kernel/errors.js';
 import type { IdGenerator } from '../../kernel/ids.js';
+import type { AuditEvent } from '../audit/ports.js';
 import type { PlanDefinition, PlanInstance } from './model.js';
 import type { PlanStore } from './ports.js';
 
@@ -10,6 +11,8 @@ export interface PlansDeps {
   clock: Clock;
   ids: IdGenerator;
   requireAccount(accountId: string): Promise<unknown>;
+  /** Names the objects of the audit log (`certplane:{region}:{account}:…`). */
+  regionId: string;
 }
 
 /** The configured plan catalogue and the plan instances granted to accounts. */
@@ -31,7 +34,16 @@ export class PlansService {
       plan,
       createdAt: this.deps.clock.now(),
     };
-    await this.deps.store.insertInstance(instance);
+    const audit: AuditEvent = {
+      at: instance.createdAt,
+      accountId,
+      actor: 'operator:cli',
+      action: 'certplane:GrantPlan',
+      resource: `certplane:${this.deps.regionId}:${accountId}:plan-instance/${instance.id}`,
+      outcome: 'success',
+      requestId: 'cli',
+    };
+    await this.deps.store.insertInstance(instance, audit);
     return instance;
   }
 

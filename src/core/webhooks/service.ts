@@ -7,6 +7,7 @@ import type { Clock } from '../../kernel/clock.js';
 import { errors } from '../../kernel/errors.js';
 import type { IdGenerator } from '../../kernel/ids.js';
 import type { Sealer } from '../../kernel/sealer.js';
+import type { AuditEvent } from '../audit/ports.js';
 import { EVENT_TYPES, type EventType } from '../events/model.js';
 import { webhookSecretContext, type Webhook } from './model.js';
 import type { WebhookStore } from './ports.js';
@@ -19,6 +20,8 @@ export interface WebhooksDeps {
   requireAccount(accountId: string): Promise<unknown>;
   /** A new secret (default: 32 random bytes, hex). */
   newSecret(): string;
+  /** Names the objects of the audit log (`certplane:{region}:{account}:…`). */
+  regionId: string;
 }
 
 export interface NewWebhook {
@@ -40,7 +43,8 @@ export class WebhooksService {
     if (secret.length < 16 || secret.length > 256) throw errors.invalidParameter('secret', 'must be 16 to 256 characters');
     await this.deps.requireAccount(accountId);
     const webhook: Webhook = { id: this.deps.ids.hex32(), accountId, url, events, createdAt: this.deps.clock.now() };
-    await this.deps.store.insert(webhook, this.deps.sealer.seal(secret, webhookSecretContext(webhook.id)));
+    const audit = this.event(accountId, 'certplane:AddWebhook', webhook.id, webhook.createdAt);
+    await this.deps.store.insert(webhook, this.deps.sealer.seal(secret, webhookSecretContext(webhook.id)), audit);
     return { webhook, secret };
   }
 
@@ -51,7 +55,13 @@ export class WebhooksService {
 
   async remove(accountId: string, id: string): Promise<void> {
     await this.deps.requireAccount(accountId);
-    if (!(await this.deps.store.remove(accountId, id))) throw errors.webhookNotFound(id);
+    const audit = this.event(accountId, 'certplane:RemoveWebhook', id, this.deps.clock.now());
+    if (!(await this.deps.store.remove(accountId, id, audit))) throw errors.webhookNotFound(id);
+  }
+
+  /** The operator's change (the CLI) to a webhook, as the audit log keeps it. */
+  private event(accountId: string, action: string, id: string, at: Date): AuditEvent {
+    return { at, accountId, actor: 'operator:cli', action, resource: `certplane:${this.deps.regionId}:${accountId}:webhook/${id}`, outcome: 'success', requestId: 'cli' };
   }
 
   /** For a delivery: the webhook and its opened secret; undefined once removed. */
