@@ -59,6 +59,7 @@ import { randomIds, type IdGenerator } from './kernel/ids.js';
 import { cryptoRandom, type Random } from './kernel/random.js';
 import { SqlRenewalStore } from './adapters/db/renewal-store.js';
 import { RenewalService, renewalScanHandler, renewalScanJob } from './core/renewal/service.js';
+import { jobsPurgeJob, purgeJobsHandler } from './jobs/purge-jobs.js';
 import { SqlDeployStore } from './adapters/db/deploy-store.js';
 import { atomicFiles } from './adapters/files/atomic-files.js';
 import { execFileRunner } from './adapters/process/command.js';
@@ -324,6 +325,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     publishEvent({ webhooks, jobs, maxAttempts: config.webhookMaxAttempts }) as JobHandler<unknown>,
     deliverWebhook({ webhooks, clock, timeoutMs: config.webhookTimeoutSeconds * 1000 }) as JobHandler<unknown>,
     expiryScan(expiryScans) as JobHandler<unknown>,
+    purgeJobsHandler({ jobs, clock, retentionDays: config.jobRetentionDays }) as JobHandler<unknown>,
     ...(options.jobHandlers ?? []),
   ]);
   return {
@@ -380,6 +382,7 @@ export function createWorker(app: App, options: Partial<WorkerOptions> = {}): Jo
   app.jobs.onEnqueue(() => worker.wake());
   // Recurring work: exactly one job row each, whichever process starts first.
   app.jobs.ensureRecurring(renewalScanJob).catch((err: unknown) => app.logger.warn({ err }, 'cannot enqueue the renewal scan; it is tried again at the next start'));
+  app.jobs.ensureRecurring(jobsPurgeJob).catch((err: unknown) => app.logger.warn({ err }, 'cannot enqueue the purge of finished jobs; it is tried again at the next start'));
   return worker;
 }
 

@@ -210,6 +210,7 @@ const fileSchema = z
     expiryScanMinutes: z.coerce.number().int().min(1).max(1440).optional(),
     webhookTimeoutSeconds: z.coerce.number().int().min(1).max(300).optional(),
     webhookMaxAttempts: z.coerce.number().int().min(1).max(100).optional(),
+    jobRetentionDays: z.coerce.number().int().min(1).max(3650).optional(),
     metricsToken: z
       .string()
       .regex(/^[\x21-\x7e]{16,256}$/, 'must be 16 to 256 printable ASCII characters without spaces')
@@ -276,6 +277,8 @@ export interface Config {
   webhookTimeoutSeconds: number;
   /** Deliveries tried per event and webhook before the delivery job fails for good. */
   webhookMaxAttempts: number;
+  /** Days a finished (`done`) job is kept before `jobs.purge` deletes it. */
+  jobRetentionDays: number;
   /** Bearer token `GET /metrics` asks of every caller; undefined: loopback callers only, no token. */
   metricsToken: string | undefined;
 }
@@ -316,6 +319,7 @@ const ENV_KEYS = {
   CERTPLANE_EXPIRY_SCAN_MINUTES: 'expiryScanMinutes',
   CERTPLANE_WEBHOOK_TIMEOUT_SECONDS: 'webhookTimeoutSeconds',
   CERTPLANE_WEBHOOK_MAX_ATTEMPTS: 'webhookMaxAttempts',
+  CERTPLANE_JOB_RETENTION_DAYS: 'jobRetentionDays',
   CERTPLANE_METRICS_TOKEN: 'metricsToken',
 } as const;
 
@@ -414,6 +418,7 @@ export function loadConfig(sources: ConfigSources = { env: process.env }): Confi
     expiryScanMinutes: raw.expiryScanMinutes ?? 60,
     webhookTimeoutSeconds: raw.webhookTimeoutSeconds ?? 10,
     webhookMaxAttempts: raw.webhookMaxAttempts ?? 12,
+    jobRetentionDays: raw.jobRetentionDays ?? 30,
     metricsToken: raw.metricsToken,
   };
 }

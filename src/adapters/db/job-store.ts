@@ -152,6 +152,19 @@ export class SqlJobStore implements JobQueue, JobLeases {
     return enqueued;
   }
 
+  /** Deletes up to `limit` jobs that finished (`done`) before `before`, oldest first; how many. */
+  async purgeDone(before: Date, limit: number): Promise<number> {
+    const finished = this.database.db
+      .selectFrom('jobs')
+      .select('id')
+      .where('state', '=', 'done')
+      .where('updated_at', '<', before.toISOString())
+      .orderBy('updated_at')
+      .limit(limit);
+    const result = await this.database.db.deleteFrom('jobs').where('id', 'in', finished).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
   async find(id: string): Promise<Job | undefined> {
     const row = await this.database.db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst();
     return row && toJob(row);

@@ -14,6 +14,7 @@ import * as expiryWebhooks from './017-expiry-webhooks.js';
 import * as inventoryIndexes from './018-inventory-indexes.js';
 import * as listFilters from './019-list-filters.js';
 import * as certificateGroups from './020-certificate-groups.js';
+import * as finishedJobs from './021-finished-jobs.js';
 
 /** Versioned migrations, applied in name order at start-up on both engines. */
 const migrations: Record<string, Migration> = {
@@ -32,6 +33,7 @@ const migrations: Record<string, Migration> = {
   '018-inventory-indexes': inventoryIndexes,
   '019-list-filters': listFilters,
   '020-certificate-groups': certificateGroups,
+  '021-finished-jobs': finishedJobs,
 };
 
 export const migrationProvider: MigrationProvider = {
