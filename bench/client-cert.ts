@@ -5,7 +5,11 @@
  * - certplane: CreateClientCertificate over signed RPC (stored, audited), with the CSR and with a
  *   generated ECC key;
  * - the reference: Debian's `cfssl serve` with an ECDSA P-256 CA, `POST /api/v1/cfssl/sign`;
- * - the ceiling: `openssl speed ecdsap256` signatures per second, on one core and on every core.
+ * - the ceiling: `openssl speed ecdsap256` signatures per second, on one core and on every core;
+ * - the floor, for reference: signed GetSite against the same server (authentication, nonce, a read:
+ *   what every signed request costs before any certificate work), and what a certificate from a CSR
+ *   costs at least beyond it: the CSR's signature verified, the certificate signed, its signature
+ *   verified (openssl speed's figures).
  * The HTTP loads come from their own process (bench/_load.ts) at the same concurrency. Target:
  * certplane at or above cfssl, authentication and storage included. `--workers N|auto` runs
  * certplane as `serve --workers` (one process by default: on SQLite several processes cost more CPU
@@ -105,15 +109,15 @@ async function startCertplane(options: Options, csrPem: string): Promise<Signer>
 
 // ---------------------------------------------------------------- ceiling
 
-/** `openssl speed -seconds S [-multi N] ecdsap256`: ECDSA P-256 signs per second (the sum over the N processes). */
-function opensslSpeed(seconds: number, processes = 1): number {
+/** `openssl speed -seconds S [-multi N] ecdsap256`: ECDSA P-256 signs and verifies per second (the sums over the N processes). */
+function opensslSpeed(seconds: number, processes = 1): { sign: number; verify: number } {
   const multi = processes > 1 ? ['-multi', String(processes)] : [];
   const out = execFileSync('openssl', ['speed', '-seconds', String(seconds), ...multi, 'ecdsap256'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   // "                              sign    verify    sign/s verify/s"
   // " 256 bits ecdsa (nistp256)   0.0000s   0.0001s  43082.8  13812.0"
-  const match = /^\s*256 bits ecdsa \(nistp256\)\s+[\d.]+s\s+[\d.]+s\s+([\d.]+)\s+[\d.]+\s*$/m.exec(out);
+  const match = /^\s*256 bits ecdsa \(nistp256\)\s+[\d.]+s\s+[\d.]+s\s+([\d.]+)\s+([\d.]+)\s*$/m.exec(out);
   if (!match) throw new Error(`openssl speed printed no ecdsap256 result:\n${out}`);
-  return Number(match[1]);
+  return { sign: Number(match[1]), verify: Number(match[2]) };
 }
 
 // ---------------------------------------------------------------- table
@@ -173,6 +177,15 @@ function report(options: Options, engineLabel: string, rows: Row[], cfssl: numbe
   return { lines, failed: failures.length > 0 || missed.length > 0 };
 }
 
+// ---------------------------------------------------------------- floor
+
+/** What a certificate from a CSR costs certplane at the least: a signed request, and three ECDSA operations. */
+function floorOf(getSite: Measured, speed: { sign: number; verify: number }): { getSiteUs: number; signUs: number; verifyUs: number; cryptoUs: number } {
+  const signUs = 1e6 / speed.sign;
+  const verifyUs = 1e6 / speed.verify;
+  return { getSiteUs: (getSite.serverCpu / getSite.perSecond) * 1e6, signUs, verifyUs, cryptoUs: signUs + 2 * verifyUs };
+}
+
 // ---------------------------------------------------------------- main
 
 async function main(): Promise<number> {
@@ -185,8 +198,9 @@ async function main(): Promise<number> {
   // openssl speed runs S seconds of signing, then S of verifying: keep it short, it counts CPU time anyway.
   const speedSeconds = Math.min(options.durationS, 3);
   const cores = cpus().length;
-  const oneCore = opensslSpeed(speedSeconds);
-  const allCores = opensslSpeed(speedSeconds, cores);
+  const oneCoreSpeed = opensslSpeed(speedSeconds);
+  const oneCore = oneCoreSpeed.sign;
+  const allCores = opensslSpeed(speedSeconds, cores).sign;
 
   const cfssl = await startCfssl(csrPem);
   const cfsslLoad = await runLoad({ kind: 'cfssl-sign', csrPem, port: cfssl.port, ...timing }, cfssl.pid);
@@ -197,6 +211,7 @@ async function main(): Promise<number> {
   const rpc = { siteId: signer.siteId, accessKeyId: signer.accessKeyId, accessKeySecret: signer.accessKeySecret, validityDays: 30 };
   const withCsr = await runLoad({ kind: 'client-cert', ...rpc, csrPem, port: signer.port, ...timing }, serverPid());
   const generated = await runLoad({ kind: 'client-cert', ...rpc, port: signer.port, ...timing }, serverPid());
+  const getSite = await runLoad({ kind: 'getsite', siteId: signer.siteId, accessKeyId: signer.accessKeyId, accessKeySecret: signer.accessKeySecret, port: signer.port, ...timing }, serverPid());
   const signerLogs = signer.logs();
 
   const rows: Row[] = [
@@ -205,10 +220,18 @@ async function main(): Promise<number> {
     loadRow('cfssl serve', `Debian golang-cfssl, POST /api/v1/cfssl/sign {certificate_request}, P-256 CA, profile digitalSignature + clientAuth + CRL/OCSP URLs, 30 days`, cfsslLoad, { logs: cfsslLogs }),
     ceilingRow('openssl speed, 1 core', 'openssl speed ecdsap256: one process (openssl speed is single-threaded), signatures only, no certificate', oneCore, 1),
     ceilingRow(`openssl speed, ${cores} cores`, `openssl speed -multi ${cores} ecdsap256: ${cores} processes, signs/s summed`, allCores, cores),
+    loadRow('certplane GetSite (floor)', 'signed GetSite on the same server: ACS3 verified, key read, nonce stored, site read; no certificate work (not judged: what every signed request costs)', getSite, { logs: signerLogs }),
   ];
+  const floor = floorOf(getSite, oneCoreSpeed);
   await cleanup();
 
   const { lines, failed } = report(options, signer.engineLabel, rows, cfsslLoad.perSecond, allCores, speedSeconds);
+  lines.push(
+    '',
+    `floor of a certificate from a CSR on certplane: ${fmt(floor.getSiteUs)} µs (a signed request, GetSite above) + ${fmt(floor.cryptoUs)} µs ` +
+      `(CSR signature verified ${fmt(floor.verifyUs)}, certificate signed ${fmt(floor.signUs)}, its signature verified ${fmt(floor.verifyUs)}; openssl speed, one core) ` +
+      `= ${fmt(floor.getSiteUs + floor.cryptoUs)} µs of CPU before storage and building, against cfssl's ${fmt((cfsslLoad.serverCpu / cfsslLoad.perSecond) * 1e6)} µs for all of its work.`,
+  );
   process.stdout.write(`${lines.join('\n')}\n`);
   return failed ? 1 : 0;
 }
