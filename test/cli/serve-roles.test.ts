@@ -5,7 +5,7 @@
  * back to the queue, killing the command it was running.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -22,6 +22,7 @@ import { EXPIRY_SCAN_JOB } from '../../src/jobs/expiry-scan.js';
 import { ORDER_DEADLINE_JOB } from '../../src/core/orders/model.js';
 import { RENEWAL_SCAN_JOB } from '../../src/core/renewal/service.js';
 import { DEPLOY_JOB } from '../../src/core/deploy/model.js';
+import { JOBS_PURGE_JOB } from '../../src/jobs/purge-jobs.js';
 import { systemClock } from '../../src/kernel/clock.js';
 import { randomIds } from '../../src/kernel/ids.js';
 import { startBind, type BindServer } from '../support/bind.js';
@@ -36,9 +37,14 @@ interface Served {
 }
 
 /** Starts `certplane serve` with `args` and resolves once it logged `serving`. */
+/** Every process started, so a failed test leaves none running (the file would never end). */
+const started = new Set<ChildProcess>();
+
 async function serve(args: string[], env: Record<string, string>): Promise<Served> {
   const port = await freePort();
   const child = spawn(process.execPath, [BIN, 'serve', ...args], { env: { ...process.env, CERTPLANE_PORT: String(port), CERTPLANE_HTTP01_LISTEN: 'off', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  started.add(child);
+  child.once('exit', () => started.delete(child));
   const lines: Array<Record<string, unknown>> = [];
   let stderr = '';
   let buffered = '';
@@ -87,6 +93,7 @@ for (const engine of ENGINES) {
       env = { CERTPLANE_DATA_DIR: testDb.dataDir, DATABASE_URL: testDb.url, CERTPLANE_CONFIG: config };
     });
     after(async () => {
+      for (const child of started) child.kill('SIGKILL');
       await database.close();
       await testDb.drop();
       await bind.stop();
@@ -105,7 +112,7 @@ for (const engine of ENGINES) {
       assert.deepEqual(await txt('_acme-challenge.worker.roles.test'), []);
       const serving = worker.lines.find((l) => l.msg === 'serving')!;
       assert.deepEqual([serving.role, serving.listen], ['worker', 'none (worker role)']);
-      assert.deepEqual(worker.lines.find((l) => l.msg === 'worker started')!.jobs, [REMOVE_DNS_RECORD, ISSUE_JOB, ORDER_DEADLINE_JOB, RENEWAL_SCAN_JOB, DEPLOY_JOB, EVENT_PUBLISH_JOB, WEBHOOK_DELIVER_JOB, EXPIRY_SCAN_JOB]);
+      assert.deepEqual(worker.lines.find((l) => l.msg === 'worker started')!.jobs, [REMOVE_DNS_RECORD, ISSUE_JOB, ORDER_DEADLINE_JOB, RENEWAL_SCAN_JOB, DEPLOY_JOB, EVENT_PUBLISH_JOB, WEBHOOK_DELIVER_JOB, EXPIRY_SCAN_JOB, JOBS_PURGE_JOB]);
       await assert.rejects(fetch(`http://127.0.0.1:${worker.port}/healthz`));
       worker.kill('SIGTERM');
       assert.equal(await worker.exited, 0);

@@ -4,7 +4,7 @@ import { errors } from '../../kernel/errors.js';
 import type { IdGenerator } from '../../kernel/ids.js';
 import type { Sealer } from '../../kernel/sealer.js';
 import type { AccessKey, Account, Instance, Principal, Token } from './model.js';
-import type { AuditEvent } from '../audit/ports.js';
+import { operatorEvent, type AuditEvent } from '../audit/ports.js';
 import type { AccountStore } from './ports.js';
 
 export interface AccountsDeps {
@@ -18,8 +18,6 @@ export interface AccountsDeps {
   regionId: string;
 }
 
-/** These changes are the operator's (the CLI); the audit log names them so. */
-const OPERATOR = 'operator:cli';
 
 const TOKEN_PREFIX = 'cpt_';
 const MAX_TOKEN_TTL_MS = 365 * 86_400_000;
@@ -205,7 +203,7 @@ export class AccountsService {
 
   /** The operator's change to `object` of the account, as the audit log keeps it. */
   private event(accountId: string, action: string, object: string, at: Date): AuditEvent {
-    return { at, accountId, actor: OPERATOR, action, resource: `certplane:${this.deps.regionId}:${accountId}:${object}`, outcome: 'success', requestId: 'cli' };
+    return operatorEvent(this.deps.regionId, accountId, action, object, at);
   }
 
   async requireInstance(accountId: string, id: string): Promise<Instance> {

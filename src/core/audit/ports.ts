@@ -64,3 +64,16 @@ export function actorOf(principal: { userId: string | null; via: string }): stri
   if (principal.userId !== null) return `user:${principal.userId}`;
   return principal.via.startsWith('token:') ? principal.via : `key:${principal.via}`;
 }
+
+/** Who the audit log names for the operator's commands (the CLI). */
+export const OPERATOR_ACTOR = 'operator:cli';
+
+/** An object of an account as the audit log names what is certplane's own: `certplane:{region}:{account}:{object}`. */
+export function certplaneResource(regionId: string, accountId: string, object: string): string {
+  return `certplane:${regionId}:${accountId}:${object}`;
+}
+
+/** The operator's successful change (the CLI) of `object` in the account. */
+export function operatorEvent(regionId: string, accountId: string, action: string, object: string, at: Date): AuditEvent {
+  return { at, accountId, actor: OPERATOR_ACTOR, action, resource: certplaneResource(regionId, accountId, object), outcome: 'success', requestId: 'cli' };
+}

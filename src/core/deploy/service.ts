@@ -7,7 +7,7 @@
  * outcome: an audit row and a `deployment.succeeded` or `deployment.failed` event.
  */
 import { isAbsolute, join } from 'node:path';
-import type { AuditEvent } from '../audit/ports.js';
+import { certplaneResource, OPERATOR_ACTOR, type AuditEvent } from '../audit/ports.js';
 import { privateKeyContext } from '../certificates/service.js';
 import { eventJob } from '../events/model.js';
 import type { JsonValue } from '../jobs/ports.js';
@@ -45,7 +45,7 @@ export interface NewTarget {
 }
 
 /** Who the audit log names for what the operator's CLI and the deploy job do. */
-const OPERATOR = 'operator:cli';
+const OPERATOR = OPERATOR_ACTOR;
 const SYSTEM = 'system:deploy';
 
 export class DeployService {
@@ -165,7 +165,7 @@ export class DeployService {
   }
 
   private audit(accountId: string, actor: string, action: string, targetId: string, outcome: string, at: Date, requestId: string): AuditEvent {
-    return { at, accountId, actor, action, resource: `certplane:${this.deps.regionId}:${accountId}:deploy-target/${targetId}`, outcome, requestId };
+    return { at, accountId, actor, action, resource: certplaneResource(this.deps.regionId, accountId, `deploy-target/${targetId}`), outcome, requestId };
   }
 }
 

@@ -2,7 +2,7 @@ import type { Clock } from '../../kernel/clock.js';
 import { errors } from '../../kernel/errors.js';
 import type { IdGenerator } from '../../kernel/ids.js';
 import type { Principal } from '../accounts/model.js';
-import type { AuditEvent } from '../audit/ports.js';
+import { operatorEvent, type AuditEvent } from '../audit/ports.js';
 import { evaluate, parsePolicyDocument } from '../policy/index.js';
 import type { Policy, User } from './model.js';
 import { NameInUse, type IdentityStore } from './ports.js';
@@ -19,8 +19,6 @@ export interface IdentityDeps {
   regionId: string;
 }
 
-/** These changes are the operator's (the CLI); the audit log names them so. */
-const OPERATOR = 'operator:cli';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
 
@@ -83,7 +81,7 @@ export class IdentityService {
 
   /** The operator's change to `object` of the account, as the audit log keeps it. */
   private event(accountId: string, action: string, object: string, at: Date): AuditEvent {
-    return { at, accountId, actor: OPERATOR, action, resource: `certplane:${this.deps.regionId}:${accountId}:${object}`, outcome: 'success', requestId: 'cli' };
+    return operatorEvent(this.deps.regionId, accountId, action, object, at);
   }
 
   /** Throws `auth.forbidden` naming the action unless the principal may perform it on the resource. */

@@ -4,7 +4,7 @@ import type { Clock } from '../../kernel/clock.js';
 import { errors } from '../../kernel/errors.js';
 import type { IdGenerator } from '../../kernel/ids.js';
 import type { Sealer } from '../../kernel/sealer.js';
-import type { AuditEvent, AuditStamp } from '../audit/ports.js';
+import { operatorEvent, type AuditStamp } from '../audit/ports.js';
 import { privateKeyContext } from '../certificates/service.js';
 import type { NewIssuance } from '../issuance/model.js';
 import {
@@ -142,15 +142,7 @@ export class OrdersService {
     if (!Number.isInteger(count) || count < 1 || count > 1_000_000) throw errors.invalidParameter('count', 'must be a whole number from 1 to 1000000');
     await this.deps.requireAccount(accountId);
     const at = this.deps.clock.now();
-    const audit: AuditEvent = {
-      at,
-      accountId,
-      actor: 'operator:cli',
-      action: 'certplane:GrantPackage',
-      resource: `certplane:${this.deps.regionId}:${accountId}:package/${productCode}`,
-      outcome: 'success',
-      requestId: 'cli',
-    };
+    const audit = operatorEvent(this.deps.regionId, accountId, 'certplane:GrantPackage', `package/${productCode}`, at);
     await this.deps.store.grant(accountId, productCode, count, at, audit);
     const state = await this.deps.store.packageState(accountId, productCode);
     if (!state) throw errors.internal(new Error('a granted package cannot be read back'));

@@ -1,7 +1,7 @@
 import type { Clock } from '../../kernel/clock.js';
 import { errors } from '../../kernel/errors.js';
 import type { IdGenerator } from '../../kernel/ids.js';
-import type { AuditEvent } from '../audit/ports.js';
+import { operatorEvent } from '../audit/ports.js';
 import type { PlanDefinition, PlanInstance } from './model.js';
 import type { PlanStore } from './ports.js';
 
@@ -34,16 +34,7 @@ export class PlansService {
       plan,
       createdAt: this.deps.clock.now(),
     };
-    const audit: AuditEvent = {
-      at: instance.createdAt,
-      accountId,
-      actor: 'operator:cli',
-      action: 'certplane:GrantPlan',
-      resource: `certplane:${this.deps.regionId}:${accountId}:plan-instance/${instance.id}`,
-      outcome: 'success',
-      requestId: 'cli',
-    };
-    await this.deps.store.insertInstance(instance, audit);
+    await this.deps.store.insertInstance(instance, operatorEvent(this.deps.regionId, accountId, 'certplane:GrantPlan', `plan-instance/${instance.id}`, instance.createdAt));
     return instance;
   }
 

@@ -7,7 +7,7 @@ import type { Clock } from '../../kernel/clock.js';
 import { errors } from '../../kernel/errors.js';
 import type { IdGenerator } from '../../kernel/ids.js';
 import type { Sealer } from '../../kernel/sealer.js';
-import type { AuditEvent } from '../audit/ports.js';
+import { operatorEvent, type AuditEvent } from '../audit/ports.js';
 import { EVENT_TYPES, type EventType } from '../events/model.js';
 import { webhookSecretContext, type Webhook } from './model.js';
 import type { WebhookStore } from './ports.js';
@@ -61,7 +61,7 @@ export class WebhooksService {
 
   /** The operator's change (the CLI) to a webhook, as the audit log keeps it. */
   private event(accountId: string, action: string, id: string, at: Date): AuditEvent {
-    return { at, accountId, actor: 'operator:cli', action, resource: `certplane:${this.deps.regionId}:${accountId}:webhook/${id}`, outcome: 'success', requestId: 'cli' };
+    return operatorEvent(this.deps.regionId, accountId, action, `webhook/${id}`, at);
   }
 
   /** For a delivery: the webhook and its opened secret; undefined once removed. */
