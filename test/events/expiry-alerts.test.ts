@@ -73,7 +73,8 @@ for (const engine of ENGINES) {
       service = await startService(engine, {
         clock,
         // Requests are signed with the real time while the service's clock moves on by days.
-        config: { signatureMaxSkewMs: 200 * DAY, webhookTimeoutSeconds: 1 },
+        // The clock moves on by months and the tests count the finished jobs: keep them.
+        config: { signatureMaxSkewMs: 200 * DAY, webhookTimeoutSeconds: 1, jobRetentionDays: 3650 },
         worker: { backoff: { baseMs: 200, maxMs: 400 }, idlePollMs: { min: 20, max: 100 } },
       });
     });

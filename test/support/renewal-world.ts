@@ -87,6 +87,8 @@ export async function startRenewalService(engine: Engine, world: RenewalWorld): 
       // The clock moves months on; the SDK dates its signatures in real time.
       signatureMaxSkewMs: 20 * 365 * DAY,
       renewalScanMinutes: 10,
+      // The tests read finished jobs back after moving the clock months on: keep them.
+      jobRetentionDays: 3650,
     },
     compose: { issuanceTiming: { recheckMs: 100, pollInRunMs: 5000 } },
     worker: { idlePollMs: { min: 10, max: 100 } },
