@@ -46,7 +46,7 @@ export class PrometheusMetrics implements IssuanceMetrics {
     const registers = [this.counted];
     this.issuances = new Counter({
       name: 'certplane_issuances_total',
-      help: 'ACME issuances this process saw end, by kind (issue, renew) and outcome (valid, invalid, canceled).',
+      help: 'ACME issuances that ended in the processes of this serve (summed behind --workers), by kind (issue, renew) and outcome (valid, invalid, canceled).',
       labelNames: ['kind', 'outcome'],
       registers,
     });
