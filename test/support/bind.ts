@@ -12,11 +12,12 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import { Resolver } from 'node:dns/promises';
-import { accessSync, closeSync, constants, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, closeSync, constants, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
+import { freeTcpPort, HOST, sleep, Supervised } from './supervised.js';
 
 export type BindRecordType = 'NS' | 'TXT' | 'A' | 'AAAA' | 'CNAME';
 
@@ -65,14 +66,10 @@ export interface StartBindOptions {
   extraKeys?: ReadonlyArray<Pick<TsigKey, 'name' | 'algorithm'>>;
 }
 
-const HOST = '127.0.0.1';
 const TSIG_NAME = 'certplane-test';
 const DEFAULT_NS = 'ns.harness.invalid.';
 const WAIT_MS = 5000;
 const run = promisify(execFile);
-const WATCHDOG = `read cmd; [ "$cmd" = stop ] && exit 0
-[ "$(cat /proc/$1/comm 2>/dev/null)" = named ] && kill -KILL "$1"
-rm -rf "$2"`;
 
 export async function startBind(options: StartBindOptions = {}): Promise<BindServer> {
   const bins = { named: findBinary('named'), rndc: findBinary('rndc') };
@@ -97,10 +94,6 @@ export async function startBind(options: StartBindOptions = {}): Promise<BindSer
 
 class PortTaken extends Error {}
 
-/** Servers not stopped yet; killed when the test process exits without stopping them. */
-const live = new Set<Bind>();
-let exitHookInstalled = false;
-
 class Bind implements BindServer {
   readonly host = HOST;
   readonly address: string;
@@ -108,11 +101,10 @@ class Bind implements BindServer {
   private readonly id = randomBytes(4).toString('hex');
   private readonly dir: string;
   private readonly child: ChildProcess;
-  private readonly watchdog: ChildProcess;
+  private readonly process: Supervised;
   private readonly zones = new Set<string>();
   private generation = 0;
   private queue: Promise<unknown> = Promise.resolve();
-  private stopping: Promise<void> | undefined;
 
   constructor(
     private readonly bins: { named: string; rndc: string },
@@ -135,19 +127,8 @@ class Bind implements BindServer {
       stdio: ['ignore', log, log],
     });
     closeSync(log);
-    this.child.on('error', () => undefined); // reported by waitUntilRunning through exitCode/log
-    // The watchdog holds a pipe from this process: if we die in any way (SIGTERM from the test
-    // runner, SIGKILL: no exit hook runs) the pipe closes and it kills named and removes its dir.
-    // The comm check keeps it from killing a stranger that reused the pid of a named long gone.
-    this.watchdog = spawn('/bin/sh', ['-c', WATCHDOG, 'sh', String(this.child.pid), this.dir], {
-      stdio: ['pipe', 'ignore', 'ignore'],
-    });
-    // Unreferenced, so a test file that forgets stop() still exits (and the exit hook cleans up).
-    this.child.unref();
-    this.watchdog.unref();
-    (this.watchdog.stdin as unknown as net.Socket).unref();
-    live.add(this);
-    installExitHook();
+    // A failed start is reported by waitUntilRunning through the exit and the log.
+    this.process = new Supervised(this.child, this.dir, { comm: 'named' });
   }
 
   addZone(zone: string, records: readonly BindRecord[]): Promise<void> {
@@ -171,13 +152,7 @@ class Bind implements BindServer {
   }
 
   stop(): Promise<void> {
-    this.stopping ??= (async () => {
-      live.delete(this);
-      await ended(this.child, () => this.child.kill('SIGTERM'));
-      await ended(this.watchdog, () => (this.watchdog.stdin as NodeJS.WritableStream).end('stop\n'));
-      rmSync(this.dir, { recursive: true, force: true });
-    })();
-    return this.stopping;
+    return this.process.stop();
   }
 
   /** Resolves once named logs "running" and answers on its port. */
@@ -186,7 +161,7 @@ class Bind implements BindServer {
     for (;;) {
       const log = this.log();
       if (/address in use/.test(log)) throw new PortTaken(`port ${this.port} is taken`);
-      if (this.child.exitCode !== null || this.child.signalCode !== null || this.child.pid === undefined) {
+      if (this.process.exited) {
         const hint = /permission denied/i.test(log)
           ? '\n(named could not use its temp dir; under AppArmor run `aa-complain /usr/sbin/named`)'
           : '';
@@ -270,11 +245,6 @@ class Bind implements BindServer {
     return this.log().split('\n').filter((line) => !line.includes('built with')).slice(-25).join('\n');
   }
 
-  /** Synchronous, for the process exit hook. */
-  killNow(): void {
-    this.child.kill('SIGKILL');
-    rmSync(this.dir, { recursive: true, force: true });
-  }
 }
 
 function namedConf(dir: string, port: number, controlPort: number, tsigKeys: readonly TsigKey[], rndcKey: string): string {
@@ -375,13 +345,6 @@ async function freePorts(): Promise<[number, number]> {
   }
 }
 
-async function freeTcpPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, HOST, resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 async function udpFree(port: number): Promise<boolean> {
   const socket = dgram.createSocket('udp4');
@@ -393,29 +356,7 @@ async function udpFree(port: number): Promise<boolean> {
   return bound;
 }
 
-/** Runs `stop` and waits for the process to exit; SIGKILL if it has not after 3 s. */
-async function ended(child: ChildProcess, stop: () => void): Promise<void> {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  child.ref();
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  stop();
-  const force = setTimeout(() => child.kill('SIGKILL'), 3000);
-  await exited;
-  clearTimeout(force);
-}
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const server of live) server.killNow();
-  });
-}
 
 function secret(): string {
   return randomBytes(32).toString('base64');
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { freeTcpPort } from './supervised.js';
 
 /** The real entry point, as `npx certplane` runs it. */
 export const BIN = fileURLToPath(new URL('../../../bin/certplane.js', import.meta.url));
@@ -45,16 +45,8 @@ function cliResult(status: number | null, stdout: string, stderr: string): CliRe
   return { status, stdout, stderr, json };
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
+/** A TCP port free on 127.0.0.1 right now. */
+export const freePort = freeTcpPort;
 
 export interface ServeProcess {
   baseUrl: string;

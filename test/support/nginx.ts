@@ -9,12 +9,12 @@
  * worker still draining after SIGHUP would otherwise answer with the old CRL.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, closeSync, constants, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, closeSync, constants, mkdtempSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { curlRequest, type ClientCredentials, type ClientOutcome } from './nginx-client.js';
+import { freeTcpPort, sleep, Supervised } from './supervised.js';
 import { crlPem, GENERATION_HEADER, HOST, makeServerCertificate, nginxConf, type Revocation } from './nginx-config.js';
 
 export type { ClientCredentials, ClientOutcome } from './nginx-client.js';
@@ -84,14 +84,6 @@ export async function startNginx(options: StartNginxOptions): Promise<NginxServe
 
 class PortTaken extends Error {}
 
-/** Servers not stopped yet; killed when the test process exits without stopping them. */
-const live = new Set<Nginx>();
-let exitHookInstalled = false;
-// The group leader is nginx's master (spawned detached, so its workers share its process group).
-const WATCHDOG = `read cmd; [ "$cmd" = stop ] && exit 0
-[ "$(cat /proc/$1/comm 2>/dev/null)" = nginx ] && kill -KILL "-$1"
-rm -rf "$2"`;
-
 class Nginx implements NginxServer {
   readonly url: string;
   readonly serverCertPem: string;
@@ -99,9 +91,8 @@ class Nginx implements NginxServer {
   generation = 1;
   private readonly dir: string;
   private readonly child: ChildProcess;
-  private readonly watchdog: ChildProcess;
+  private readonly process: Supervised;
   private queue: Promise<unknown> = Promise.resolve();
-  private stopping: Promise<void> | undefined;
 
   constructor(
     private readonly options: StartNginxOptions,
@@ -122,17 +113,9 @@ class Nginx implements NginxServer {
       stdio: ['ignore', log, log],
     });
     closeSync(log);
-    this.child.on('error', () => undefined); // reported by waitUntilServing through exitCode and the log
-    // The watchdog holds a pipe from this process: if we die in any way (SIGTERM from the runner,
-    // SIGKILL: no exit hook runs) the pipe closes and it kills nginx's group and removes the dir.
-    this.watchdog = spawn('/bin/sh', ['-c', WATCHDOG, 'sh', String(this.child.pid), this.dir], {
-      stdio: ['pipe', 'ignore', 'ignore'],
-    });
-    this.child.unref();
-    this.watchdog.unref();
-    (this.watchdog.stdin as unknown as net.Socket).unref();
-    live.add(this);
-    installExitHook();
+    // A failed start is reported by waitUntilServing through the exit and the log. The group leader
+    // is nginx's master: its workers go with it.
+    this.process = new Supervised(this.child, this.dir, { comm: 'nginx', group: true });
   }
 
   reload(options: { crl?: string | Buffer } = {}): Promise<void> {
@@ -175,16 +158,9 @@ class Nginx implements NginxServer {
     }
   }
 
+  /** SIGTERM: fast shutdown; the master stops its workers and exits after them (anything left is killed). */
   stop(): Promise<void> {
-    this.stopping ??= (async () => {
-      live.delete(this);
-      // SIGTERM: fast shutdown; the master stops its workers and exits after them.
-      await ended(this.child, () => this.child.kill('SIGTERM'));
-      killGroup(this.child.pid, 'SIGKILL'); // anything left (a worker of a master that was SIGKILLed)
-      await ended(this.watchdog, () => (this.watchdog.stdin as NodeJS.WritableStream).end('stop\n'));
-      rmSync(this.dir, { recursive: true, force: true });
-    })();
-    return this.stopping;
+    return this.process.stop();
   }
 
   /**
@@ -196,7 +172,7 @@ class Nginx implements NginxServer {
     for (;;) {
       const log = this.errorLog().slice(since.logFrom);
       if (/Address already in use/.test(log)) throw new PortTaken(`port ${this.port} is taken`);
-      if (this.child.exitCode !== null || this.child.signalCode !== null || this.child.pid === undefined) {
+      if (this.process.exited) {
         throw new Error(`nginx exited:\n${this.logTail(since.logFrom)}`);
       }
       if (/\[emerg\]/.test(log)) throw new Error(`nginx refused configuration ${generation}:\n${this.logTail(since.logFrom)}`);
@@ -234,12 +210,6 @@ class Nginx implements NginxServer {
     })();
     return (startup + this.errorLog().slice(from)).trim().split('\n').slice(-25).join('\n');
   }
-
-  /** Synchronous, for the process exit hook. */
-  killNow(): void {
-    killGroup(this.child.pid, 'SIGKILL');
-    rmSync(this.dir, { recursive: true, force: true });
-  }
 }
 
 /** The generation header of a request without a client certificate (nginx answers it with a 400). */
@@ -272,42 +242,3 @@ function childrenOf(pid: number): number[] {
   return children;
 }
 
-function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // no such group: everything in it has exited
-  }
-}
-
-async function freeTcpPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, HOST, resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** Runs `stop` and waits for the process to exit; SIGKILL if it has not after 3 s. */
-async function ended(child: ChildProcess, stop: () => void): Promise<void> {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  child.ref();
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  stop();
-  const force = setTimeout(() => child.kill('SIGKILL'), 3000);
-  await exited;
-  clearTimeout(force);
-}
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const server of live) server.killNow();
-  });
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}

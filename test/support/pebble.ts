@@ -13,10 +13,10 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, closeSync, constants, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { freeTcpPorts, sleep, Supervised } from './supervised.js';
 import { HOST, makeTlsMaterial, OPENSSL, pebbleConfig, type Ports } from './pebble-config.js';
 
 export const PEBBLE = '/usr/bin/pebble';
@@ -82,7 +82,7 @@ export async function startPebble(options: StartPebbleOptions = {}): Promise<Peb
   // Free ports are only probed, not held: another process may take one before pebble binds it;
   // pebble then exits with "address already in use" and the start is retried on other ports.
   for (let attempt = 1; ; attempt++) {
-    const [listen, management, http, tls] = await freePorts(4);
+    const [listen, management, http, tls] = await freeTcpPorts(4);
     const ports = { listen: listen!, management: management!, http: options.httpPort ?? http!, tls: options.tlsPort ?? tls! };
     const server = new Pebble(options, options.baseDir ?? tmpdir(), ports);
     try {
@@ -97,13 +97,6 @@ export async function startPebble(options: StartPebbleOptions = {}): Promise<Peb
 
 class PortTaken extends Error {}
 
-/** Servers not stopped yet; killed when the test process exits without stopping them. */
-const live = new Set<Pebble>();
-let exitHookInstalled = false;
-const WATCHDOG = `read cmd; [ "$cmd" = stop ] && exit 0
-[ "$(cat /proc/$1/comm 2>/dev/null)" = pebble ] && kill -KILL "$1"
-rm -rf "$2"`;
-
 class Pebble implements PebbleServer {
   readonly directoryUrl: string;
   readonly managementUrl: string;
@@ -113,8 +106,7 @@ class Pebble implements PebbleServer {
   readonly tlsPort: number;
   private readonly dir: string;
   private readonly child: ChildProcess;
-  private readonly watchdog: ChildProcess;
-  private stopping: Promise<void> | undefined;
+  private readonly process: Supervised;
 
   get pid(): number {
     return this.child.pid ?? -1;
@@ -138,18 +130,8 @@ class Pebble implements PebbleServer {
       stdio: ['ignore', log, log],
     });
     closeSync(log);
-    this.child.on('error', () => undefined); // reported by waitUntilServing through exitCode and the log
-    // The watchdog holds a pipe from this process: if we die in any way (SIGTERM from the runner,
-    // SIGKILL: no exit hook runs) the pipe closes and it kills pebble and removes the dir. The comm
-    // check keeps it from killing a stranger that reused the pid of a pebble long gone.
-    this.watchdog = spawn('/bin/sh', ['-c', WATCHDOG, 'sh', String(this.child.pid), this.dir], {
-      stdio: ['pipe', 'ignore', 'ignore'],
-    });
-    this.child.unref();
-    this.watchdog.unref();
-    (this.watchdog.stdin as unknown as net.Socket).unref();
-    live.add(this);
-    installExitHook();
+    // A failed start is reported by waitUntilServing through the exit and the log.
+    this.process = new Supervised(this.child, this.dir, { comm: 'pebble' });
   }
 
   async roots(): Promise<PebbleRoots> {
@@ -189,13 +171,7 @@ class Pebble implements PebbleServer {
   }
 
   stop(): Promise<void> {
-    this.stopping ??= (async () => {
-      live.delete(this);
-      await ended(this.child, () => this.child.kill('SIGTERM'));
-      await ended(this.watchdog, () => (this.watchdog.stdin as NodeJS.WritableStream).end('stop\n'));
-      rmSync(this.dir, { recursive: true, force: true });
-    })();
-    return this.stopping;
+    return this.process.stop();
   }
 
   /** Resolves once pebble says it listens and its directory answers over TLS with the throwaway root. */
@@ -204,7 +180,7 @@ class Pebble implements PebbleServer {
     for (;;) {
       const log = this.log();
       if (/address already in use/.test(log)) throw new PortTaken('a port was taken');
-      if (this.child.exitCode !== null || this.child.signalCode !== null || this.child.pid === undefined) {
+      if (this.process.exited) {
         throw new Error(`pebble exited during start-up:\n${this.logTail()}`);
       }
       if (/ACME directory available/.test(log) && /Management interface listening/.test(log)) {
@@ -227,12 +203,6 @@ class Pebble implements PebbleServer {
   private logTail(): string {
     return this.log().split('\n').slice(-25).join('\n');
   }
-
-  /** Synchronous, for the process exit hook. */
-  killNow(): void {
-    this.child.kill('SIGKILL');
-    rmSync(this.dir, { recursive: true, force: true });
-  }
 }
 
 function get(url: string, ca: string): Promise<string> {
@@ -252,40 +222,3 @@ function get(url: string, ca: string): Promise<string> {
   });
 }
 
-/** `count` distinct TCP ports free right now. */
-async function freePorts(count: number): Promise<number[]> {
-  const ports = new Set<number>();
-  while (ports.size < count) ports.add(await freeTcpPort());
-  return [...ports];
-}
-
-async function freeTcpPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, HOST, resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** Runs `stop` and waits for the process to exit; SIGKILL if it has not after 3 s. */
-async function ended(child: ChildProcess, stop: () => void): Promise<void> {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  child.ref();
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  stop();
-  const force = setTimeout(() => child.kill('SIGKILL'), 3000);
-  await exited;
-  clearTimeout(force);
-}
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const server of live) server.killNow();
-  });
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
