@@ -9,6 +9,7 @@ import { RpcParams } from './params.js';
 import { parseRpcParams } from './decode-params.js';
 import { RPC_V1_PROTOCOL_PARAMS, SignatureError, verifyRequest, type Verified } from './signature.js';
 import { findAction } from './table.js';
+import { accessKeySecrets } from '../access-key-secrets.js';
 import { recordAlone } from '../audit.js';
 
 /**
@@ -67,20 +68,12 @@ async function authenticate(
   rawQuery: string,
   body: Buffer,
 ): Promise<{ verified: Verified; principal: Principal }> {
-  let principal: Principal | undefined;
+  const keys = accessKeySecrets(app);
   let verified: Verified;
   try {
     verified = await verifyRequest(
       { method: request.method, rawQuery, headers: request.headers, body },
-      {
-        now: app.clock.now(),
-        maxSkewMs: app.config.signatureMaxSkewMs,
-        secretFor: async (accessKeyId) => {
-          const found = await app.accounts.accessKeyWithSecret(accessKeyId);
-          principal = found?.principal;
-          return found?.secret;
-        },
-      },
+      { now: app.clock.now(), maxSkewMs: app.config.signatureMaxSkewMs, secretFor: keys.secretFor },
     );
   } catch (err) {
     if (!(err instanceof SignatureError)) throw err;
@@ -89,6 +82,7 @@ async function authenticate(
     if (err.failure === 'missing') throw errors.credentialsMissing();
     throw errors.credentialsInvalid(err.message);
   }
+  const principal = keys.principal;
   if (!principal) throw errors.credentialsInvalid();
   await app.accounts.useNonce(verified.accessKeyId, verified.nonce, new Date(verified.date.getTime() + app.config.signatureMaxSkewMs));
   return { verified, principal };

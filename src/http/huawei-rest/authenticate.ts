@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Principal } from '../../core/accounts/model.js';
 import { errors } from '../../kernel/errors.js';
 import type { App } from '../../main.js';
+import { accessKeySecrets } from '../access-key-secrets.js';
 import { AkSkError, isAkSkSigned, verifyAkSk } from './signature.js';
 
 /**
@@ -25,25 +26,18 @@ async function bySignature(app: App, request: FastifyRequest, body: Buffer): Pro
   if (request.headers['x-auth-token'] !== undefined) {
     throw errors.signatureInvalid('a request carries either X-Auth-Token or an AK/SK signature, not both');
   }
-  let principal: Principal | undefined;
+  const keys = accessKeySecrets(app);
   try {
     await verifyAkSk(
       { method: request.method, rawPath: pathOf(request), query: request.query as Record<string, string | string[]>, headers: request.headers, body },
-      {
-        now: app.clock.now(),
-        maxSkewMs: app.config.signatureMaxSkewMs,
-        secretFor: async (accessKeyId) => {
-          const found = await app.accounts.accessKeyWithSecret(accessKeyId);
-          principal = found?.principal;
-          return found?.secret;
-        },
-      },
+      { now: app.clock.now(), maxSkewMs: app.config.signatureMaxSkewMs, secretFor: keys.secretFor },
     );
   } catch (err) {
     if (!(err instanceof AkSkError)) throw err;
     request.log.info({ failure: err.failure }, 'signature rejected');
     throw err.failure === 'stale_date' ? errors.signatureStale(err.message) : errors.signatureInvalid(err.message);
   }
+  const principal = keys.principal;
   if (!principal) throw errors.signatureInvalid('verify aksk signature fail');
   // Signed whenever sent (the SDK sends its credentials' project): it must name the path's project.
   const signedProject = request.headers['x-project-id'];
