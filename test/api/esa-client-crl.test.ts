@@ -11,7 +11,7 @@ import { DEFAULT_CLIENT_CA } from '../../src/config/config.js';
 import { Esa, tenantOf, type Tenant } from '../support/client-certs.js';
 import { ENGINES } from '../support/databases.js';
 import { fixedClock } from '../../src/kernel/clock.js';
-import { makeCsr, runOpenssl, scratch, testKey } from '../support/pki.js';
+import { runOpenssl, scratch } from '../support/pki.js';
 import { crlView, opensslDate, recordSerial, type CrlView } from '../support/revocation.js';
 import { startService, type TestService } from '../support/service.js';
 
@@ -32,19 +32,10 @@ for (const engine of ENGINES) {
       await service.stop();
     });
 
-    const issue = async (siteId: number, how: 'csr' | 'ECC' | 'RSA') =>
-      (
-        await esa.createClientCertificate(
-          new Esa.CreateClientCertificateRequest({
-            siteId,
-            validityDays: 30,
-            ...(how === 'csr' ? { CSR: makeCsr(testKey('p256'), { subject: '/CN=crl-device' }) } : { pkeyType: how }),
-          }),
-        )
-      ).body!;
+    const issue = (siteId: number, how: 'csr' | 'ECC' | 'RSA') => tenant.issue(siteId, how, { commonName: 'crl-device' });
     const revoke = (siteId: number, id: string) => esa.revokeClientCertificate(new Esa.RevokeClientCertificateRequest({ siteId, id }));
     const activate = (siteId: number, id: string) => esa.activateClientCertificate(new Esa.ActivateClientCertificateRequest({ siteId, id }));
-    const caPem = async (siteId: number, id: string) => (await esa.getClientCaCertificate(new Esa.GetClientCaCertificateRequest({ siteId, id }))).body!.certificate!;
+    const caPem = (siteId: number, id: string) => tenant.caPem(siteId, id);
     const fetchCrl = async (caId: string): Promise<Buffer> => {
       const response = await fetch(`${service.baseUrl}/pki/crl/${caId}.crl`);
       assert.equal(response.status, 200);

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { Esa, tenantOf, type Tenant } from '../support/client-certs.js';
 import { ENGINES } from '../support/databases.js';
-import { makeCsr, scratch, testCa, testKey } from '../support/pki.js';
+import { scratch, testCa } from '../support/pki.js';
 import { ocspAsk, ocspStatuses, opensslAsync, opensslDate, recordSerial } from '../support/revocation.js';
 import { startService, type TestService } from '../support/service.js';
 
@@ -30,17 +30,8 @@ for (const engine of ENGINES) {
       await service.stop();
     });
 
-    const issue = async (siteId: number, how: 'csr' | 'ECC' | 'RSA') =>
-      (
-        await esa.createClientCertificate(
-          new Esa.CreateClientCertificateRequest({
-            siteId,
-            validityDays: 30,
-            ...(how === 'csr' ? { CSR: makeCsr(testKey('rsa'), { subject: '/CN=ocsp-device' }) } : { pkeyType: how }),
-          }),
-        )
-      ).body!;
-    const caPem = async (siteId: number, id: string) => (await esa.getClientCaCertificate(new Esa.GetClientCaCertificateRequest({ siteId, id }))).body!.certificate!;
+    const issue = (siteId: number, how: 'csr' | 'ECC' | 'RSA') => tenant.issue(siteId, how, { csrKey: 'rsa', commonName: 'ocsp-device' });
+    const caPem = (siteId: number, id: string) => tenant.caPem(siteId, id);
     const revokedAt = async (id: string) => {
       const row = await service.app.database.db.selectFrom('client_certificates').select('revoked_at').where('id', '=', id).executeTakeFirstOrThrow();
       return new Date(row.revoked_at!);

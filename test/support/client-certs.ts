@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { Esa, esaClient } from './alibaba.js';
 import { inspectCert, type OpensslView } from './openssl.js';
-import { opensslExtensions, runOpenssl, scratch, type OpensslRun } from './pki.js';
+import { makeCsr, opensslExtensions, runOpenssl, scratch, testKey, type OpensslRun } from './pki.js';
 import type { TestService } from './service.js';
 
 export { Esa };
@@ -18,7 +18,22 @@ export interface Tenant {
   esa: EsaClient;
   /** A new pending site of this account on the plan (enterprise: client certificates; free: none). */
   site(plan?: 'enterprise' | 'free'): Promise<{ siteId: number; siteName: string }>;
+  /**
+   * CreateClientCertificate on the site: from a CSR (the `csrKey` test key, CN `commonName`) or with
+   * a key certplane generates (`ECC`, `RSA`); 30 days unless `validityDays` says otherwise.
+   */
+  issue(siteId: number, how: 'csr' | 'ECC' | 'RSA', options?: IssueOptions): Promise<CreatedClientCertificate>;
+  /** The PEM of one of the site's client CAs (GetClientCaCertificate). */
+  caPem(siteId: number, caId: string): Promise<string>;
 }
+
+export interface IssueOptions {
+  csrKey?: 'p256' | 'rsa';
+  commonName?: string;
+  validityDays?: number;
+}
+
+export type CreatedClientCertificate = InstanceType<typeof Esa.CreateClientCertificateResponseBody>;
 
 let seq = 0;
 
@@ -39,6 +54,16 @@ export async function tenantOf(service: TestService, name = 'mtls'): Promise<Ten
       );
       return { siteId: created.body!.siteId!, siteName };
     },
+    issue: async (siteId, how, options = {}) => {
+      const { csrKey = 'p256', commonName = 'device', validityDays = 30 } = options;
+      const request = new Esa.CreateClientCertificateRequest({
+        siteId,
+        validityDays,
+        ...(how === 'csr' ? { CSR: makeCsr(testKey(csrKey), { subject: `/CN=${commonName}` }) } : { pkeyType: how }),
+      });
+      return (await esa.createClientCertificate(request)).body!;
+    },
+    caPem: async (siteId, id) => (await esa.getClientCaCertificate(new Esa.GetClientCaCertificateRequest({ siteId, id }))).body!.certificate!,
   };
 }
 
