@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { gunzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { SqlMetricsSource } from '../../src/adapters/db/metrics-source.js';
 import { PrometheusMetrics } from '../../src/adapters/metrics/prometheus.js';
+import { acceptsGzip } from '../../src/http/metrics.js';
 import { buildServer } from '../../src/http/server.js';
 import type { App } from '../../src/main.js';
 import { apigClient, certName } from '../support/apig.js';
@@ -11,6 +13,7 @@ import { Esa, tenantOf, type Tenant } from '../support/client-certs.js';
 import { ENGINES } from '../support/databases.js';
 import { startIssuanceHarness, ZONE, type IssuanceHarness } from '../support/issuance.js';
 import { inspectCert, makeChain } from '../support/openssl.js';
+import { startPrometheus } from '../support/prometheus.js';
 import { tenant, type TestService } from '../support/service.js';
 import { testServerCertificate } from '../support/site-certificates.js';
 
@@ -54,6 +57,28 @@ function promtoolCheck(text: string): { status: number | null; output: string } 
 
 const TOKEN = 'scrape-token-0123456789abcdef';
 
+describe('Accept-Encoding for /metrics', () => {
+  it('accepts gzip when the header names gzip or x-gzip, or only *, with a q-value above 0', () => {
+    const cases: Array<[string | string[] | undefined, boolean]> = [
+      [undefined, false],
+      ['', false],
+      ['identity', false],
+      ['gzip', true],
+      ['GZIP', true],
+      ['x-gzip', true],
+      ['br, gzip;q=0.5', true],
+      ['gzip;q=0', false],
+      ['gzip; q=0.000', false],
+      ['*', true],
+      ['*;q=0', false],
+      ['gzip;q=0, *', false],
+      ['deflate, *;q=0.1', true],
+      [['deflate', 'gzip'], true],
+    ];
+    for (const [header, expected] of cases) assert.equal(acceptsGzip(header), expected, JSON.stringify(header));
+  });
+});
+
 for (const engine of ENGINES) {
   describe(`GET /metrics on ${engine}`, () => {
     let harness: IssuanceHarness;
@@ -96,7 +121,7 @@ for (const engine of ENGINES) {
         new Esa.SetCertificateRequest({ siteId, type: 'upload', name: 'metrics-site-cert', certificate: served.chainPem, privateKey: served.leaf.keyPem }),
       );
       const siteCertificateId = siteCertificate.body!.id!;
-      const client = (await mtls.esa.createClientCertificate(new Esa.CreateClientCertificateRequest({ siteId, pkeyType: 'ECC', validityDays: 30 }))).body!;
+      const client = await mtls.issue(siteId, 'ECC');
       assert.ok(client.id && client.certificate);
 
       // Issuances: one valid from pebble, one invalid (its issuer is not configured), one canceled before it ran.
@@ -212,6 +237,77 @@ for (const engine of ENGINES) {
           assert.match(right.body, /^# HELP certplane_/m);
         }
       } finally {
+        await guarded.close();
+      }
+    });
+
+    it('gzips the text for a scraper that accepts gzip, and sends it as it is otherwise', async () => {
+      const plain = await server.inject({ method: 'GET', url: '/metrics', remoteAddress: '127.0.0.1' });
+      assert.equal(plain.statusCode, 200);
+      assert.equal(plain.headers['content-encoding'], undefined);
+      assert.equal(plain.headers.vary, 'accept-encoding', 'a cache keeps the two forms apart');
+      assert.match(plain.body, /^# HELP certplane_/m);
+
+      const zipped = await server.inject({ method: 'GET', url: '/metrics', remoteAddress: '127.0.0.1', headers: { 'accept-encoding': 'gzip' } });
+      assert.equal(zipped.statusCode, 200);
+      assert.equal(zipped.headers['content-encoding'], 'gzip');
+      assert.equal(zipped.headers.vary, 'accept-encoding');
+      assert.match(String(zipped.headers['content-type']), /^text\/plain; version=0\.0\.4/);
+      const text = gunzipSync(zipped.rawPayload).toString('utf8');
+      assert.ok(zipped.rawPayload.length < Buffer.byteLength(text), `gzip made ${zipped.rawPayload.length} bytes of ${Buffer.byteLength(text)}`);
+      // The same exposition: the same series, apart from the counts of this very test's scrapes.
+      const names = (body: string) => new Set(parseSamples(body).filter((s) => s.name !== 'certplane_http_requests_total' && !s.name.startsWith('certplane_http_request_duration')).map((s) => `${s.name}${JSON.stringify(s.labels)}`));
+      assert.deepEqual(names(text), names(plain.body));
+      assert.equal(promtoolCheck(text).status, 0);
+
+      const refused = await server.inject({ method: 'GET', url: '/metrics', remoteAddress: '127.0.0.1', headers: { 'accept-encoding': 'gzip;q=0, br' } });
+      assert.equal(refused.headers['content-encoding'], undefined, 'gzip;q=0: not acceptable');
+      assert.match(refused.body, /^# HELP certplane_/m);
+    });
+
+    it('is scraped by a real Prometheus with the bearer token of docs/metrics.md, gzipped as Prometheus asks', async () => {
+      const { siteId } = await mtls.site();
+      const client = await mtls.issue(siteId, 'ECC', { validityDays: 12 });
+      const notAfter = inspectCert(client.certificate!).notAfter;
+
+      const scrapes: Array<{ status: number; accept: string | undefined; encoding: unknown }> = [];
+      const guarded = buildServer({ ...harness.app, config: { ...harness.app.config, metricsToken: TOKEN } });
+      guarded.addHook('onSend', async (request, reply, payload) => {
+        if (request.url === '/metrics') {
+          scrapes.push({ status: reply.statusCode, accept: request.headers['accept-encoding'], encoding: reply.getHeader('content-encoding') });
+        }
+        return payload;
+      });
+      await guarded.listen({ port: 0, host: '127.0.0.1' });
+      const address = guarded.server.address();
+      if (!address || typeof address === 'string') throw new Error('no TCP address');
+      const prometheus = await startPrometheus({ target: `127.0.0.1:${address.port}`, token: TOKEN });
+      try {
+        const expiry = `certplane_certificate_expiration_timestamp_seconds{kind="client",id="${client.id}"}`;
+        let result: Awaited<ReturnType<typeof prometheus.query>> = [];
+        for (const deadline = Date.now() + 20_000; result.length === 0 && Date.now() < deadline; ) {
+          await new Promise((resolve) => setTimeout(resolve, 250));
+          result = await prometheus.query(expiry);
+        }
+        assert.equal(result.length, 1, `Prometheus has the client certificate's expiry: ${JSON.stringify(await prometheus.targets())} ${prometheus.log()}`);
+        assert.equal(Number(result[0]!.value[1]), Math.floor(notAfter.getTime() / 1000));
+        assert.equal(result[0]!.metric.account, mtls.accountId);
+        assert.equal(result[0]!.metric.job, 'certplane');
+
+        const [target] = await prometheus.targets();
+        assert.equal(target?.health, 'up');
+        assert.equal(target?.lastError, '');
+        const up = await prometheus.query('up{job="certplane"}');
+        assert.equal(up[0]?.value[1], '1');
+
+        assert.ok(scrapes.length >= 1);
+        for (const scrape of scrapes) {
+          assert.equal(scrape.status, 200, 'Prometheus presented the token');
+          assert.match(scrape.accept ?? '', /gzip/, 'Prometheus asks for gzip');
+          assert.equal(scrape.encoding, 'gzip');
+        }
+      } finally {
+        await prometheus.stop();
         await guarded.close();
       }
     });
