@@ -5,7 +5,6 @@
  * back to the queue, killing the command it was running.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -26,46 +25,15 @@ import { JOBS_PURGE_JOB } from '../../src/jobs/purge-jobs.js';
 import { systemClock } from '../../src/kernel/clock.js';
 import { randomIds } from '../../src/kernel/ids.js';
 import { startBind, type BindServer } from '../support/bind.js';
-import { BIN, cli, freePort } from '../support/cli.js';
+import { cli, freePort, killServes, spawnServe, until, type ServeChild } from '../support/cli.js';
 import { ENGINES, createTestDatabase, type TestDatabase } from '../support/databases.js';
 
-interface Served {
-  lines: Array<Record<string, unknown>>;
-  exited: Promise<number | null>;
-  kill(signal: NodeJS.Signals): void;
-  port: number;
-}
-
 /** Starts `certplane serve` with `args` and resolves once it logged `serving`. */
-/** Every process started, so a failed test leaves none running (the file would never end). */
-const started = new Set<ChildProcess>();
-
-async function serve(args: string[], env: Record<string, string>): Promise<Served> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [BIN, 'serve', ...args], { env: { ...process.env, CERTPLANE_PORT: String(port), CERTPLANE_HTTP01_LISTEN: 'off', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  started.add(child);
-  child.once('exit', () => started.delete(child));
-  const lines: Array<Record<string, unknown>> = [];
-  let stderr = '';
-  let buffered = '';
-  child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
-  child.stdout.setEncoding('utf8').on('data', (text: string) => {
-    const parts = (buffered + text).split('\n');
-    buffered = parts.pop() ?? '';
-    for (const part of parts.filter(Boolean)) lines.push(JSON.parse(part) as Record<string, unknown>);
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  await until(() => lines.some((l) => l.msg === 'serving') || child.exitCode !== null, `serve ${args.join(' ')} did not start: ${stderr}`);
-  assert.equal(child.exitCode, null, stderr);
-  return { lines, exited, kill: (signal) => child.kill(signal), port };
-}
-
-async function until(done: () => boolean | Promise<boolean>, why: string, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error(why);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
+async function serve(args: string[], env: Record<string, string>): Promise<ServeChild> {
+  const child = spawnServe(args, env, await freePort());
+  await until(() => child.records.some((l) => l.msg === 'serving') || child.exitCode() !== null, () => `serve ${args.join(' ')} did not start: ${child.stderr()}`);
+  assert.equal(child.exitCode(), null, child.stderr());
+  return child;
 }
 
 for (const engine of ENGINES) {
@@ -93,7 +61,7 @@ for (const engine of ENGINES) {
       env = { CERTPLANE_DATA_DIR: testDb.dataDir, DATABASE_URL: testDb.url, CERTPLANE_CONFIG: config };
     });
     after(async () => {
-      for (const child of started) child.kill('SIGKILL');
+      killServes();
       await database.close();
       await testDb.drop();
       await bind.stop();
@@ -110,9 +78,9 @@ for (const engine of ENGINES) {
       const worker = await serve(['--role', 'worker'], env);
       await until(async () => (await state(id)).state === 'done', 'the job was not run');
       assert.deepEqual(await txt('_acme-challenge.worker.roles.test'), []);
-      const serving = worker.lines.find((l) => l.msg === 'serving')!;
+      const serving = worker.records.find((l) => l.msg === 'serving')!;
       assert.deepEqual([serving.role, serving.listen], ['worker', 'none (worker role)']);
-      assert.deepEqual(worker.lines.find((l) => l.msg === 'worker started')!.jobs, [REMOVE_DNS_RECORD, ISSUE_JOB, ORDER_DEADLINE_JOB, RENEWAL_SCAN_JOB, DEPLOY_JOB, EVENT_PUBLISH_JOB, WEBHOOK_DELIVER_JOB, EXPIRY_SCAN_JOB, JOBS_PURGE_JOB]);
+      assert.deepEqual(worker.records.find((l) => l.msg === 'worker started')!.jobs, [REMOVE_DNS_RECORD, ISSUE_JOB, ORDER_DEADLINE_JOB, RENEWAL_SCAN_JOB, DEPLOY_JOB, EVENT_PUBLISH_JOB, WEBHOOK_DELIVER_JOB, EXPIRY_SCAN_JOB, JOBS_PURGE_JOB]);
       await assert.rejects(fetch(`http://127.0.0.1:${worker.port}/healthz`));
       worker.kill('SIGTERM');
       assert.equal(await worker.exited, 0);
@@ -122,7 +90,7 @@ for (const engine of ENGINES) {
       const id = await removal('_acme-challenge.api.roles.test');
       const api = await serve(['--role', 'api'], env);
       assert.equal((await fetch(`http://127.0.0.1:${api.port}/healthz`)).status, 200);
-      assert.equal(api.lines.some((l) => l.msg === 'worker started'), false);
+      assert.equal(api.records.some((l) => l.msg === 'worker started'), false);
       api.kill('SIGTERM');
       assert.equal(await api.exited, 0);
       assert.equal((await state(id)).state, 'queued');
@@ -131,7 +99,7 @@ for (const engine of ENGINES) {
       assert.equal((await fetch(`http://127.0.0.1:${all.port}/healthz`)).status, 200);
       await until(async () => (await state(id)).state === 'done', 'the job was not run');
       assert.deepEqual(await txt('_acme-challenge.api.roles.test'), []);
-      assert.equal(all.lines.find((l) => l.msg === 'serving')!.role, 'all');
+      assert.equal(all.records.find((l) => l.msg === 'serving')!.role, 'all');
       all.kill('SIGTERM');
       assert.equal(await all.exited, 0);
     });

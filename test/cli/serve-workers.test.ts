@@ -5,50 +5,18 @@
  * all land); a worker that dies is replaced; SIGTERM stops them all; a port in use stops the start.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { signAcs3 } from '../support/acs3.js';
 import { Esa, esaClient } from '../support/alibaba.js';
-import { BIN, cli, freePort } from '../support/cli.js';
+import { cli, freePort, killServes, spawnServe, until, type ServeChild } from '../support/cli.js';
 import { ENGINES, createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { makeCsr, testKey } from '../support/pki.js';
 
-interface Cluster {
-  port: number;
-  lines: Array<Record<string, unknown>>;
-  stderr(): string;
-  pid: number;
-  exited: Promise<number | null>;
-  kill(signal: NodeJS.Signals): void;
-}
-
-async function until(done: () => boolean | Promise<boolean>, why: () => string, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error(why());
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
-function spawnServe(args: string[], env: Record<string, string>, port: number): Cluster {
-  const child = spawn(process.execPath, [BIN, 'serve', ...args], {
-    env: { ...process.env, CERTPLANE_PORT: String(port), CERTPLANE_LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines: Array<Record<string, unknown>> = [];
-  let stderr = '';
-  let buffered = '';
-  child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
-  child.stdout.setEncoding('utf8').on('data', (text: string) => {
-    const parts = (buffered + text).split('\n');
-    buffered = parts.pop() ?? '';
-    for (const part of parts.filter(Boolean)) lines.push(JSON.parse(part) as Record<string, unknown>);
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  return { port, lines, stderr: () => stderr, pid: child.pid!, exited, kill: (signal) => child.kill(signal) };
-}
+/** `serve [args]` logging at info (the worker processes' start and replacement are read from its log). */
+const spawnCluster = (args: string[], env: Record<string, string>, port: number): ServeChild =>
+  spawnServe(args, { CERTPLANE_LOG_LEVEL: 'info', ...env }, port);
 
 /** The pids of a process's children, from /proc. */
 function childrenOf(pid: number): number[] {
@@ -96,7 +64,7 @@ for (const engine of ENGINES) {
   describe(`certplane serve --workers on ${engine}`, () => {
     let testDb: TestDatabase;
     let env: Record<string, string>;
-    let served: Cluster;
+    let served: ServeChild;
     let key: { accessKeyId: string; accessKeySecret: string };
     let siteId: number;
     const csrPem = makeCsr(testKey('p256'), { subject: '/CN=workers.example' });
@@ -122,28 +90,37 @@ for (const engine of ENGINES) {
       const made = cli(['key', 'create', '--account', String(account.accountId)], env).json!;
       key = { accessKeyId: String(made.accessKeyId), accessKeySecret: String(made.accessKeySecret) };
       const plan = cli(['plan', 'grant', '--account', String(account.accountId), '--plan', 'enterprise'], env).json!;
-      served = spawnServe(['--workers', '2'], env, await freePort());
-      await until(() => served.lines.some((l) => l.msg === 'serving'), () => `serve --workers 2 did not start: ${served.stderr()}`);
+      served = spawnCluster(['--workers', '2'], env, await freePort());
+      await until(() => served.records.some((l) => l.msg === 'serving'), () => `serve --workers 2 did not start: ${served.stderr()}`);
       const esa = esaClient(`127.0.0.1:${served.port}`, key);
       const site = await esa.createSite(new Esa.CreateSiteRequest({ siteName: 'workers.example', accessType: 'CNAME', coverage: 'global', instanceId: String(plan.instanceId) }));
       siteId = site.body!.siteId!;
     });
     after(async () => {
       if (served) {
+        // Its worker processes are read before it dies: afterwards they are no longer its children.
+        const workers = childrenOf(served.pid);
         served.kill('SIGKILL');
-        for (const pid of childrenOf(served.pid)) process.kill(pid, 'SIGKILL');
+        for (const pid of workers) {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            // already gone
+          }
+        }
       }
+      killServes();
       await testDb?.drop();
     });
 
     it('says serving once, naming the two processes it runs, each a child of its own', async () => {
-      const serving = served.lines.filter((l) => l.msg === 'serving');
+      const serving = served.records.filter((l) => l.msg === 'serving');
       assert.equal(serving.length, 1);
       assert.equal(serving[0]!.workers, 2);
       const pids = serving[0]!.pids as number[];
       assert.deepEqual([...pids].sort(), [...childrenOf(served.pid)].sort());
       // Each worker writes its own line to the shared output: it may be read after the supervisor's.
-      const listening = () => served.lines.filter((l) => l.msg === 'worker listening');
+      const listening = () => served.records.filter((l) => l.msg === 'worker listening');
       await until(() => listening().length >= 2, () => `worker listening lines: ${listening().length}`);
       assert.equal(listening().length, 2);
       assert.equal(new Set(listening().map((l) => l.worker)).size, 2, 'two different workers');
@@ -206,7 +183,7 @@ for (const engine of ENGINES) {
       process.kill(victim!, 'SIGKILL');
       // Connections the primary handed to the victim before it noticed the death die with it.
       await until(
-        () => served.lines.some((l) => l.msg === 'a serving process died; starting another' && l.pid === victim),
+        () => served.records.some((l) => l.msg === 'a serving process died; starting another' && l.pid === victim),
         () => `the primary did not notice ${victim} died`,
       );
       assert.equal((await send(served.port, issueRequest())).status, 200);
@@ -215,7 +192,7 @@ for (const engine of ENGINES) {
         () => `no replacement for ${victim}: children ${childrenOf(served.pid).join(',')}`,
       );
       assert.ok(childrenOf(served.pid).includes(survivor!));
-      await until(() => served.lines.filter((l) => l.msg === 'worker listening').length === 3, () => 'the replacement never listened');
+      await until(() => served.records.filter((l) => l.msg === 'worker listening').length === 3, () => 'the replacement never listened');
       const answers = await Promise.all(Array.from({ length: 6 }, () => send(served.port, issueRequest())));
       assert.deepEqual(answers.map((a) => a.status), Array(6).fill(200));
     });
@@ -229,10 +206,10 @@ for (const engine of ENGINES) {
     });
 
     it('fails the start, naming the setting, when the port is taken, and leaves no process behind', async () => {
-      const blocker = spawnServe([], env, await freePort());
-      await until(() => blocker.lines.some((l) => l.msg === 'serving'), () => `blocker did not start: ${blocker.stderr()}`);
+      const blocker = spawnCluster([], env, await freePort());
+      await until(() => blocker.records.some((l) => l.msg === 'serving'), () => `blocker did not start: ${blocker.stderr()}`);
       try {
-        const second = spawnServe(['--workers', '2'], env, blocker.port);
+        const second = spawnCluster(['--workers', '2'], env, blocker.port);
         const workers = new Set<number>();
         const watch = setInterval(() => childrenOf(second.pid).forEach((pid) => workers.add(pid)), 5);
         const code = await second.exited;
