@@ -12,12 +12,12 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import { Resolver } from 'node:dns/promises';
-import { accessSync, closeSync, constants, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { accessSync, closeSync, constants, mkdtempSync, openSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
-import { freeTcpPort, HOST, sleep, Supervised } from './supervised.js';
+import { freeTcpPort, HOST, logText, sleep, Supervised } from './supervised.js';
 
 export type BindRecordType = 'NS' | 'TXT' | 'A' | 'AAAA' | 'CNAME';
 
@@ -234,11 +234,7 @@ class Bind implements BindServer {
   }
 
   private log(): string {
-    try {
-      return readFileSync(this.file('named.log'), 'utf8');
-    } catch {
-      return '';
-    }
+    return logText(this.file('named.log'));
   }
 
   private logTail(): string {

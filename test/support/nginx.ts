@@ -14,7 +14,7 @@ import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { curlRequest, type ClientCredentials, type ClientOutcome } from './nginx-client.js';
-import { freeTcpPort, sleep, Supervised } from './supervised.js';
+import { freeTcpPort, logText, sleep, Supervised } from './supervised.js';
 import { crlPem, GENERATION_HEADER, HOST, makeServerCertificate, nginxConf, type Revocation } from './nginx-config.js';
 
 export type { ClientCredentials, ClientOutcome } from './nginx-client.js';
@@ -151,11 +151,7 @@ class Nginx implements NginxServer {
   }
 
   errorLog(): string {
-    try {
-      return readFileSync(this.file('error.log'), 'utf8');
-    } catch {
-      return '';
-    }
+    return logText(this.file('error.log'));
   }
 
   /** SIGTERM: fast shutdown; the master stops its workers and exits after them (anything left is killed). */
@@ -201,13 +197,7 @@ class Nginx implements NginxServer {
   }
 
   private logTail(from = 0): string {
-    const startup = (() => {
-      try {
-        return readFileSync(this.file('startup.log'), 'utf8');
-      } catch {
-        return '';
-      }
-    })();
+    const startup = logText(this.file('startup.log'));
     return (startup + this.errorLog().slice(from)).trim().split('\n').slice(-25).join('\n');
   }
 }

@@ -11,12 +11,12 @@
  * pebble's default (5% of good nonces answered with badNonce), so every client under test must retry.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, closeSync, constants, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, closeSync, constants, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freeTcpPorts, sleep, Supervised } from './supervised.js';
+import { freeTcpPorts, logText, sleep, Supervised } from './supervised.js';
 import { HOST, makeTlsMaterial, OPENSSL, pebbleConfig, type Ports } from './pebble-config.js';
 
 export const PEBBLE = '/usr/bin/pebble';
@@ -163,11 +163,7 @@ class Pebble implements PebbleServer {
   }
 
   log(): string {
-    try {
-      return readFileSync(this.file('pebble.log'), 'utf8');
-    } catch {
-      return '';
-    }
+    return logText(this.file('pebble.log'));
   }
 
   stop(): Promise<void> {

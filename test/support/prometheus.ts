@@ -4,10 +4,10 @@
  * port; queried through its HTTP API as an operator would.
  */
 import { spawn } from 'node:child_process';
-import { accessSync, closeSync, constants, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { accessSync, closeSync, constants, mkdtempSync, openSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freeTcpPort, HOST, sleep, Supervised } from './supervised.js';
+import { freeTcpPort, HOST, logText, sleep, Supervised } from './supervised.js';
 
 export const PROMETHEUS = '/usr/bin/prometheus';
 const READY_MS = 20_000;
@@ -110,11 +110,7 @@ class Prometheus implements PrometheusServer {
   }
 
   log(): string {
-    try {
-      return readFileSync(this.file('prometheus.log'), 'utf8');
-    } catch {
-      return '';
-    }
+    return logText(this.file('prometheus.log'));
   }
 
   stop(): Promise<void> {

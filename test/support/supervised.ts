@@ -7,7 +7,7 @@
  * long gone. Servers a test left running are killed by an exit hook as well.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 
 export const HOST = '127.0.0.1';
@@ -101,6 +101,15 @@ export async function freeTcpPorts(count: number): Promise<number[]> {
   const ports = new Set<number>();
   while (ports.size < count) ports.add(await freeTcpPort());
   return [...ports];
+}
+
+/** A server's log file as it is now; empty while it does not exist (or once its directory is gone). */
+export function logText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
 }
 
 export function sleep(ms: number): Promise<void> {
