@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
+import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { Rfc2136Provider, type Rfc2136Settings } from '../../src/adapters/dns/rfc2136.js';
 import { NodeDnsResolver } from '../../src/adapters/dns/resolver.js';
@@ -155,6 +156,42 @@ describe('rfc2136 DNS provider against BIND', () => {
       const pending = patient.create({ name: 'x.example.test', type: 'TXT', value: 'x', ttl: 60 }, { signal: controller.signal });
       controller.abort(new Error('the worker gave up'));
       await assert.rejects(pending, /the worker gave up/);
+
+      // Aborted before it starts: it fails with the reason and sends nothing.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      let datagrams = 0;
+      silent.on('message', () => datagrams++);
+      await assert.rejects(
+        patient.create({ name: 'x.example.test', type: 'TXT', value: 'x', ttl: 60 }, { signal: AbortSignal.abort(new Error('given up already')) }),
+        /given up already/,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.equal(datagrams, 0, 'nothing was sent');
+    } finally {
+      silent.close();
+    }
+  });
+
+  it('stops a TCP exchange that gets no answer when aborted, closing its connection', async () => {
+    const closed: Promise<void>[] = [];
+    const silent = net.createServer((socket) => {
+      socket.on('error', () => undefined);
+      socket.resume(); // reads and drops the update, so the client's close is seen
+      closed.push(new Promise((resolve) => socket.once('close', () => resolve())));
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as net.AddressInfo).port;
+    try {
+      // Too large for UDP, so it goes straight to TCP.
+      const patient = new Rfc2136Provider({ ...settings, server: `127.0.0.1:${port}`, zone: 'example.test', timeoutMs: 60_000 });
+      const controller = new AbortController();
+      const pending = patient.create({ name: 'x.example.test', type: 'TXT', value: 'v'.repeat(1000), ttl: 60 }, { signal: controller.signal });
+      for (const deadline = Date.now() + 5000; closed.length === 0 && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 10));
+      assert.equal(closed.length, 1, 'the update was sent over TCP');
+      controller.abort(new Error('the worker gave up'));
+      await assert.rejects(pending, /the worker gave up/);
+      const gone = await Promise.race([closed[0]!.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 5000).unref())]);
+      assert.ok(gone, 'the connection was closed');
     } finally {
       silent.close();
     }

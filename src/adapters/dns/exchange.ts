@@ -62,19 +62,13 @@ function overUdp(server: DnsServer, message: Buffer, options: ExchangeOptions): 
     const socket = dgram.createSocket(isIP(server.host) === 6 ? 'udp6' : 'udp4');
     let sent = 0;
     let timer: NodeJS.Timeout | undefined;
-    let done = false;
-    const finish = (err: Error | undefined, answer?: Buffer) => {
-      if (done) return;
-      done = true;
+    const outcome = settleOnce(resolve, reject, options.signal, () => {
       clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
       socket.close();
-      if (err) reject(err);
-      else resolve(answer!);
-    };
-    const onAbort = () => finish(abortReason(options.signal));
+    });
+    const { finish } = outcome;
     const send = () => {
-      if (done) return;
+      if (outcome.done) return;
       if (sent === tries) {
         finish(new ExchangeFailed(`${describeServer(server)} did not answer within ${tries} × ${options.timeoutMs} ms`));
         return;
@@ -91,9 +85,7 @@ function overUdp(server: DnsServer, message: Buffer, options: ExchangeOptions): 
       finish(undefined, answer);
     });
     socket.on('error', (err) => finish(new ExchangeFailed(`${describeServer(server)}: ${err.message}`, { cause: err })));
-    if (options.signal?.aborted) return finish(abortReason(options.signal));
-    options.signal?.addEventListener('abort', onAbort);
-    send();
+    if (outcome.watchAbort()) send();
   });
 }
 
@@ -101,17 +93,11 @@ function overTcp(server: DnsServer, message: Buffer, options: ExchangeOptions): 
   return new Promise<Buffer>((resolve, reject) => {
     const socket = net.connect({ host: server.host, port: server.port });
     let received = Buffer.alloc(0);
-    let done = false;
-    const finish = (err: Error | undefined, answer?: Buffer) => {
-      if (done) return;
-      done = true;
+    const outcome = settleOnce(resolve, reject, options.signal, () => {
       clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
       socket.destroy();
-      if (err) reject(err);
-      else resolve(answer!);
-    };
-    const onAbort = () => finish(abortReason(options.signal));
+    });
+    const { finish } = outcome;
     const timer = setTimeout(
       () => finish(new ExchangeFailed(`${describeServer(server)} did not answer over TCP within ${options.timeoutMs} ms`)),
       options.timeoutMs,
@@ -130,9 +116,46 @@ function overTcp(server: DnsServer, message: Buffer, options: ExchangeOptions): 
     });
     socket.on('error', (err) => finish(new ExchangeFailed(`${describeServer(server)}: ${err.message}`, { cause: err })));
     socket.on('close', () => finish(new ExchangeFailed(`${describeServer(server)} closed the TCP connection without an answer`)));
-    if (options.signal?.aborted) return finish(abortReason(options.signal));
-    options.signal?.addEventListener('abort', onAbort);
+    outcome.watchAbort();
   });
+}
+
+/**
+ * The one outcome of an exchange, whichever comes first (an answer, a failure, a timeout, an abort
+ * of `signal`): `finish` settles the promise once, stops listening for the abort and runs `close`
+ * (timer, socket). `watchAbort` starts listening, or finishes at once when `signal` was already
+ * aborted (false then: nothing should be sent).
+ */
+function settleOnce(
+  resolve: (answer: Buffer) => void,
+  reject: (err: Error) => void,
+  signal: AbortSignal | undefined,
+  close: () => void,
+): { finish(err: Error | undefined, answer?: Buffer): void; readonly done: boolean; watchAbort(): boolean } {
+  let done = false;
+  const onAbort = () => finish(abortReason(signal));
+  const finish = (err: Error | undefined, answer?: Buffer): void => {
+    if (done) return;
+    done = true;
+    signal?.removeEventListener('abort', onAbort);
+    close();
+    if (err) reject(err);
+    else resolve(answer!);
+  };
+  return {
+    finish,
+    get done() {
+      return done;
+    },
+    watchAbort() {
+      if (signal?.aborted) {
+        onAbort();
+        return false;
+      }
+      signal?.addEventListener('abort', onAbort);
+      return true;
+    },
+  };
 }
 
 function abortReason(signal: AbortSignal | undefined): Error {
