@@ -13,7 +13,7 @@
  * - the same lists through a plain SQL query on the same database (the reference: what the database
  *   alone costs for the naive statement);
  * - one full expiry/renewal scan through the scans' own code (`scans()` below);
- * - `/metrics` render time (100,000 expiry samples).
+ * - `/metrics` render time (100,000 expiry samples), plain and gzipped.
  *
  * Targets: list p99 < 50 ms, scan < 1 s. Exits 1 when a request failed or answered the wrong total,
  * else 0 (a missed target is printed, not an exit code: the figures are the result).
@@ -322,12 +322,20 @@ async function main(): Promise<number> {
   const results = await measure([...esaCases(port, credentials, siteNumber, ids, loaded, validTotal), ...apigCases(port, credentials, ids, loaded)], port, reference);
 
   const loadAfter = loadavg()[0]!;
-  const metrics = await timeIt(async () => {
-    const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+  // Plain, and gzipped as Prometheus asks for it (fetch gunzips: the client's share is included).
+  let wireBytes = Number.NaN;
+  const scrapeAs = (encoding: 'identity' | 'gzip') => async () => {
+    const res = await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { 'accept-encoding': encoding } });
     const text = await res.text();
     if (res.status !== 200) throw new Error(`/metrics answered ${res.status}: ${text.slice(0, 200)}`);
-  }, 5, 1);
-  const scrape = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    if (encoding === 'gzip') {
+      if (res.headers.get('content-encoding') !== 'gzip') throw new Error('/metrics was not gzipped for a client that accepts gzip');
+      wireBytes = Number(res.headers.get('content-length'));
+    }
+  };
+  const metrics = await timeIt(scrapeAs('identity'), 5, 1);
+  const gzipped = await timeIt(scrapeAs('gzip'), 5, 1);
+  const scrape = await (await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { 'accept-encoding': 'identity' } })).text();
   const expirySamples = scrape.split('\n').filter((l) => l.startsWith('certplane_certificate_expiration_timestamp_seconds{')).length;
   const logs = server.logs();
   await reference.close();
@@ -353,6 +361,7 @@ async function main(): Promise<number> {
     '',
     `expiry/renewal scan: ${fmt(scan.ms, 1)} ms — ${scan.ms < TARGET_SCAN_MS ? 'met' : 'MISSED'} (target < ${TARGET_SCAN_MS} ms); renewal: the renewal scan's read of the ${scan.due} due certificates, ${fmt(scan.renewalMs, 1)} ms; expiry: the expiry scan's first (full) run, ${scan.crossings} crossings queued as events in multi-row inserts, ${fmt(scan.expiryMs, 1)} ms`,
     `/metrics render: p50 ${fmt(metrics.p50, 0)} ms, max ${fmt(metrics.max, 0)} ms over 5 scrapes (${expirySamples} expiry samples, ${fmt(scrape.length / 1e6, 1)} MB)`,
+    `/metrics gzipped, as Prometheus asks: p50 ${fmt(gzipped.p50, 0)} ms, max ${fmt(gzipped.max, 0)} ms over 5 scrapes (${fmt(wireBytes / 1e6, 1)} MB on the wire; the client's gunzip included)`,
   ];
   const failures = results.filter((r) => r.failure);
   if (failures.length > 0) {
