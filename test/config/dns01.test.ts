@@ -1,27 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
-import { ConfigError, loadConfig } from '../../src/config/config.js';
+import { loadConfig } from '../../src/config/config.js';
 import { REDACTED, REDACTED_PATHS } from '../../src/kernel/logger.js';
+import { configFile, configProblems } from '../support/config-files.js';
 
-function file(content: unknown): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'certplane-config-')), 'config.json');
-  writeFileSync(path, JSON.stringify(content));
-  return path;
-}
-
-function problems(content: unknown, env: Record<string, string> = {}): string[] {
-  try {
-    loadConfig({ env, configFile: file(content) });
-  } catch (err) {
-    assert.ok(err instanceof ConfigError, String(err));
-    return err.problems;
-  }
-  assert.fail('expected a ConfigError');
-}
+const file = configFile;
+const problems = configProblems;
 
 const SECRET = Buffer.alloc(32, 9).toString('base64');
 const RFC2136 = { provider: 'rfc2136', server: '192.0.2.53:5353', tsigKeyName: 'certplane.', tsigSecret: SECRET };

@@ -1,13 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config/config.js';
+import { configFile } from '../support/config-files.js';
 
 function withFile(settings: Record<string, unknown>) {
-  const file = join(mkdtempSync(join(tmpdir(), 'certplane-ns-')), 'config.json');
-  writeFileSync(file, JSON.stringify(settings));
+  const file = configFile(settings);
   return () => loadConfig({ env: {}, configFile: file });
 }
 

@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError, DEFAULT_CLIENT_CA, loadConfig } from '../../src/config/config.js';
+import { configFile } from '../support/config-files.js';
 
 function problems(env: Record<string, string>, configFile?: string): string[] {
   try {
@@ -15,11 +13,7 @@ function problems(env: Record<string, string>, configFile?: string): string[] {
   assert.fail('expected a ConfigError');
 }
 
-function file(content: unknown): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'certplane-config-')), 'config.json');
-  writeFileSync(path, JSON.stringify(content));
-  return path;
-}
+const file = configFile;
 
 describe('private CA settings', () => {
   it('defaults publicUrl to the listening address, brackets for IPv6', () => {

@@ -1,25 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig } from '../../src/config/config.js';
+import { loadConfig } from '../../src/config/config.js';
+import { configFile, configProblems } from '../support/config-files.js';
 
-function file(content: unknown): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'certplane-config-')), 'config.json');
-  writeFileSync(path, JSON.stringify(content));
-  return path;
-}
-
-function problems(content: unknown, env: Record<string, string> = {}): string[] {
-  try {
-    loadConfig({ env, configFile: file(content) });
-  } catch (err) {
-    assert.ok(err instanceof ConfigError, String(err));
-    return err.problems;
-  }
-  assert.fail('expected a ConfigError');
-}
+const file = configFile;
+const problems = configProblems;
 
 describe('products and casValidationDeadlineHours settings', () => {
   it('default to digicert-free-1-free on lets_encrypt without wildcards, and 72 hours', () => {
