@@ -5,12 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { migrate, openDatabase, type Database } from '../../src/adapters/db/database.js';
+import type { Database } from '../../src/adapters/db/database.js';
 import { enqueueManyWith, enqueueWith, LEASE_EXPIRED_ERROR, SqlJobStore } from '../../src/adapters/db/job-store.js';
 import type { ClaimRequest, Job, Lease } from '../../src/core/jobs/ports.js';
 import { fixedClock } from '../../src/kernel/clock.js';
 import { randomIds } from '../../src/kernel/ids.js';
-import { ENGINES, createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { ENGINES, openJobStoreDatabase, type JobStoreDatabase } from '../support/databases.js';
 
 const T0 = new Date('2030-01-01T00:00:00.000Z');
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
@@ -18,7 +18,7 @@ const leaseOf = (job: Job): Lease => ({ jobId: job.id, owner: job.leaseOwner!, a
 
 for (const engine of ENGINES) {
   describe(`job store on ${engine}`, () => {
-    let testDb: TestDatabase;
+    let opened: JobStoreDatabase;
     let database: Database;
     let jobs: SqlJobStore;
     const clock = fixedClock(T0);
@@ -32,15 +32,10 @@ for (const engine of ENGINES) {
       jobs.claim({ owner: 'worker-1', limit: 10, now: clock.now(), leaseUntil: new Date(clock.now().getTime() + 30_000), ...request });
 
     before(async () => {
-      testDb = await createTestDatabase(engine);
-      database = openDatabase(testDb.database);
-      await migrate(database.db);
-      jobs = new SqlJobStore(database, { clock, ids: randomIds });
+      opened = await openJobStoreDatabase(engine, clock);
+      ({ database, jobs } = opened);
     });
-    after(async () => {
-      await database.close();
-      await testDb.drop();
-    });
+    after(() => opened?.close());
 
     it('enqueues a job that a worker claims with a lease and completes', async () => {
       clock.set(T0);

@@ -6,14 +6,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
-import { migrate, openDatabase, type Database } from '../../src/adapters/db/database.js';
+import type { Database } from '../../src/adapters/db/database.js';
 import { SqlJobStore } from '../../src/adapters/db/job-store.js';
 import { JobRegistry, type JobHandler } from '../../src/jobs/handler.js';
 import { JOBS_PURGE_JOB, PURGE_EVERY_MS, jobsPurgeJob, purgeJobsHandler } from '../../src/jobs/purge-jobs.js';
 import { JobWorker } from '../../src/jobs/worker.js';
 import { fixedClock } from '../../src/kernel/clock.js';
-import { randomIds } from '../../src/kernel/ids.js';
-import { ENGINES, createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { ENGINES, openJobStoreDatabase, type JobStoreDatabase } from '../support/databases.js';
 
 const T0 = new Date('2030-06-01T00:00:00.000Z');
 const DAY = 86_400_000;
@@ -21,21 +20,16 @@ const logger = pino({ level: 'silent' });
 
 for (const engine of ENGINES) {
   describe(`jobs.purge on ${engine}`, () => {
-    let testDb: TestDatabase;
+    let opened: JobStoreDatabase;
     let database: Database;
     const clock = fixedClock(T0);
     let jobs: SqlJobStore;
 
     before(async () => {
-      testDb = await createTestDatabase(engine);
-      database = openDatabase(testDb.database);
-      await migrate(database.db);
-      jobs = new SqlJobStore(database, { clock, ids: randomIds });
+      opened = await openJobStoreDatabase(engine, clock);
+      ({ database, jobs } = opened);
     });
-    after(async () => {
-      await database.close();
-      await testDb.drop();
-    });
+    after(() => opened?.close());
 
     /** A job of `state` whose last change was `daysAgo` days before T0. */
     const jobIn = async (state: 'queued' | 'running' | 'done' | 'failed', daysAgo: number, key?: string): Promise<string> => {

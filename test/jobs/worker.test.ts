@@ -6,14 +6,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
-import { migrate, openDatabase, type Database } from '../../src/adapters/db/database.js';
+import type { Database } from '../../src/adapters/db/database.js';
 import { SqlJobStore } from '../../src/adapters/db/job-store.js';
 import { PermanentJobFailure, RetryAfter, type Job, type JsonValue } from '../../src/core/jobs/ports.js';
 import { JobRegistry, type JobContext, type JobHandler, type JobOutcome } from '../../src/jobs/handler.js';
 import { JobWorker, retryDelay, type WorkerOptions } from '../../src/jobs/worker.js';
 import { fixedClock, systemClock } from '../../src/kernel/clock.js';
 import { randomIds } from '../../src/kernel/ids.js';
-import { ENGINES, createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { ENGINES, openJobStoreDatabase, type JobStoreDatabase } from '../support/databases.js';
 
 const T0 = new Date('2030-01-01T00:00:00.000Z');
 const at = (ms: number) => new Date(T0.getTime() + ms);
@@ -29,7 +29,7 @@ function handler(run: Run, parse: (payload: JsonValue) => JsonValue = (p) => p):
 
 for (const engine of ENGINES) {
   describe(`job worker on ${engine}`, () => {
-    let testDb: TestDatabase;
+    let opened: JobStoreDatabase;
     let database: Database;
     const clock = fixedClock(T0);
     let jobs: SqlJobStore;
@@ -38,15 +38,10 @@ for (const engine of ENGINES) {
     const find = async (id: string): Promise<Job> => (await jobs.find(id))!;
 
     before(async () => {
-      testDb = await createTestDatabase(engine);
-      database = openDatabase(testDb.database);
-      await migrate(database.db);
-      jobs = new SqlJobStore(database, { clock, ids: randomIds });
+      opened = await openJobStoreDatabase(engine, clock);
+      ({ database, jobs } = opened);
     });
-    after(async () => {
-      await database.close();
-      await testDb.drop();
-    });
+    after(() => opened?.close());
 
     it('runs a job with its payload and marks it done', async () => {
       clock.set(T0);

@@ -2,7 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { migrate, openDatabase, type Database } from '../../src/adapters/db/database.js';
+import { SqlJobStore } from '../../src/adapters/db/job-store.js';
 import type { Config } from '../../src/config/config.js';
+import type { Clock } from '../../src/kernel/clock.js';
+import { randomIds } from '../../src/kernel/ids.js';
 
 /** The engines every store and API test runs on. */
 export const ENGINES = ['sqlite', 'postgres'] as const;
@@ -64,4 +68,25 @@ async function admin(statement: string): Promise<void> {
   } finally {
     await client.end();
   }
+}
+
+/** A migrated test database with its job store, for the job suites; `close` closes and drops it. */
+export interface JobStoreDatabase {
+  database: Database;
+  jobs: SqlJobStore;
+  close(): Promise<void>;
+}
+
+export async function openJobStoreDatabase(engine: Engine, clock: Clock): Promise<JobStoreDatabase> {
+  const testDb = await createTestDatabase(engine);
+  const database = openDatabase(testDb.database);
+  await migrate(database.db);
+  return {
+    database,
+    jobs: new SqlJobStore(database, { clock, ids: randomIds }),
+    close: async () => {
+      await database.close();
+      await testDb.drop();
+    },
+  };
 }
