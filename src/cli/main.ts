@@ -5,6 +5,7 @@ import { AppError } from '../kernel/errors.js';
 import { registerAccountCommands } from './commands/account.js';
 import { registerCredentialCommands } from './commands/credentials.js';
 import { registerIdentityCommands } from './commands/identity.js';
+import { registerJobCommands } from './commands/jobs.js';
 import { registerMasterKeyCommands } from './commands/master-key.js';
 import { registerPackageCommands } from './commands/packages.js';
 import { registerDeployCommands } from './commands/deploy.js';
@@ -29,6 +30,7 @@ export async function run(argv: string[], out: CliOutput = new CliOutput()): Pro
   registerPackageCommands(program, out);
   registerDeployCommands(program, out);
   registerWebhookCommands(program, out);
+  registerJobCommands(program, out);
   try {
     await program.parseAsync(argv);
     return out.exitCode;

@@ -65,6 +65,8 @@ export const ERROR_CODES = [
   'deploy_target.not_found',
   'deploy.failed',
   'webhook.not_found',
+  'job.not_found',
+  'job.state_conflict',
   'internal',
 ] as const;
 
@@ -137,6 +139,8 @@ export const errors = {
   accessKeyNotFound: (id: string) => new AppError('access_key.not_found', `access key ${id} does not exist`, { id }),
   tokenNotFound: (id: string) => new AppError('token.not_found', `token ${id} does not exist`, { id }),
   webhookNotFound: (id: string) => new AppError('webhook.not_found', `webhook ${id} does not exist in this account`, { id }),
+  jobNotFound: (id: string) => new AppError('job.not_found', `job ${id} does not exist`, { id }),
+  jobStateConflict: (id: string, why: string) => new AppError('job.state_conflict', `job ${id} ${why}`, { id }),
   instanceNotFound: (id: string) => new AppError('instance.not_found', `instance ${id} does not exist`, { id }),
   certificateNotFound: (id: string) =>
     new AppError('certificate.not_found', `certificate ${id} does not exist`, { id }),

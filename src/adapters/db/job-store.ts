@@ -11,6 +11,7 @@ import type {
   Enqueued,
   Job,
   JobLeases,
+  JobNameFilter,
   JobQueue,
   JobState,
   JsonValue,
@@ -163,6 +164,44 @@ export class SqlJobStore implements JobQueue, JobLeases {
       .limit(limit);
     const result = await this.database.db.deleteFrom('jobs').where('id', 'in', finished).executeTakeFirst();
     return Number(result.numDeletedRows);
+  }
+
+  /** Jobs in `state` (any state without), of `name` if given: the `limit` most recently changed, and how many there are. */
+  async list(query: JobNameFilter & { state?: JobState; limit: number }): Promise<{ total: number; jobs: Job[] }> {
+    let selected = this.database.db.selectFrom('jobs');
+    if (query.state !== undefined) selected = selected.where('state', '=', query.state);
+    if (query.name !== undefined) selected = selected.where('name', '=', query.name);
+    const counted = await selected.select((eb) => eb.fn.countAll<number | string | bigint>().as('n')).executeTakeFirstOrThrow();
+    const rows = await selected.selectAll().orderBy('updated_at', 'desc').orderBy('id').limit(query.limit).execute();
+    return { total: Number(counted.n), jobs: rows.map(toJob) };
+  }
+
+  /**
+   * Queues failed jobs again, now, with all their attempts (`last_error` stays until the next run
+   * ends): the one with `id`, or every failed job (of `name`). Returns them as requeued.
+   */
+  async requeueFailed(which: { id: string } | JobNameFilter, now: Date): Promise<Job[]> {
+    const at = now.toISOString();
+    let update = this.database.db
+      .updateTable('jobs')
+      .set({ state: 'queued', run_at: at, attempts: 0, lease_owner: null, lease_expires_at: null, updated_at: at })
+      .where('state', '=', 'failed');
+    update = 'id' in which ? update.where('id', '=', which.id) : which.name === undefined ? update : update.where('name', '=', which.name);
+    const rows = await update.returningAll().execute();
+    if (rows.length > 0) this.announce();
+    return rows.map(toJob);
+  }
+
+  /** Deletes failed jobs: the one with `id`, or every failed job (of `name`, last changed before `before`). Returns the ids deleted. */
+  async deleteFailed(which: { id: string } | (JobNameFilter & { before?: Date })): Promise<string[]> {
+    let deletion = this.database.db.deleteFrom('jobs').where('state', '=', 'failed');
+    if ('id' in which) deletion = deletion.where('id', '=', which.id);
+    else {
+      if (which.name !== undefined) deletion = deletion.where('name', '=', which.name);
+      if (which.before !== undefined) deletion = deletion.where('updated_at', '<', which.before.toISOString());
+    }
+    const rows = await deletion.returning('id').execute();
+    return rows.map((row) => row.id);
   }
 
   async find(id: string): Promise<Job | undefined> {

@@ -9,6 +9,11 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | { [key:
 
 export type JobState = 'queued' | 'running' | 'done' | 'failed';
 
+/** Every job, or only those of one job name (`acme.issue`). */
+export interface JobNameFilter {
+  name?: string | undefined;
+}
+
 export interface NewJob {
   /** Which handler runs it (`dns01.remove-record`). */
   name: string;

@@ -111,6 +111,8 @@ const MAP: Record<ErrorCode, Entry> = {
   // Operator and job codes: no RPC action raises them.
   'deploy_target.not_found': [404, 'NotFound.DeployTarget', (e) => e.message],
   'deploy.failed': [500, 'InternalError', INTERNAL_MESSAGE],
+  'job.not_found': [404, 'NotFound.Job', (e) => e.message],
+  'job.state_conflict': [409, 'IncorrectStatus.Job', (e) => e.message],
   internal: [500, 'InternalError', INTERNAL_MESSAGE],
 };
 

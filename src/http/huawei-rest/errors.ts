@@ -120,6 +120,8 @@ const MAP: Record<ErrorCode, Entry> = {
   'order.issuer_unavailable': [403, 'APIG.3001', (e) => e.message],
   'deploy_target.not_found': [404, 'APIG.3001', (e) => e.message],
   'deploy.failed': [500, 'APIG.9999', 'System error'],
+  'job.not_found': [404, 'APIG.3001', (e) => e.message],
+  'job.state_conflict': [409, 'APIG.3001', (e) => e.message],
   internal: [500, 'APIG.9999', 'System error'],
 };
 
