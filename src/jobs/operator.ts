@@ -1,8 +1,8 @@
 /**
  * What an operator does with the job queue (`certplane jobs …`): look at jobs, and deal with the
- * failed ones, which nothing else removes. A failed job is queued again with all its attempts
- * (handlers are idempotent and advance a state machine, so a run of work that is no longer needed
- * ends at once) or deleted. Only failed jobs are touched: queued and running ones belong to the
+ * failed ones, which nothing else removes. A failed job is queued again with as many attempts again
+ * as it had (handlers are idempotent and advance a state machine, so a run of work that is no longer
+ * needed ends at once) or deleted. Only failed jobs are touched: queued and running ones belong to the
  * workers, done ones to `jobs.purge`.
  */
 import type { Job, JobNameFilter, JobState } from '../core/jobs/ports.js';
@@ -52,7 +52,7 @@ export class OperatorJobs {
     return job;
   }
 
-  /** Queues the failed job `id` again now, with all its attempts. */
+  /** Queues the failed job `id` again now, with as many attempts again as it had. */
   async retry(id: string): Promise<Job> {
     const [requeued] = await this.deps.store.requeueFailed({ id }, this.deps.clock.now());
     if (requeued === undefined) throw await this.notFailed(id, 'retried');

@@ -116,8 +116,10 @@ for (const engine of ENGINES) {
       const retried = ok(cli(['jobs', 'retry', '--job', a], env)).job as Record<string, unknown>;
       assert.equal(retried.jobId, a);
       assert.equal(retried.state, 'queued');
-      assert.equal(retried.attempts, 0);
+      assert.equal(retried.attempts, 1, 'attempts keep counting');
+      assert.equal(retried.maxAttempts, 2, 'as many attempts again as it had');
       await until(() => receiver.accepted.includes('evt-a') && show(a).state === 'done', () => `evt-a was not delivered: ${JSON.stringify(show(a))}`);
+      assert.equal(show(a).attempts, 2);
 
       // One the operator no longer wants delivered goes for good.
       const discarded = ok(cli(['jobs', 'discard', '--job', b], env)).discarded as Record<string, unknown>;

@@ -177,14 +177,16 @@ export class SqlJobStore implements JobQueue, JobLeases {
   }
 
   /**
-   * Queues failed jobs again, now, with all their attempts (`last_error` stays until the next run
-   * ends): the one with `id`, or every failed job (of `name`). Returns them as requeued.
+   * Queues failed jobs again, now, with as many attempts again as they had (`last_error` stays
+   * until the next run ends): the one with `id`, or every failed job (of `name`). Returns them as requeued.
    */
   async requeueFailed(which: { id: string } | JobNameFilter, now: Date): Promise<Job[]> {
     const at = now.toISOString();
     let update = this.database.db
       .updateTable('jobs')
-      .set({ state: 'queued', run_at: at, attempts: 0, lease_owner: null, lease_expires_at: null, updated_at: at })
+      // Attempts keep counting (each run's number stays unique: leases and per-attempt records rest on
+      // it); the job gets as many more as it had in all.
+      .set({ state: 'queued', run_at: at, max_attempts: sql<number>`attempts + max_attempts`, lease_owner: null, lease_expires_at: null, updated_at: at })
       .where('state', '=', 'failed');
     update = 'id' in which ? update.where('id', '=', which.id) : which.name === undefined ? update : update.where('name', '=', which.name);
     const rows = await update.returningAll().execute();

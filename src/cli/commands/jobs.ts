@@ -33,7 +33,7 @@ export function registerJobCommands(program: Command, out: CliOutput): void {
     });
   jobs
     .command('retry')
-    .description('queue a failed job again now, with all its attempts; prints {"job":{…}}, or {"retried":N,"jobIds":[…]} with --failed')
+    .description('queue a failed job again now, with as many attempts again as it had; prints {"job":{…}}, or {"retried":N,"jobIds":[…]} with --failed')
     .option('--job <id>', 'the failed job')
     .option('--failed', 'every failed job (with --name: of that job name)')
     .option('--name <name>', 'with --failed: only jobs of this job name')
