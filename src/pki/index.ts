@@ -11,6 +11,7 @@ export { privateKeyMatches } from './key-match.js';
 export { checkChainLink, checkChainOrder, verifiesWith } from './chain.js';
 export { SM2_DEFAULT_USER_ID } from './sm2.js';
 export { IssuerCache } from './issuer-cache.js';
+export { encodePem } from './pem.js';
 export {
   derBitString,
   derBoolean,

@@ -138,13 +138,33 @@ for (const engine of ENGINES) {
       assert.deepEqual(view.entries, [{ serial, revokedAt: opensslDate(reservedAt), reason: 'Cessation Of Operation' }]);
     });
 
-    it('answers 404 for an unknown id, an uploaded CA and anything not named {id}.crl', async () => {
+    it('serves the same CRL in PEM at {id}.crl.pem, which openssl and nginx read as it comes', async () => {
+      const { siteId } = await tenant.site();
+      const a = await issue(siteId, 'ECC');
+      await revoke(siteId, a.id!);
+      const caId = a.CACertificateId!;
+      const response = await fetch(`${service.baseUrl}/pki/crl/${caId}.crl.pem`);
+      assert.equal(response.status, 200);
+      assert.equal(response.headers.get('content-type'), 'application/x-pem-file');
+      assert.equal(response.headers.get('cache-control'), 'no-cache');
+      const pem = await response.text();
+      assert.match(pem, /^-----BEGIN X509 CRL-----\n(?:[A-Za-z0-9+/=]{1,64}\n)+-----END X509 CRL-----\n$/);
+      const der = await fetchCrl(caId);
+      assert.deepEqual(Buffer.from(pem.replace(/-----[A-Z0-9 ]+-----|\n/g, ''), 'base64'), der, 'the same CRL as {id}.crl');
+      // No conversion: openssl takes the PEM as it is.
+      const ca = scratch('ca.pem', await caPem(siteId, caId));
+      const refused = runOpenssl(['verify', '-x509_strict', '-purpose', 'sslclient', '-crl_check', '-CAfile', ca, '-CRLfile', scratch('crl.pem', pem), scratch('leaf.pem', a.certificate!)]);
+      assert.notEqual(refused.status, 0);
+      assert.match(refused.output, /certificate revoked/);
+    });
+
+    it('answers 404 for an unknown id, an uploaded CA and anything not named {id}.crl or {id}.crl.pem', async () => {
       const { siteId } = await tenant.site();
       const a = await issue(siteId, 'ECC');
       const uploaded = await esa.uploadClientCaCertificate(
         new Esa.UploadClientCaCertificateRequest({ siteId, certificate: await caPem(siteId, a.CACertificateId!), name: 'again' }),
       );
-      for (const path of [`${'f'.repeat(32)}.crl`, `${uploaded.body!.id}.crl`, `${a.CACertificateId}.pem`, `${a.CACertificateId}`, 'x.crl', '..%2F..%2Fetc.crl']) {
+      for (const path of [`${'f'.repeat(32)}.crl`, `${'f'.repeat(32)}.crl.pem`, `${uploaded.body!.id}.crl`, `${uploaded.body!.id}.crl.pem`, `${a.CACertificateId}.pem`, `${a.CACertificateId}.pem.crl`, `${a.CACertificateId}`, 'x.crl', 'x.crl.pem', '..%2F..%2Fetc.crl']) {
         const response = await fetch(`${service.baseUrl}/pki/crl/${path}`);
         assert.equal(response.status, 404, path);
         const body = (await response.json()) as { error: { code: string; message: string } };

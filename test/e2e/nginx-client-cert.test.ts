@@ -1,8 +1,8 @@
 /**
  * Debian's nginx enforcing mTLS with a site's managed CA (`ssl_verify_client on`, the CA as
  * `ssl_client_certificate`), its revocation checked against certplane:
- *   (a) CRL mode: `ssl_crl` holds the CRL fetched fresh from /pki/crl/{id}.crl, and nginx is
- *       reloaded after each change;
+ *   (a) CRL mode: `ssl_crl` holds the CRL fetched fresh, in PEM, from /pki/crl/{id}.crl.pem, and
+ *       nginx is reloaded after each change;
  *   (b) OCSP mode: `ssl_ocsp on` with certplane's /pki/ocsp as `ssl_ocsp_responder`, never reloaded.
  * curl presents a certificate from CreateClientCertificate → 200; after RevokeClientCertificate the
  * request is refused as revoked; after ActivateClientCertificate → 200 again. For the CSR path and
@@ -54,10 +54,11 @@ for (const engine of ENGINES) {
       let caId: string;
       const clients: Client[] = [];
 
-      const freshCrl = async (): Promise<Buffer> => {
-        const response = await fetch(`${service.baseUrl}/pki/crl/${caId}.crl`);
+      /** The CRL as `ssl_crl` reads it, PEM, straight from certplane: what `curl -o` would write. */
+      const freshCrl = async (): Promise<string> => {
+        const response = await fetch(`${service.baseUrl}/pki/crl/${caId}.crl.pem`);
         assert.equal(response.status, 200);
-        return Buffer.from(await response.arrayBuffer());
+        return response.text();
       };
       /** What an operator does after a change: CRL mode fetches the CRL and reloads; OCSP mode nothing. */
       const propagate = async () => {
