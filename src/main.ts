@@ -50,6 +50,7 @@ import { PrivateCaService } from './core/private-ca/service.js';
 import { OrdersService } from './core/orders/service.js';
 import { orderDeadlineHandler } from './core/orders/deadline-job.js';
 import { CrlIssuer } from './core/private-ca/crls.js';
+import type { RevocationListener } from './core/private-ca/ports.js';
 import { OcspResponder } from './core/private-ca/ocsp-responder.js';
 import { systemClock, type Clock } from './kernel/clock.js';
 import { REDACTED, REDACTED_PATHS } from './kernel/logger.js';
@@ -63,7 +64,8 @@ import { jobsPurgeJob, purgeJobsHandler } from './jobs/purge-jobs.js';
 import { SqlDeployStore } from './adapters/db/deploy-store.js';
 import { atomicFiles } from './adapters/files/atomic-files.js';
 import { execFileRunner } from './adapters/process/command.js';
-import { DeployService, deployHandler } from './core/deploy/service.js';
+import { DeployService, deployCrlHandler, deployCrlScanHandler, deployHandler } from './core/deploy/service.js';
+import { deployCrlScanJob } from './core/deploy/model.js';
 import { SqlWebhookStore } from './adapters/db/webhook-store.js';
 import { SqlExpiryScanStore } from './adapters/db/expiry-scan-store.js';
 import { WebhooksService } from './core/webhooks/service.js';
@@ -198,6 +200,29 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   const revocationStore = new SqlRevocationStore(database.db);
   const crls = new CrlIssuer({ store: revocationStore, signer, clock, logger, settings: config.clientCa });
   const ocsp = new OcspResponder({ store: revocationStore, signer, clock, settings: config.clientCa });
+  const jobs = new SqlJobStore(database, { clock, ids });
+  const deploys = new DeployService({
+    store: new SqlDeployStore(database.db, ids),
+    files: atomicFiles,
+    commands: execFileRunner,
+    sealer,
+    clock,
+    ids,
+    logger: logger.child({ component: 'deploy' }),
+    regionId: config.regionId,
+    requireAccount,
+    crls,
+    jobs,
+    enqueued: () => jobs.announce(),
+  });
+  // After a revoke or an activate: the CRL is reissued, then written to the CA's deploy targets.
+  const revocation: RevocationListener = {
+    revocationChanged: async (change) => {
+      await crls.revocationChanged(change);
+      await deploys.crlChanged(change.caId);
+    },
+    caCreated: (caId) => crls.caCreated(caId),
+  };
   const privateCa = new PrivateCaService({
     store: privateCaStore,
     signer,
@@ -211,7 +236,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     settings: config.clientCa,
     limits: config.limits,
     regionId: config.regionId,
-    revocation: crls,
+    revocation,
     announce: () => jobs.announce(),
   });
   const orders = new OrdersService({
@@ -233,7 +258,6 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     intervalMs: config.dns01Propagation.intervalMs,
     port: config.dns01Propagation.nameServerPort,
   });
-  const jobs = new SqlJobStore(database, { clock, ids });
   const siteCertificates = new SiteCertificatesService({
     store: new SqlSiteCertificateStore(database.db, withdrawal, () => jobs.announce()),
     sites,
@@ -287,18 +311,6 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     logger: logger.child({ component: 'renewal' }),
     started: () => jobs.announce(),
   });
-  const deploys = new DeployService({
-    store: new SqlDeployStore(database.db, ids),
-    files: atomicFiles,
-    commands: execFileRunner,
-    sealer,
-    clock,
-    ids,
-    logger: logger.child({ component: 'deploy' }),
-    regionId: config.regionId,
-    requireAccount,
-    enqueued: () => jobs.announce(),
-  });
   const webhooks = new WebhooksService({
     store: new SqlWebhookStore(database.db),
     clock,
@@ -322,6 +334,9 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     orderDeadlineHandler(orders) as JobHandler<unknown>,
     renewalScanHandler(renewals, clock, config.renewalScanMinutes * 60_000) as JobHandler<unknown>,
     deployHandler(deploys) as JobHandler<unknown>,
+    deployCrlHandler(deploys) as JobHandler<unknown>,
+    // An eighth of a CRL's life, at most an hour: a CRL is reissued with half of it left.
+    deployCrlScanHandler(deploys, clock, Math.min(3_600_000, (config.clientCa.crlValidityHours * 3_600_000) / 8)) as JobHandler<unknown>,
     publishEvent({ webhooks, jobs, maxAttempts: config.webhookMaxAttempts }) as JobHandler<unknown>,
     deliverWebhook({ webhooks, clock, timeoutMs: config.webhookTimeoutSeconds * 1000 }) as JobHandler<unknown>,
     expiryScan(expiryScans) as JobHandler<unknown>,
@@ -383,6 +398,7 @@ export function createWorker(app: App, options: Partial<WorkerOptions> = {}): Jo
   // Recurring work: exactly one job row each, whichever process starts first.
   app.jobs.ensureRecurring(renewalScanJob).catch((err: unknown) => app.logger.warn({ err }, 'cannot enqueue the renewal scan; it is tried again at the next start'));
   app.jobs.ensureRecurring(jobsPurgeJob).catch((err: unknown) => app.logger.warn({ err }, 'cannot enqueue the purge of finished jobs; it is tried again at the next start'));
+  app.jobs.ensureRecurring(deployCrlScanJob).catch((err: unknown) => app.logger.warn({ err }, 'cannot enqueue the scan of client CA deploy targets; it is tried again at the next start'));
   return worker;
 }
 

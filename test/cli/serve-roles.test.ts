@@ -20,7 +20,7 @@ import { WEBHOOK_DELIVER_JOB } from '../../src/jobs/webhooks.js';
 import { EXPIRY_SCAN_JOB } from '../../src/jobs/expiry-scan.js';
 import { ORDER_DEADLINE_JOB } from '../../src/core/orders/model.js';
 import { RENEWAL_SCAN_JOB } from '../../src/core/renewal/service.js';
-import { DEPLOY_JOB } from '../../src/core/deploy/model.js';
+import { DEPLOY_CRL_JOB, DEPLOY_CRL_SCAN_JOB, DEPLOY_JOB } from '../../src/core/deploy/model.js';
 import { JOBS_PURGE_JOB } from '../../src/jobs/purge-jobs.js';
 import { systemClock } from '../../src/kernel/clock.js';
 import { randomIds } from '../../src/kernel/ids.js';
@@ -80,7 +80,7 @@ for (const engine of ENGINES) {
       assert.deepEqual(await txt('_acme-challenge.worker.roles.test'), []);
       const serving = worker.records.find((l) => l.msg === 'serving')!;
       assert.deepEqual([serving.role, serving.listen], ['worker', 'none (worker role)']);
-      assert.deepEqual(worker.records.find((l) => l.msg === 'worker started')!.jobs, [REMOVE_DNS_RECORD, ISSUE_JOB, ORDER_DEADLINE_JOB, RENEWAL_SCAN_JOB, DEPLOY_JOB, EVENT_PUBLISH_JOB, WEBHOOK_DELIVER_JOB, EXPIRY_SCAN_JOB, JOBS_PURGE_JOB]);
+      assert.deepEqual(worker.records.find((l) => l.msg === 'worker started')!.jobs, [REMOVE_DNS_RECORD, ISSUE_JOB, ORDER_DEADLINE_JOB, RENEWAL_SCAN_JOB, DEPLOY_JOB, DEPLOY_CRL_JOB, DEPLOY_CRL_SCAN_JOB, EVENT_PUBLISH_JOB, WEBHOOK_DELIVER_JOB, EXPIRY_SCAN_JOB, JOBS_PURGE_JOB]);
       await assert.rejects(fetch(`http://127.0.0.1:${worker.port}/healthz`));
       worker.kill('SIGTERM');
       assert.equal(await worker.exited, 0);

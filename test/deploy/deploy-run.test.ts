@@ -135,7 +135,8 @@ for (const engine of ENGINES) {
       for (const [args, parameter] of [
         [['--site', cert.siteId, '--directory', 'relative/dir'], /directory: must be an absolute path/],
         [['--site', cert.siteId, '--directory', join(out, 'missing')], /does not exist/],
-        [['--directory', out], /exactly one of --site and --certificate/],
+        [['--directory', out], /exactly one of --site, --certificate and --client-ca/],
+        [['--site', cert.siteId, '--client-ca', 'f'.repeat(32), '--directory', out], /exactly one of --site, --certificate and --client-ca/],
         [['--site', cert.siteId, '--directory', out, '--reload-command', "nginx -c 'x"], /quote is not closed/],
         [['--site', cert.siteId, '--directory', out, '--reload-timeout', '0'], /reload-timeout/],
       ] as const) {

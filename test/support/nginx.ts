@@ -29,6 +29,8 @@ export interface StartNginxOptions {
   revocation: Revocation;
   /** Where the server's temp dir is made (default: os.tmpdir()). */
   baseDir?: string;
+  /** CRL mode: the name of the CRL file in nginx's directory (default client.crl). */
+  crlFile?: string;
 }
 
 export interface NginxServer {
@@ -56,6 +58,8 @@ export interface NginxServer {
   processes(): { master: number; workers: number[] };
   /** nginx's error log so far (level info: it names why a client certificate was refused). */
   errorLog(): string;
+  /** `nginx -s reload` for this server, as argv: what an operator's reload command would be. */
+  reloadArgv(): string[];
   /** Stops nginx (master and workers) and removes its directory. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -103,7 +107,7 @@ class Nginx implements NginxServer {
     this.dir = mkdtempSync(join(baseDir, 'certplane-nginx-'));
     this.serverCertPem = makeServerCertificate(this.dir);
     writeFileSync(this.file('client-ca.pem'), options.clientCaPem);
-    this.crlPath = options.revocation.mode === 'crl' ? this.file('client.crl') : undefined;
+    this.crlPath = options.revocation.mode === 'crl' ? this.file(options.crlFile ?? 'client.crl') : undefined;
     if (options.revocation.mode === 'crl') writeFileSync(this.crlPath!, crlPem(options.revocation.crl));
     this.writeConfig();
     const log = openSync(this.file('startup.log'), 'a');
@@ -152,6 +156,10 @@ class Nginx implements NginxServer {
 
   errorLog(): string {
     return logText(this.file('error.log'));
+  }
+
+  reloadArgv(): string[] {
+    return [NGINX, '-s', 'reload', '-p', this.dir, '-c', this.file('nginx.conf'), '-e', this.file('error.log')];
   }
 
   /** SIGTERM: fast shutdown; the master stops its workers and exits after them (anything left is killed). */

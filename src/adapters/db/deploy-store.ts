@@ -1,12 +1,12 @@
 /**
- * Deploy targets (migration 016), and what a `deploy.run` reads: the valid issuance a site
- * certificate uses now, its chain and its sealed key. Writes go with their audit row (and jobs)
- * in one transaction.
+ * Deploy targets (migrations 016, 022), and what a `deploy.run` reads: the valid issuance a site
+ * certificate uses now, its chain and its sealed key; what a `deploy.crl` reads: a managed client
+ * CA's certificate. Writes go with their audit row (and jobs) in one transaction.
  */
 import type { Selectable } from 'kysely';
 import type { AuditEvent } from '../../core/audit/ports.js';
 import type { DeployTarget } from '../../core/deploy/model.js';
-import type { DeployMaterial, DeployStore } from '../../core/deploy/ports.js';
+import type { CrlDeployMaterial, DeployMaterial, DeployStore, FirstJobs } from '../../core/deploy/ports.js';
 import type { NewJob } from '../../core/jobs/ports.js';
 import type { IdGenerator } from '../../kernel/ids.js';
 import { auditRow } from './audit-log.js';
@@ -29,7 +29,12 @@ export class SqlDeployStore implements DeployStore {
     return row && { siteId: row.id };
   }
 
-  async insert(target: DeployTarget, audit: AuditEvent, jobFor: (siteCertificateId: string, issuanceId: string) => NewJob): Promise<number> {
+  async findClientCa(accountId: string, caId: string): Promise<{ siteId: string; managed: boolean } | undefined> {
+    const row = await this.db.selectFrom('client_cas').select(['site_id', 'kind']).where('account_id', '=', accountId).where('id', '=', caId).executeTakeFirst();
+    return row && { siteId: row.site_id, managed: row.kind === 'managed' };
+  }
+
+  async insert(target: DeployTarget, audit: AuditEvent, jobs: FirstJobs): Promise<number> {
     return this.db.transaction().execute(async (tx) => {
       await tx
         .insertInto('deploy_targets')
@@ -38,6 +43,7 @@ export class SqlDeployStore implements DeployStore {
           account_id: target.accountId,
           site_id: target.siteId ?? null,
           site_certificate_id: target.siteCertificateId ?? null,
+          client_ca_id: target.clientCaId ?? null,
           directory: target.directory,
           reload_command: target.reloadCommand ? JSON.stringify(target.reloadCommand) : null,
           reload_timeout_seconds: target.reloadTimeoutSeconds,
@@ -45,6 +51,10 @@ export class SqlDeployStore implements DeployStore {
         })
         .execute();
       await tx.insertInto('audit_events').values(auditRow(audit, this.ids)).execute();
+      if (target.clientCaId !== undefined) {
+        await enqueueWith(tx, jobs.forClientCa(), audit.at, this.ids.hex32());
+        return 1;
+      }
       const covered = await tx
         .selectFrom('site_certificates as sc')
         .innerJoin('acme_issuances as i', 'i.id', 'sc.issuance_id')
@@ -55,7 +65,7 @@ export class SqlDeployStore implements DeployStore {
         .$if(target.siteCertificateId !== undefined, (q) => q.where('sc.id', '=', target.siteCertificateId!))
         .$if(target.siteId !== undefined, (q) => q.where('sc.site_id', '=', target.siteId!))
         .execute();
-      for (const sc of covered) await enqueueWith(tx, jobFor(sc.id, sc.issuance_id!), audit.at, this.ids.hex32());
+      for (const sc of covered) await enqueueWith(tx, jobs.forCertificate(sc.id, sc.issuance_id!), audit.at, this.ids.hex32());
       return covered.length;
     });
   }
@@ -81,7 +91,7 @@ export class SqlDeployStore implements DeployStore {
 
   async material(targetId: string, siteCertificateId: string): Promise<DeployMaterial | undefined> {
     const target = await this.db.selectFrom('deploy_targets').selectAll().where('id', '=', targetId).executeTakeFirst();
-    if (!target) return undefined;
+    if (!target || target.client_ca_id !== null) return undefined;
     const row = await this.db
       .selectFrom('site_certificates as sc')
       .innerJoin('acme_issuances as i', 'i.id', 'sc.issuance_id')
@@ -107,6 +117,31 @@ export class SqlDeployStore implements DeployStore {
     };
   }
 
+  async crlMaterial(targetId: string): Promise<CrlDeployMaterial | undefined> {
+    const row = await this.db
+      .selectFrom('deploy_targets as t')
+      .innerJoin('client_cas as ca', 'ca.id', 't.client_ca_id')
+      .selectAll('t')
+      .select(['ca.certificate_pem as ca_certificate_pem', 'ca.site_id as ca_site_id'])
+      .where('t.id', '=', targetId)
+      .where('ca.kind', '=', 'managed')
+      .executeTakeFirst();
+    if (!row || row.client_ca_id === null) return undefined;
+    return { target: toTarget(row), clientCaId: row.client_ca_id, siteId: row.ca_site_id, caCertificatePem: row.ca_certificate_pem };
+  }
+
+  async crlTargets(clientCaId?: string): Promise<Array<{ targetId: string; clientCaId: string }>> {
+    const rows = await this.db
+      .selectFrom('deploy_targets')
+      .select(['id', 'client_ca_id'])
+      .$if(clientCaId === undefined, (q) => q.where('client_ca_id', 'is not', null))
+      .$if(clientCaId !== undefined, (q) => q.where('client_ca_id', '=', clientCaId!))
+      .orderBy('client_ca_id')
+      .orderBy('id')
+      .execute();
+    return rows.map((row) => ({ targetId: row.id, clientCaId: row.client_ca_id! }));
+  }
+
   async record(audit: AuditEvent, event: NewJob): Promise<void> {
     await this.db.transaction().execute(async (tx) => {
       await tx.insertInto('audit_events').values(auditRow(audit, this.ids)).execute();
@@ -121,6 +156,7 @@ function toTarget(row: Selectable<DeployTargetsTable>): DeployTarget {
     accountId: row.account_id,
     siteId: row.site_id ?? undefined,
     siteCertificateId: row.site_certificate_id ?? undefined,
+    clientCaId: row.client_ca_id ?? undefined,
     directory: row.directory,
     reloadCommand: row.reload_command === null ? undefined : (JSON.parse(row.reload_command) as string[]),
     reloadTimeoutSeconds: Number(row.reload_timeout_seconds),

@@ -118,6 +118,8 @@ export async function enqueueDeploys(tx: Tx, sc: Using, issuanceId: string, now:
     .select('id')
     .where('account_id', '=', sc.account_id)
     .where((eb) => eb.or([eb('site_certificate_id', '=', sc.id), eb('site_id', '=', sc.site_id)]))
+    // A client CA target has its CA's site as site_id: it holds no certificates.
+    .where('client_ca_id', 'is', null)
     .execute();
   for (const target of targets) await enqueueWith(tx, deployJob({ targetId: target.id, siteCertificateId: sc.id, issuanceId }), now, ids.hex32());
   return targets.length;

@@ -391,6 +391,8 @@ export interface DeployTargetsTable {
   account_id: string;
   site_id: string | null;
   site_certificate_id: string | null;
+  /** A managed client CA whose certificate and CRL the target holds (migration 022); `site_id` is then its site. */
+  client_ca_id: string | null;
   directory: string;
   /** JSON array of argv strings, or null: no reload. */
   reload_command: string | null;

@@ -1,4 +1,4 @@
-/** What deploying needs: the target table and certificate material, files on disk, and commands. */
+/** What deploying needs: the target table and certificate or CA material, files on disk, and commands. */
 import type { AuditEvent } from '../audit/ports.js';
 import type { NewJob } from '../jobs/ports.js';
 import type { DeployTarget } from './model.js';
@@ -42,20 +42,43 @@ export interface DeployMaterial {
   sealedKey: string;
 }
 
+/** What one `deploy.crl` writes: a managed client CA's certificate (its CRL comes from the CRL issuer). */
+export interface CrlDeployMaterial {
+  target: DeployTarget;
+  clientCaId: string;
+  siteId: string;
+  caCertificatePem: string;
+}
+
+/** The jobs a new target starts with. */
+export interface FirstJobs {
+  /** A certificate target's `deploy.run` of a free certificate it covers that is issued now. */
+  forCertificate(siteCertificateId: string, issuanceId: string): NewJob;
+  /** A client CA target's `deploy.crl`. */
+  forClientCa(): NewJob;
+}
+
 export interface DeployStore {
   /** Whether the site, or the site certificate (with its site), is the account's. */
   findScope(accountId: string, scope: { siteId?: string; siteCertificateId?: string }): Promise<{ siteId: string } | undefined>;
+  /** The account's client CA with this id: its site, and whether certplane manages it (an uploaded CA has no CRL here). */
+  findClientCa(accountId: string, caId: string): Promise<{ siteId: string; managed: boolean } | undefined>;
   /**
-   * Inserts the target and its audit row, and a `deploy.run` job (made by `jobFor`) for each free
-   * certificate it covers that is issued now, in one transaction; returns how many jobs.
+   * Inserts the target and its audit row, and its first jobs (a certificate target: one for each
+   * free certificate it covers that is issued now; a client CA target: one), in one transaction;
+   * returns how many jobs.
    */
-  insert(target: DeployTarget, audit: AuditEvent, jobFor: (siteCertificateId: string, issuanceId: string) => NewJob): Promise<number>;
+  insert(target: DeployTarget, audit: AuditEvent, jobs: FirstJobs): Promise<number>;
   list(accountId: string): Promise<DeployTarget[]>;
   find(accountId: string, id: string): Promise<DeployTarget | undefined>;
   /** Deletes the target with its audit row; false when there was none. */
   remove(accountId: string, id: string, audit: AuditEvent): Promise<boolean>;
-  /** The target and the valid certificate the site certificate uses now; undefined when either is gone. */
+  /** The target and the valid certificate the site certificate uses now; undefined when either is gone (or the target holds a CA). */
   material(targetId: string, siteCertificateId: string): Promise<DeployMaterial | undefined>;
+  /** A client CA target and its CA's certificate; undefined when the target is gone or holds certificates. */
+  crlMaterial(targetId: string): Promise<CrlDeployMaterial | undefined>;
+  /** The client CA targets: of one CA, or of every CA. */
+  crlTargets(clientCaId?: string): Promise<Array<{ targetId: string; clientCaId: string }>>;
   /** How a deployment ended: its audit row and its event job, in one transaction. */
   record(audit: AuditEvent, event: NewJob): Promise<void>;
 }

@@ -19,7 +19,7 @@ export const EVENT_TYPES = [
 export type EventType = (typeof EVENT_TYPES)[number];
 
 /** Which kind of certificate an event is about, and so which table `subjectId` names. */
-export type EventSubjectKind = 'inventory' | 'site' | 'client' | 'issuance' | 'cas-order';
+export type EventSubjectKind = 'inventory' | 'site' | 'client' | 'client-ca' | 'issuance' | 'cas-order';
 
 export interface CertificateEvent {
   accountId: string;

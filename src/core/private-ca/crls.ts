@@ -38,15 +38,20 @@ export class CrlIssuer implements RevocationListener {
    * own reissue (or the next fetch) to publish: chasing them too could go on for ever.
    */
   async current(caId: string): Promise<Buffer | undefined> {
+    return (await this.latest(caId))?.der;
+  }
+
+  /** current(), with the CRL's number. */
+  async latest(caId: string): Promise<{ der: Buffer; number: number } | undefined> {
     if (!HEX_ID.test(caId)) return undefined;
     let state = await this.deps.store.crlState(caId);
     const wanted = state?.version ?? 0;
     for (let attempt = 0; state && attempt < ATTEMPTS; attempt++) {
-      if (this.upToDate(state, wanted)) return state.der;
+      if (this.upToDate(state, wanted)) return { der: state.der, number: state.number };
       await this.issueOnce(caId, state);
       state = await this.deps.store.crlState(caId);
     }
-    return state && this.lastResort(caId, state);
+    return state && { der: this.lastResort(caId, state), number: state.number };
   }
 
   async revocationChanged(change: RevocationChange): Promise<void> {

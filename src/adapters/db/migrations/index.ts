@@ -15,6 +15,7 @@ import * as inventoryIndexes from './018-inventory-indexes.js';
 import * as listFilters from './019-list-filters.js';
 import * as certificateGroups from './020-certificate-groups.js';
 import * as finishedJobs from './021-finished-jobs.js';
+import * as clientCaDeploy from './022-client-ca-deploy.js';
 
 /** Versioned migrations, applied in name order at start-up on both engines. */
 const migrations: Record<string, Migration> = {
@@ -34,6 +35,7 @@ const migrations: Record<string, Migration> = {
   '019-list-filters': listFilters,
   '020-certificate-groups': certificateGroups,
   '021-finished-jobs': finishedJobs,
+  '022-client-ca-deploy': clientCaDeploy,
 };
 
 export const migrationProvider: MigrationProvider = {
