@@ -219,7 +219,11 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   const revocation: RevocationListener = {
     revocationChanged: async (change) => {
       await crls.revocationChanged(change);
-      await deploys.crlChanged(change.caId);
+      try {
+        await deploys.crlChanged(change.caId);
+      } catch (err) {
+        logger.warn({ err, caId: change.caId }, "the new CRL could not be queued for its CA's deploy targets; the next deploy.crl-scan queues it");
+      }
     },
     caCreated: (caId) => crls.caCreated(caId),
   };
