@@ -37,13 +37,13 @@ export class OperatorJobs {
     },
   ) {}
 
-  list(input: ListInput): Promise<{ total: number; jobs: Job[] }> {
+  async list(input: ListInput): Promise<{ total: number; jobs: Job[] }> {
     const state = input.state === undefined ? undefined : this.state(input.state);
     const limit = input.limit === undefined ? LIST_LIMIT_DEFAULT : Number(input.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > LIST_LIMIT_MAX) {
       throw errors.invalidParameter('limit', `--limit must be a whole number from 1 to ${LIST_LIMIT_MAX}, not ${JSON.stringify(input.limit)}`);
     }
-    return this.deps.store.list({ state, name: this.name(input.name), limit });
+    return this.deps.store.list({ state, name: await this.name(input.name), limit });
   }
 
   async show(id: string): Promise<Job> {
@@ -61,7 +61,7 @@ export class OperatorJobs {
 
   /** Queues every failed job (of `name`) again; their ids. */
   async retryFailed(name: string | undefined): Promise<string[]> {
-    const requeued = await this.deps.store.requeueFailed({ name: this.name(name) }, this.deps.clock.now());
+    const requeued = await this.deps.store.requeueFailed({ name: await this.name(name) }, this.deps.clock.now());
     return requeued.map((job) => job.id);
   }
 
@@ -74,7 +74,7 @@ export class OperatorJobs {
   }
 
   /** Deletes every failed job (of `name`, last changed before `before`, an ISO 8601 time); their ids. */
-  discardFailed(name: string | undefined, before: string | undefined): Promise<string[]> {
+  async discardFailed(name: string | undefined, before: string | undefined): Promise<string[]> {
     let at: Date | undefined;
     if (before !== undefined) {
       at = new Date(before);
@@ -82,7 +82,7 @@ export class OperatorJobs {
         throw errors.invalidParameter('before', `--before must be an ISO 8601 date or time (2026-01-31, 2026-01-31T12:00:00Z), not ${JSON.stringify(before)}`);
       }
     }
-    return this.deps.store.deleteFailed({ name: this.name(name), before: at });
+    return this.deps.store.deleteFailed({ name: await this.name(name), before: at });
   }
 
   /** Why `id` could not be retried or discarded: it does not exist, or it is not failed (any more). */
@@ -99,8 +99,10 @@ export class OperatorJobs {
     return state as JobState;
   }
 
-  private name(name: string | undefined): string | undefined {
+  /** A job name this build runs, or one some job in the table has (a handler not configured now: `dns01` unset). */
+  private async name(name: string | undefined): Promise<string | undefined> {
     if (name === undefined || this.deps.names.includes(name)) return name;
+    if ((await this.deps.store.list({ name, limit: 1 })).total > 0) return name;
     throw errors.invalidParameter('name', `--name must be one of the job names ${[...this.deps.names].sort().join(', ')}, not ${JSON.stringify(name)}`);
   }
 }

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { migrate, openDatabase } from '../../src/adapters/db/database.js';
 import { SqlJobStore } from '../../src/adapters/db/job-store.js';
+import { REMOVE_DNS_RECORD } from '../../src/jobs/remove-dns-record.js';
 import { WEBHOOK_DELIVER_JOB } from '../../src/jobs/webhooks.js';
 import { systemClock } from '../../src/kernel/clock.js';
 import { randomIds } from '../../src/kernel/ids.js';
@@ -167,6 +168,22 @@ for (const engine of ENGINES) {
       assert.equal(rest.discarded, 2);
       assert.deepEqual((rest.jobIds as string[]).sort(), ids.slice(1).sort());
       assert.equal(list('--state', 'failed').total, 0);
+    });
+
+    it('takes the name of a job whose handler is not configured now, as long as such a job exists', async () => {
+      // dns01 is not configured here: no process runs dns01.remove-record, yet one failed earlier.
+      const database = openDatabase(db.database);
+      try {
+        const jobs = new SqlJobStore(database, { clock: systemClock, ids: randomIds });
+        const { id } = await jobs.enqueue({ name: REMOVE_DNS_RECORD, payload: {}, runAt: new Date(Date.now() + 3_600_000) });
+        await database.db.updateTable('jobs').set({ state: 'failed', last_error: 'dns01 is not configured' }).where('id', '=', id).execute();
+        assert.deepEqual(list('--state', 'failed', '--name', REMOVE_DNS_RECORD).jobs.map((j) => j.jobId), [id]);
+        assert.deepEqual(ok(cli(['jobs', 'discard', '--failed', '--name', REMOVE_DNS_RECORD], env)), { discarded: 1, jobIds: [id] });
+      } finally {
+        await database.close();
+      }
+      // Gone from the table and not run here: a typo again.
+      assert.equal(refused(cli(['jobs', 'list', '--name', REMOVE_DNS_RECORD], env)).code, 'request.invalid_parameter');
     });
 
     // The same checks whatever the engine: on SQLite only.
