@@ -42,6 +42,7 @@ import {
 } from './model.js';
 import type { CommandRunner, DeployFile, DeployFiles, DeployMaterial, DeployStore } from './ports.js';
 import type { EventSubjectKind } from '../events/model.js';
+import { HEX_ID } from '../private-ca/model.js';
 import type { NewJob } from '../jobs/ports.js';
 
 export interface DeployServiceDeps {
@@ -140,19 +141,13 @@ export class DeployService {
   async run(payload: DeployPayload, context: { jobId: string; attempt: number }): Promise<'deployed' | 'skipped'> {
     const material = await this.deps.store.material(payload.targetId, payload.siteCertificateId);
     if (!material || material.issuanceId !== payload.issuanceId) return 'skipped';
-    try {
-      await this.deploy(material);
-    } catch (err) {
-      const reason = err instanceof Error ? err.message : String(err);
-      await this.record(material.target, certificateSubject(material), 'deployment.failed', `${payload.issuanceId}:${context.attempt}`, context.jobId, {
-        ...certificateData(material),
-        error: reason,
-        attempt: context.attempt,
-      });
-      throw new AppError('deploy.failed', `deploy target ${material.target.id} (${directoryOf(material)}): ${reason}`, { id: material.target.id }, { cause: err });
-    }
-    await this.record(material.target, certificateSubject(material), 'deployment.succeeded', payload.issuanceId, context.jobId, certificateData(material));
-    return 'deployed';
+    const perCertificate = material.target.siteId !== undefined;
+    return this.deployRecorded(material.target, directoryOf(material), perCertificate, () => certificateFiles(material, this.deps.sealer), {
+      subject: { kind: 'site', id: material.siteCertificateId },
+      data: { siteId: material.siteId, targetId: material.target.id, directory: directoryOf(material), serialNumber: material.serialNumber.toLowerCase() },
+      dedupe: payload.issuanceId,
+      context,
+    });
   }
 
   /**
@@ -185,20 +180,40 @@ export class DeployService {
     const crl = material && (await this.deps.crls.latest(material.clientCaId));
     if (!material || !crl) return 'skipped';
     const { target } = material;
-    const subject = { kind: 'client-ca' as const, id: material.clientCaId };
-    const data = { siteId: material.siteId, targetId: target.id, directory: target.directory, crlNumber: crl.number };
-    const files: DeployFile[] = [
-      { name: 'ca.pem', content: material.caCertificatePem.endsWith('\n') ? material.caCertificatePem : `${material.caCertificatePem}\n`, mode: 0o644 },
+    const files = (): DeployFile[] => [
+      { name: 'ca.pem', content: withFinalNewline(material.caCertificatePem), mode: 0o644 },
       { name: 'crl.pem', content: encodePem('X509 CRL', crl.der), mode: 0o644 },
     ];
+    return this.deployRecorded(target, target.directory, false, files, {
+      subject: { kind: 'client-ca', id: material.clientCaId },
+      data: { siteId: material.siteId, targetId: target.id, directory: target.directory, crlNumber: crl.number },
+      dedupe: `crl:${crl.number}`,
+      context,
+    });
+  }
+
+  /**
+   * Writes the files into `directory` (made first with `create`), runs the reload command, and
+   * records how it went: `deployment.succeeded` under `dedupe`, or `deployment.failed` under
+   * `dedupe:attempt` with the reason, then thrown as `deploy.failed` for the worker to retry.
+   */
+  private async deployRecorded(
+    target: DeployTarget,
+    directory: string,
+    create: boolean,
+    files: () => DeployFile[],
+    outcome: { subject: { kind: EventSubjectKind; id: string }; data: { [key: string]: JsonValue }; dedupe: string; context: { jobId: string; attempt: number } },
+  ): Promise<'deployed'> {
+    const { subject, data, dedupe, context } = outcome;
     try {
-      await this.writeAndReload(target, target.directory, files, false);
+      await this.deps.files.write(directory, files(), { create });
+      await this.reload(target);
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
-      await this.record(target, subject, 'deployment.failed', `crl:${crl.number}:${context.attempt}`, context.jobId, { ...data, error: reason, attempt: context.attempt });
-      throw new AppError('deploy.failed', `deploy target ${target.id} (${target.directory}): ${reason}`, { id: target.id }, { cause: err });
+      await this.record(target, subject, 'deployment.failed', `${dedupe}:${context.attempt}`, context.jobId, { ...data, error: reason, attempt: context.attempt });
+      throw new AppError('deploy.failed', `deploy target ${target.id} (${directory}): ${reason}`, { id: target.id }, { cause: err });
     }
-    await this.record(target, subject, 'deployment.succeeded', `crl:${crl.number}`, context.jobId, data);
+    await this.record(target, subject, 'deployment.succeeded', dedupe, context.jobId, data);
     return 'deployed';
   }
 
@@ -213,7 +228,7 @@ export class DeployService {
 
   /** The account's managed client CA with its current CRL number; refusals say why not. */
   private async clientCa(accountId: string, caId: string): Promise<{ siteId: string; crlNumber: number }> {
-    const ca = /^[0-9a-f]{32}$/.test(caId) ? await this.deps.store.findClientCa(accountId, caId) : undefined;
+    const ca = HEX_ID.test(caId) ? await this.deps.store.findClientCa(accountId, caId) : undefined;
     if (!ca) throw errors.certificateNotFound(caId);
     if (!ca.managed) throw errors.invalidParameter('client-ca', `${caId} is an uploaded CA: certplane publishes no CRL for it (give the CACertificateId of the site's managed CA)`);
     const crl = await this.deps.crls.latest(caId);
@@ -221,18 +236,7 @@ export class DeployService {
     return { siteId: ca.siteId, crlNumber: crl.number };
   }
 
-  private async deploy(material: DeployMaterial): Promise<void> {
-    const keyPem = this.deps.sealer.open(material.sealedKey, privateKeyContext(material.keyId));
-    const perCertificate = material.target.siteId !== undefined;
-    const files: DeployFile[] = [
-      { name: 'fullchain.pem', content: material.chainPem, mode: 0o644 },
-      { name: 'privkey.pem', content: keyPem.endsWith('\n') ? keyPem : `${keyPem}\n`, mode: 0o600 },
-    ];
-    await this.writeAndReload(material.target, directoryOf(material), files, perCertificate);
-  }
-
-  private async writeAndReload(target: DeployTarget, directory: string, files: DeployFile[], create: boolean): Promise<void> {
-    await this.deps.files.write(directory, files, { create });
+  private async reload(target: DeployTarget): Promise<void> {
     if (!target.reloadCommand) return;
     const result = await this.deps.commands.run(target.reloadCommand, target.reloadTimeoutSeconds * 1000);
     if (!result.ok) {
@@ -284,13 +288,16 @@ export function directoryNameOf(material: Pick<DeployMaterial, 'domain' | 'siteC
   return /^[A-Za-z0-9_.-]+$/.test(name) && name !== '.' && name !== '..' ? name : material.siteCertificateId;
 }
 
-function certificateSubject(material: DeployMaterial): { kind: EventSubjectKind; id: string } {
-  return { kind: 'site', id: material.siteCertificateId };
+/** A certificate's chain and its key (opened here, written 0600). */
+function certificateFiles(material: DeployMaterial, sealer: Sealer): DeployFile[] {
+  const keyPem = sealer.open(material.sealedKey, privateKeyContext(material.keyId));
+  return [
+    { name: 'fullchain.pem', content: material.chainPem, mode: 0o644 },
+    { name: 'privkey.pem', content: withFinalNewline(keyPem), mode: 0o600 },
+  ];
 }
 
-function certificateData(material: DeployMaterial): { [key: string]: JsonValue } {
-  return { siteId: material.siteId, targetId: material.target.id, directory: directoryOf(material), serialNumber: material.serialNumber.toLowerCase() };
-}
+const withFinalNewline = (pem: string): string => (pem.endsWith('\n') ? pem : `${pem}\n`);
 
 export function deployTargetNotFound(id: string): AppError {
   return new AppError('deploy_target.not_found', `deploy target ${id} does not exist`, { id });
