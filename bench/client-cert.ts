@@ -11,10 +11,11 @@
  *   costs at least beyond it: the CSR's signature verified, the certificate signed, its signature
  *   verified (openssl speed's figures).
  * The HTTP loads come from their own process (bench/_load.ts) at the same concurrency. Target:
- * certplane at or above cfssl, authentication and storage included. certplane runs as
- * `serve --workers auto` by default (`--workers N` to choose): on 2 cores one process leaves part of
- * the second core idle, and two sign 10-20 % more certificates per second at up to 10 % more CPU
- * each. Its CPU is counted over the whole process tree.
+ * certplane at or above cfssl, authentication and storage included. certplane runs as one
+ * `serve` process, its default (`--workers N|auto` to choose): on SQLite every process's commits
+ * reset the others' page cache, which costs anywhere from 10 % to twice the CPU per certificate
+ * depending on the machine, so a second process may sign more certificates per second or fewer.
+ * Its CPU is counted over the whole process tree.
  *
  * Exits 1 when any request failed or a judged row misses the target, else 0.
  */
@@ -190,7 +191,7 @@ function floorOf(getSite: Measured, speed: { sign: number; verify: number }): { 
 // ---------------------------------------------------------------- main
 
 async function main(): Promise<number> {
-  const options = parseOptions('client-cert', process.argv.slice(2), { workers: 'auto' });
+  const options = parseOptions('client-cert', process.argv.slice(2));
   requireCfssl(); // before minutes of measuring
   const csrPem = makeCsr(testKey('p256'), { subject: CSR_SUBJECT });
   const timing = { concurrency: options.concurrency, warmupMs: WARMUP_MS, durationMs: options.durationS * 1000 };
