@@ -170,6 +170,39 @@ for (const engine of ENGINES) {
       assert.deepEqual([failed!.state, failed!.attempts, failed!.lastError, failed!.leaseOwner], ['failed', 2, LEASE_EXPIRED_ERROR, undefined]);
     });
 
+    it('queues an ended recurring job again with its attempts still counting, so a lease of the ended run stays stale', async () => {
+      clock.set(T0);
+      const { a } = names();
+      const recurring = { name: a, payload: null, maxAttempts: 2, idempotencyKey: `${a}:recurring` };
+      const { id } = await jobs.ensureRecurring(recurring);
+      const [first] = await claim({ names: [a], owner: 'stalls' });
+      clock.set(at(30));
+      const [second] = await claim({ names: [a], owner: 'stalls' });
+      clock.set(at(60));
+      assert.deepEqual(await claim({ names: [a] }), []);
+      assert.deepEqual(pick(await jobs.find(id)), { state: 'failed', attempts: 2, runAt: T0, lastError: LEASE_EXPIRED_ERROR });
+
+      assert.equal((await jobs.ensureRecurring(recurring)).id, id);
+      const revived = await jobs.find(id);
+      assert.deepEqual([revived!.state, revived!.attempts, revived!.maxAttempts, revived!.lastError], ['queued', 2, 4, undefined]);
+      const [third] = await claim({ names: [a], owner: 'stalls' });
+      assert.equal(third!.attempts, 3);
+      // The stalled worker's earlier leases, same owner, find nothing to write.
+      assert.equal(await jobs.complete(leaseOf(first!), at(61)), false);
+      assert.equal(await jobs.complete(leaseOf(second!), at(61)), false);
+      assert.equal(await jobs.complete(leaseOf(third!), at(61)), true);
+
+      // A revived run may crash as often as a new one before it fails for good.
+      assert.equal((await jobs.ensureRecurring(recurring)).id, id);
+      clock.set(at(62));
+      await claim({ names: [a], owner: 'crashes-1' });
+      clock.set(at(92));
+      await claim({ names: [a], owner: 'crashes-2' });
+      clock.set(at(122));
+      assert.deepEqual(await claim({ names: [a] }), []);
+      assert.deepEqual(pick(await jobs.find(id)), { state: 'failed', attempts: 5, runAt: at(60), lastError: LEASE_EXPIRED_ERROR });
+    });
+
     it('reschedules (counting the attempt or giving it back), fails, and releases', async () => {
       clock.set(T0);
       const { a } = names();

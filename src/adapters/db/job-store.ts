@@ -143,9 +143,12 @@ export class SqlJobStore implements JobQueue, JobLeases {
     const enqueued = await this.enqueue(job);
     if (enqueued.created) return enqueued;
     const now = this.deps.clock.now().toISOString();
+    const maxAttempts = job.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
     const revived = await this.database.db
       .updateTable('jobs')
-      .set({ state: 'queued', run_at: now, attempts: 0, last_error: null, lease_owner: null, lease_expires_at: null, updated_at: now })
+      // As in requeueFailed, attempts keep counting: a worker still holding a lease of the ended run
+      // must not find its attempt number current again. The revived run gets its full allowance.
+      .set({ state: 'queued', run_at: now, max_attempts: sql<number>`attempts + ${maxAttempts}`, last_error: null, lease_owner: null, lease_expires_at: null, updated_at: now })
       .where('idempotency_key', '=', job.idempotencyKey)
       .where('state', 'in', ['done', 'failed'])
       .executeTakeFirst();
