@@ -20,7 +20,7 @@ const PROBE_JOB = 'test.probe';
 const SHORT_JOBS = 150;
 const LONG_JOBS = 4;
 // Long enough that a process starved of CPU for a moment (a loaded machine) still renews in time.
-const LEASE_MS = 1500;
+const LEASE_MS = 2500;
 
 for (const engine of ENGINES) {
   describe(`two worker processes on ${engine}`, () => {
