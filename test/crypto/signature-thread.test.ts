@@ -185,6 +185,27 @@ describe('SignatureThread', () => {
     }
   });
 
+  it('gives a thread the time to load its code before it must answer, and ends one that never starts', async () => {
+    const slow = new SignatureThread({ answerWithinMs: 200, workerUrl: new URL('../support/slow-starting-signing-thread.js', import.meta.url) });
+    try {
+      const started = Date.now();
+      assert.ok(verify('sha256', data, ec.publicKey, await slow.sign('sha256', data, ec.privateKey)));
+      assert.ok(Date.now() - started >= 600, 'the answer came after the thread had loaded');
+      assert.ok(verify('sha256', data, ec.publicKey, await slow.sign('sha256', data, ec.privateKey)), 'the same thread signs on');
+    } finally {
+      await slow.stop();
+    }
+    const never = new SignatureThread({
+      answerWithinMs: 200,
+      startWithinMs: 800,
+      workerUrl: new URL('../support/never-starting-signing-thread.js', import.meta.url),
+    });
+    const started = Date.now();
+    await assert.rejects(never.sign('sha256', data, ec.privateKey), /the signing thread did not start within 800 ms; it was ended/);
+    assert.ok(Date.now() - started >= 800, `failed after ${Date.now() - started} ms`);
+    await never.stop();
+  });
+
   it('fails the jobs of a thread that is gone, and runs the next job on a new one', async () => {
     const queued = assert.rejects(thread.generateP256(), /the signing thread was stopped/);
     await thread.stop();

@@ -14,7 +14,7 @@ import {
   type CertificateFields,
   type SigningIssuer,
 } from '../../pki/index.js';
-import { TEMPLATES_KEPT, buffer, own, type FieldsMessage, type SignatureJob, type SignatureResult, type TemplateSetup } from './signature-thread.js';
+import { READY, TEMPLATES_KEPT, buffer, own, type FieldsMessage, type SignatureJob, type SignatureResult, type TemplateSetup } from './signature-thread.js';
 
 /** The templates the event loop has sent, oldest first, as many as it remembers sending. */
 const templates = new Map<number, CertificateTemplate>();
@@ -98,3 +98,4 @@ function run(job: SignatureJob): SignatureResult {
 parentPort?.on('message', (jobs: SignatureJob[]) => {
   parentPort?.postMessage(jobs.map(run));
 });
+parentPort?.postMessage(READY);

@@ -19,7 +19,9 @@
  * The thread starts on first use and does not keep the process alive when it has nothing to do. If it
  * dies, the jobs it held fail and the next job starts a new one. If it holds jobs and answers none
  * for `answerWithinMs` (a job takes milliseconds; a thread stuck in native code would hold every
- * request forever), it is ended the same way: its jobs fail, the next job starts a new thread.
+ * request forever), it is ended the same way: its jobs fail, the next job starts a new thread. The
+ * time counts from when the thread says it is READY (its code loaded): loading it on a busy machine
+ * may take longer than any job, and is given `startWithinMs`.
  */
 import type { KeyObject } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
@@ -110,19 +112,28 @@ function templateSetup(template: CertificateTemplate): TemplateSetup {
 export interface SignatureThreadOptions {
   /** Longest time the thread may hold jobs without answering one before it is ended. */
   answerWithinMs?: number;
+  /** Longest time a new thread may take to say it is READY while it holds jobs (at least answerWithinMs). */
+  startWithinMs?: number;
   /** The thread's code (tests give one of their own). */
   workerUrl?: URL;
 }
 
 /** Default answerWithinMs: far above any batch (an RSA 4096 signature takes ≈ 5 ms). */
 const ANSWER_WITHIN_MS = 10_000;
+/** Default startWithinMs: loading the thread's code takes ≈ 50 ms on an idle machine. */
+const STARTUP_WITHIN_MS = 30_000;
+/** What a thread posts once its code is loaded and it takes jobs; every other message is a batch of results. */
+export const READY = 'ready';
 
 export class SignatureThread implements SignatureWork {
   private worker: Worker | undefined;
   private readonly answerWithinMs: number;
+  private readonly startWithinMs: number;
   private readonly workerUrl: URL;
-  /** When the thread last answered, or was handed jobs while it held none. */
+  /** When the thread last answered, said it was ready, or was handed jobs while it held none. */
   private lastAnswer = 0;
+  /** Whether the current thread has said it is READY. */
+  private ready = false;
   private watchdog: NodeJS.Timeout | undefined;
   private watchdogEveryMs = 1000;
   /** When the watchdog last looked. */
@@ -141,6 +152,7 @@ export class SignatureThread implements SignatureWork {
 
   constructor(options: SignatureThreadOptions = {}) {
     this.answerWithinMs = options.answerWithinMs ?? ANSWER_WITHIN_MS;
+    this.startWithinMs = Math.max(this.answerWithinMs, options.startWithinMs ?? STARTUP_WITHIN_MS);
     this.workerUrl = options.workerUrl ?? new URL('./signature-thread-worker.js', import.meta.url);
   }
 
@@ -253,11 +265,12 @@ export class SignatureThread implements SignatureWork {
   private thread(): Worker {
     if (this.worker) return this.worker;
     const worker = new Worker(this.workerUrl);
-    worker.on('message', (results: SignatureResult[]) => this.settle(results));
+    worker.on('message', (message: SignatureResult[] | typeof READY) => (message === READY ? this.started(worker) : this.settle(message)));
     worker.on('error', (err) => this.lost(worker, err));
     worker.on('exit', (code) => this.lost(worker, new Error(`the signing thread exited (code ${code})`)));
     worker.unref();
     this.worker = worker;
+    this.ready = false;
     this.sent = new Set();
     this.watchdogEveryMs = Math.max(10, Math.min(1000, this.answerWithinMs / 4));
     this.lastCheck = Date.now();
@@ -275,11 +288,20 @@ export class SignatureThread implements SignatureWork {
     const now = Date.now();
     const late = now - this.lastCheck > 2 * this.watchdogEveryMs;
     this.lastCheck = now;
-    if (late || this.worker !== worker || this.inFlight.size === 0 || now - this.lastAnswer <= this.answerWithinMs) return;
-    this.lost(worker, new Error(`the signing thread answered nothing for ${this.answerWithinMs} ms; it was ended`));
+    const within = this.ready ? this.answerWithinMs : this.startWithinMs;
+    if (late || this.worker !== worker || this.inFlight.size === 0 || now - this.lastAnswer <= within) return;
+    const what = this.ready ? `answered nothing for ${within} ms` : `did not start within ${within} ms`;
+    this.lost(worker, new Error(`the signing thread ${what}; it was ended`));
     // A thread stuck in native code may never end: it must not keep the process alive either.
     worker.unref();
     void worker.terminate();
+  }
+
+  /** The thread's code is loaded: the time it may take to answer counts from now. */
+  private started(worker: Worker): void {
+    if (this.worker !== worker) return;
+    this.ready = true;
+    this.lastAnswer = Date.now();
   }
 
   private settle(results: SignatureResult[]): void {
