@@ -6,6 +6,7 @@ import pg from 'pg';
 import type { Config } from '../../config/config.js';
 import { migrationProvider } from './migrations/index.js';
 import { GroupCommit } from './group-commit.js';
+import { StatementNames, prepareStatements } from './pg-prepared.js';
 import { startCheckpointer } from './sqlite-checkpointer.js';
 import type { Schema } from './schema.js';
 
@@ -73,7 +74,9 @@ export function openDatabase(settings: Config['database'], onError: (err: Error)
   // without a listener its error would end the process.
   pool.on('error', (err) => onError(err));
   const open = new Set<pg.PoolClient>();
+  const names = new StatementNames();
   pool.on('connect', (client) => {
+    prepareStatements(client, names);
     open.add(client);
     client.once('end', () => open.delete(client));
   });
