@@ -192,6 +192,7 @@ const fileSchema = z
     signatureMaxSkewSeconds: z.number().int().min(1).max(86_400).optional(),
     issuerCacheSize: z.coerce.number().int().min(0).max(100_000).optional(),
     sqliteSynchronous: z.enum(['normal', 'full']).optional(),
+    postgresStatements: z.enum(['prepared', 'unnamed']).optional(),
     limits: limitsSchema.optional(),
     publicUrl: publicUrlSchema.optional(),
     clientCa: clientCaSchema.optional(),
@@ -228,7 +229,13 @@ export interface Config {
    * SQLite `synchronous = normal` (the default) syncs the WAL at checkpoints: a power loss can undo
    * the last moments of commits, a process crash cannot; `full` syncs every commit.
    */
-  database: { kind: 'sqlite'; file: string; synchronous?: 'normal' | 'full' } | { kind: 'postgres'; url: string };
+  database:
+    | { kind: 'sqlite'; file: string; synchronous?: 'normal' | 'full' }
+    /**
+     * `statements: 'unnamed'` keeps PostgreSQL from preparing the statements a process repeats
+     * (for a pooler that hands each transaction another server connection).
+     */
+    | { kind: 'postgres'; url: string; statements?: 'prepared' | 'unnamed' };
   /** Master keys as given (base64 or hex, 32 bytes each); the first one seals new records. */
   masterKeys: string[];
   logLevel: NonNullable<FileConfig['logLevel']>;
@@ -308,6 +315,7 @@ const ENV_KEYS = {
   CERTPLANE_REGION: 'regionId',
   CERTPLANE_ISSUER_CACHE_SIZE: 'issuerCacheSize',
   CERTPLANE_SQLITE_SYNCHRONOUS: 'sqliteSynchronous',
+  CERTPLANE_POSTGRES_STATEMENTS: 'postgresStatements',
   CERTPLANE_PUBLIC_URL: 'publicUrl',
   CERTPLANE_WORKER_CONCURRENCY: 'workerConcurrency',
   CERTPLANE_RENEWAL_SCAN_MINUTES: 'renewalScanMinutes',
@@ -384,7 +392,14 @@ export function loadConfig(sources: ConfigSources = { env: process.env }): Confi
   const products = parsed.success ? productsFrom(parsed.data.products, issuers, problems, (key) => origins.nameOf(key)) : {};
   if (problems.length > 0 || !parsed.success || !found) throw new ConfigError(problems);
   const raw = parsed.data;
-  const database = found.kind === 'sqlite' && raw.sqliteSynchronous ? { ...found, synchronous: raw.sqliteSynchronous } : found;
+  const database =
+    found.kind === 'sqlite'
+      ? raw.sqliteSynchronous
+        ? { ...found, synchronous: raw.sqliteSynchronous }
+        : found
+      : raw.postgresStatements
+        ? { ...found, statements: raw.postgresStatements }
+        : found;
   const port = raw.port ?? 8080;
   const host = raw.host ?? '127.0.0.1';
   return {

@@ -97,6 +97,14 @@ describe('config', () => {
     assert.throws(() => loadConfig({ env: { CERTPLANE_SQLITE_SYNCHRONOUS: 'off' } }), /CERTPLANE_SQLITE_SYNCHRONOUS/);
   });
 
+  it('prepares repeated PostgreSQL statements unless told not to, and only on PostgreSQL', () => {
+    const url = 'postgres://db/x';
+    assert.deepEqual(loadConfig({ env: { DATABASE_URL: url } }).database, { kind: 'postgres', url });
+    assert.deepEqual(loadConfig({ env: { DATABASE_URL: url, CERTPLANE_POSTGRES_STATEMENTS: 'unnamed' } }).database, { kind: 'postgres', url, statements: 'unnamed' });
+    assert.deepEqual(loadConfig({ env: { CERTPLANE_POSTGRES_STATEMENTS: 'unnamed' } }).database, { kind: 'sqlite', file: resolve('data/certplane.db') });
+    assert.throws(() => loadConfig({ env: { DATABASE_URL: url, CERTPLANE_POSTGRES_STATEMENTS: 'off' } }), /CERTPLANE_POSTGRES_STATEMENTS/);
+  });
+
   it('reads a JSON config file, and the environment wins over it', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cp-config-'));
     const file = join(dir, 'certplane.json');

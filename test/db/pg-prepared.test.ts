@@ -64,6 +64,20 @@ describe('named statements on postgres', () => {
     for (let i = 0; i < 4; i++) assert.deepEqual((await database.db.executeQuery(CompiledQuery.raw(text, [1]))).rows, [{ id: 1, label: 'one', note: 'added' }]);
   });
 
+  it('prepares nothing with statements: unnamed (for a pooler that moves transactions between connections)', async () => {
+    const unnamed = openDatabase({ ...(testDb.database as { kind: 'postgres'; url: string }), statements: 'unnamed' });
+    try {
+      const text = 'select label from probe where id = $1 and id > $2';
+      const prepared = await unnamed.db.transaction().execute(async (tx) => {
+        for (let i = 0; i < 5; i++) await tx.executeQuery(CompiledQuery.raw(text, [1, 0]));
+        return (await sql<{ statement: string }>`select statement from pg_prepared_statements`.execute(tx)).rows;
+      });
+      assert.deepEqual(prepared, []);
+    } finally {
+      await unnamed.close();
+    }
+  });
+
   it('names at most a bounded number of texts, each under one name', () => {
     const names = new StatementNames();
     const texts = Array.from({ length: 300 }, (_, i) => `select ${i} from probe where id = $1`);

@@ -74,9 +74,9 @@ export function openDatabase(settings: Config['database'], onError: (err: Error)
   // without a listener its error would end the process.
   pool.on('error', (err) => onError(err));
   const open = new Set<pg.PoolClient>();
-  const names = new StatementNames();
+  const names = settings.statements === 'unnamed' ? undefined : new StatementNames();
   pool.on('connect', (client) => {
-    prepareStatements(client, names);
+    if (names) prepareStatements(client, names);
     open.add(client);
     client.once('end', () => open.delete(client));
   });
