@@ -1,4 +1,5 @@
 import { errors } from '../../kernel/errors.js';
+import { NUL_REFUSAL, nulPath } from '../../kernel/text.js';
 
 const LONG = /^\d{1,15}$/;
 /** Long enough for a PEM chain with its key. */
@@ -21,6 +22,7 @@ export class RpcParams {
     if (value === undefined || value === '') return undefined;
     const max = opts.max ?? DEFAULT_MAX_LENGTH;
     if (value.length > max) throw errors.invalidParameter(core(name), `is longer than ${max} characters`);
+    if (value.includes('\u0000')) throw errors.invalidParameter(core(name), NUL_REFUSAL);
     return value;
   }
 
@@ -73,11 +75,15 @@ export class RpcParams {
   json(name: string): unknown {
     const value = this.string(name, { max: 4 * DEFAULT_MAX_LENGTH });
     if (value === undefined) return undefined;
+    let parsed: unknown;
     try {
-      return JSON.parse(value) as unknown;
+      parsed = JSON.parse(value) as unknown;
     } catch {
       throw errors.invalidParameter(core(name), 'must be JSON');
     }
+    // Escaped in the JSON text ("\u0000"), so the raw check above does not see it.
+    if (nulPath(parsed, '') !== undefined) throw errors.invalidParameter(core(name), NUL_REFUSAL);
+    return parsed;
   }
 }
 

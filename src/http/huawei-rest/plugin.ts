@@ -3,6 +3,7 @@ import type { Principal } from '../../core/accounts/model.js';
 import { AuditStamp, actorOf } from '../../core/audit/ports.js';
 import { apigCertificateResource } from '../../core/policy/index.js';
 import { AppError, errors } from '../../kernel/errors.js';
+import { NUL_REFUSAL, nulPath } from '../../kernel/text.js';
 import type { App } from '../../main.js';
 import { fromFramework, replyWithError } from '../failures.js';
 import { certificateRoutes } from './certificates.js';
@@ -45,12 +46,15 @@ export function huaweiRest(app: App) {
 
     server.addHook('preHandler', async (request) => {
       if (request.is404) return;
+      refuseNul(request.params);
+      refuseNul(request.query);
       const raw = Buffer.isBuffer(request.body) ? request.body : undefined;
       const principal = await authenticateApig(app, request, raw ?? EMPTY);
       request.principal = principal;
       await authorize(app, request, principal);
       // Clients send `Content-Type: application/json` on every request, a DELETE's empty body included.
       request.body = raw !== undefined && raw.length > 0 ? await parseJson(request, raw.toString('utf8')) : undefined;
+      refuseNul(request.body, PEM_FIELDS);
       request.audit = writeStamp(app, request, principal);
     });
 
@@ -63,6 +67,22 @@ export function huaweiRest(app: App) {
 
     await server.register(certificateRoutes(app));
   };
+}
+
+/**
+ * Body fields the certificate reader parses (and refuses as APIG.2106 when they hold anything but
+ * PEM, binary DER included); what is stored of them is re-encoded, never the text as sent.
+ */
+const PEM_FIELDS = new Set(['cert_content', 'private_key', 'trusted_root_ca', 'cert_content_sign', 'private_key_sign']);
+
+/** A path, query or body field holding U+0000 is refused by its name (e.g. `domains.0.domain`) before it reaches a query. */
+function refuseNul(fields: unknown, skip: ReadonlySet<string> = new Set()): void {
+  const checked =
+    typeof fields === 'object' && fields !== null && !Array.isArray(fields)
+      ? Object.fromEntries(Object.entries(fields).filter(([key]) => !skip.has(key)))
+      : fields;
+  const path = nulPath(checked, '');
+  if (path !== undefined) throw errors.invalidParameter(path || 'body', NUL_REFUSAL);
 }
 
 /** Fastify's body parser (prototype-poisoning checks included) as a promise. */
