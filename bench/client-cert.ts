@@ -188,6 +188,22 @@ function floorOf(getSite: Measured, speed: { sign: number; verify: number }): { 
   return { getSiteUs: (getSite.serverCpu / getSite.perSecond) * 1e6, signUs, verifyUs, cryptoUs: signUs + 2 * verifyUs };
 }
 
+/**
+ * The CPU the machine has per certificate at cfssl's rate, shared by the signer and the load process
+ * on the same cores: what certplane's signer may spend at most to keep up, given what its own load
+ * process spends per request (signing each request, reading each certificate back).
+ */
+function budgetLine(cores: number, cfsslRate: number, certplane: Measured, floorUs: number): string {
+  const machineUs = (cores * 1e6) / cfsslRate;
+  const loadUs = (certplane.clientCpu / certplane.perSecond) * 1e6;
+  const signerUs = machineUs - loadUs;
+  return (
+    `budget at cfssl's rate: ${cores} cores / ${fmt(cfsslRate)} per second = ${fmt(machineUs)} µs of CPU per certificate for signer and load together; ` +
+    `certplane's load process spent ${fmt(loadUs)} µs per request (CSR row), leaving the signer at most ${fmt(signerUs)} µs ` +
+    `with every core busy, against the floor of ${fmt(floorUs)} µs above.`
+  );
+}
+
 // ---------------------------------------------------------------- main
 
 async function main(): Promise<number> {
@@ -233,6 +249,7 @@ async function main(): Promise<number> {
     `floor of a certificate from a CSR on certplane: ${fmt(floor.getSiteUs)} µs (a signed request, GetSite above) + ${fmt(floor.cryptoUs)} µs ` +
       `(CSR signature verified ${fmt(floor.verifyUs)}, certificate signed ${fmt(floor.signUs)}, its signature verified ${fmt(floor.verifyUs)}; openssl speed, one core) ` +
       `= ${fmt(floor.getSiteUs + floor.cryptoUs)} µs of CPU before storage and building, against cfssl's ${fmt((cfsslLoad.serverCpu / cfsslLoad.perSecond) * 1e6)} µs for all of its work.`,
+    budgetLine(cores, cfsslLoad.perSecond, withCsr, floor.getSiteUs + floor.cryptoUs),
   );
   process.stdout.write(`${lines.join('\n')}\n`);
   return failed ? 1 : 0;
