@@ -61,13 +61,13 @@ function readSubjectAltName(r: DerReader, out: ExtensionFields): void {
     const v = names.value(gn);
     switch (gn.tag) {
       case ctx(1, false):
-        out.emailAddresses.push(v.toString('latin1'));
+        out.emailAddresses.push(textName(names, v, 'rfc822Name'));
         break;
       case ctx(2, false):
-        out.dnsNames.push(v.toString('latin1'));
+        out.dnsNames.push(textName(names, v, 'dNSName'));
         break;
       case ctx(6, false):
-        out.uris.push(v.toString('latin1'));
+        out.uris.push(textName(names, v, 'uniformResourceIdentifier'));
         break;
       case ctx(7, false):
         out.ipAddresses.push(formatIp(names, v));
@@ -75,6 +75,12 @@ function readSubjectAltName(r: DerReader, out: ExtensionFields): void {
       default: // otherName, directoryName, registeredID...: not shown
     }
   }
+}
+
+/** An IA5String name of subjectAltName; one holding NUL (the null-prefix trick) is refused. */
+function textName(r: DerReader, v: Buffer, kind: string): string {
+  if (v.includes(0)) r.fail(`a subjectAltName ${kind} holds a NUL character (U+0000)`);
+  return v.toString('latin1');
 }
 
 /** IPv4 dotted; IPv6 the way node's X509Certificate.subjectAltName prints it (OpenSSL style). */

@@ -44,7 +44,10 @@ export function readName(r: DerReader): ParsedName {
       const oid = atv.oid();
       const v = atv.next();
       atv.finish('AttributeTypeAndValue');
-      attributes.push({ oid, tag: v.tag, value: decodeString(atv, v), rdn });
+      const value = decodeString(atv, v);
+      // The null-prefix trick ("www.bank.example\0.evil.example"): no real name holds U+0000.
+      if (value.includes('\u0000')) atv.fail(`the name's ${ATTRIBUTE_NAMES.get(oid) ?? oid} holds a NUL character (U+0000)`);
+      attributes.push({ oid, tag: v.tag, value, rdn });
     }
   }
   return { der: r.raw(seq), attributes };

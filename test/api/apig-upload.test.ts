@@ -183,6 +183,13 @@ for (const engine of ENGINES) {
           return { cert_content: leaf.certPem + rsa().intermediate.certPem, private_key: leaf.keyPem };
         }, 400, 'APIG.2102'],
         ['a chain out of order', () => ({ cert_content: rsa().intermediate.certPem + rsa().leaf.certPem, private_key: rsa().key }), 400, 'APIG.2104'],
+        ['a subjectAltName holding NUL (the null-prefix trick)', () => {
+          // GeneralNames { dNSName "www.bank.example\0.evil.example" }, as raw DER: openssl's SAN syntax cannot write a NUL.
+          const dnsName = Buffer.from('www.bank.example\u0000.evil.example', 'latin1');
+          const san = Buffer.concat([Buffer.from([0x30, dnsName.length + 2, 0x82, dnsName.length]), dnsName]).toString('hex');
+          const leaf = makeLeaf({ issuer: rsa().intermediate, alg: 'rsa', cn: 'www.bank.example', sans: [], moreExtensions: [`2.5.29.17=DER:${san}`] });
+          return { cert_content: leaf.certPem + rsa().intermediate.certPem, private_key: leaf.keyPem };
+        }, 400, 'APIG.2106'],
         ['a chain with a foreign intermediate', () => ({ cert_content: rsa().leaf.certPem + makeChain('p256').intermediate.certPem, private_key: rsa().key }), 400, 'APIG.2104'],
         ['an encrypted PKCS#8 key', () => ({ cert_content: rsa().chainPem, private_key: encryptKey(rsa().key, 'pkcs8') }), 400, 'APIG.2105'],
         ['an encrypted legacy PEM key', () => ({ cert_content: rsa().chainPem, private_key: encryptKey(rsa().key, 'legacy') }), 400, 'APIG.2105'],

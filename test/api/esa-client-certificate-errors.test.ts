@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sdkError } from '../support/alibaba.js';
 import { Esa, countRows, tenantOf, type Tenant } from '../support/client-certs.js';
+import { buildCsr, csrPem } from '../../src/pki/index.js';
 import { ENGINES } from '../support/databases.js';
 import { makeCsr, pemToDer, testKey } from '../support/pki.js';
 import { startService, type TestService } from '../support/service.js';
@@ -20,6 +21,7 @@ const BAD_CSRS: Array<[label: string, csr: () => string, why: RegExp]> = [
   ['a secp256k1 key', () => makeCsr(testKey('secp256k1')), /^csr: unsupported curve: secp256k1 .*accepted: P-256, P-384/],
   ['garbage', () => 'this is not a certificate request', /^csr: not a CSR/],
   ['a CA:true request', () => makeCsr(testKey('p256'), { addext: ['basicConstraints=critical,CA:TRUE'] }), /^csr: the CSR asks for a CA certificate \(basicConstraints CA:TRUE\)/],
+  ['a CN holding NUL (the null-prefix trick)', () => csrPem(buildCsr(testKey('p256').privateKey, ['www.bank.example\u0000.evil.example'])), /^csr: not a CSR: the name's CN holds a NUL character \(U\+0000\)/],
   ['100 KB of junk', () => 'A'.repeat(100 * 1024), /^csr: oversized input: 102400 bytes; a CSR may be at most 16384/],
 ];
 

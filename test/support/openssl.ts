@@ -71,6 +71,8 @@ export interface LeafOptions {
   keyUsage?: string;
   /** openssl extendedKeyUsage value; default 'serverAuth,clientAuth'; '' omits it. */
   extendedKeyUsage?: string;
+  /** More extension lines as openssl reads them, e.g. `2.5.29.17=DER:<hex>` for bytes openssl's own syntax cannot write. */
+  moreExtensions?: string[];
   days?: number;
   notBefore?: Date;
   notAfter?: Date;
@@ -312,6 +314,7 @@ export function makeLeaf(opts: LeafOptions): Issued {
   const extensions = ['basicConstraints=critical,CA:FALSE', `keyUsage=${keyUsage}`];
   if (eku) extensions.push(`extendedKeyUsage=${eku}`);
   if (sans.length > 0) extensions.push(`subjectAltName=${sans.join(',')}`);
+  extensions.push(...(opts.moreExtensions ?? []));
   const now = Date.now();
   const notBefore = opts.notBefore ?? (opts.expired ? new Date('2020-01-01T00:00:00Z') : new Date(now - HOUR));
   const notAfter = opts.notAfter ?? (opts.expired ? new Date('2020-02-01T00:00:00Z') : new Date(now + (opts.days ?? 90) * DAY));
