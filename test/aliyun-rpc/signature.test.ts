@@ -371,6 +371,21 @@ describe('verifyRequest with the legacy v1 signature', () => {
     await rejects(withHeaders(get('GetSite:v1'), { 'x-acs-version': '2020-04-07' }), 'unsigned_header');
   });
 
+  it('rejects a NUL in AccessKeyId or SignatureNonce before the key is looked up', async () => {
+    const req = get('GetSite:v1');
+    const lookUp = async (): Promise<string> => assert.fail('the key was looked up');
+    for (const key of ['AccessKeyId', 'SignatureNonce']) {
+      const rawQuery = req.rawQuery.replace(new RegExp(`(^|&)${key}=`), `$1${key}=%00`);
+      assert.notEqual(rawQuery, req.rawQuery);
+      await assert.rejects(verifyRequest({ ...req, rawQuery }, options(req, { secretFor: lookUp })), (err: unknown) => {
+        assert.ok(err instanceof SignatureError, String(err));
+        assert.equal(err.failure, 'malformed');
+        assert.equal(err.message, `${key} must not contain a NUL character (U+0000)`);
+        return true;
+      });
+    }
+  });
+
   it('rejects another SignatureMethod', async () => {
     const req = get('GetSite:v1');
     await rejects({ ...req, rawQuery: req.rawQuery.replace('SignatureMethod=HMAC-SHA1', 'SignatureMethod=HMAC-SHA256') }, 'algorithm');

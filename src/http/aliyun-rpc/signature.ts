@@ -185,6 +185,8 @@ async function verifyV1(req: SignedRequest, opts: VerifyOptions): Promise<Verifi
   const need = (key: string): string => {
     const value = params.get(key);
     if (value === undefined || value === '') throw new SignatureError('malformed', `v1 signature needs ${key}`);
+    // The key id is looked up and the nonce stored before any action reads its parameters.
+    if (value.includes('\u0000')) throw new SignatureError('malformed', `${key} must not contain a NUL character (U+0000)`);
     return value;
   };
   const signature = need('Signature');
