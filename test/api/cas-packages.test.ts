@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { sdkError, type SdkError } from '../support/alibaba.js';
 import { Cas, casTenant, csrFor, domain, type CasTenant } from '../support/cas.js';
 import { cli } from '../support/cli.js';
+import { openDatabase } from '../../src/adapters/db/database.js';
 import { ENGINES, createTestDatabase } from '../support/databases.js';
 import { startService, type TestService } from '../support/service.js';
 
@@ -95,6 +96,23 @@ for (const engine of ENGINES) {
           assert.equal(refused.status, 1, refused.stderr);
           assert.equal((JSON.parse(refused.stderr) as { error: { code: string } }).error.code, code, args.join(' '));
         }
+
+        // Grants add up to at most 1,000,000,000 in one package; past that the grant is refused and changes nothing.
+        const store = openDatabase(db.database);
+        try {
+          await store.db.updateTable('cas_packages').set({ total_count: 999_999_998 }).where('account_id', '=', accountId).execute();
+        } finally {
+          await store.close();
+        }
+        const grantCount = (count: string) => cli(['package', 'grant', '--account', accountId, '--product-code', 'digicert-free-1-free', '--count', count], env);
+        const over = grantCount('3');
+        assert.equal(over.status, 1, over.stdout);
+        const overError = (JSON.parse(over.stderr) as { error: { code: string; message: string } }).error;
+        assert.equal(overError.code, 'request.invalid_parameter');
+        assert.match(overError.message, /would bring the package to more than 1000000000 certificates \(it holds 999999998\)/);
+        assert.equal(grantCount('2').json?.totalCount, 1_000_000_000, 'up to the cap');
+        const grantsNow = (cli(['audit', 'list', '--account', accountId], env).json!.events as Array<Record<string, unknown>>).filter((e) => e.action === 'certplane:GrantPackage');
+        assert.equal(grantsNow.length, 3, 'the refused grant is not on record');
 
         // A configured catalogue replaces the default one; a product on an unknown issuer stops the command.
         const config = join(db.dataDir, 'products.json');

@@ -166,20 +166,22 @@ export class SqlOrderStore implements OrderStore {
     return Number(changed.numUpdatedRows);
   }
 
-  async grant(accountId: string, productCode: string, count: number, now: Date, audit: AuditEvent): Promise<number> {
+  async grant(accountId: string, productCode: string, count: number, max: number, now: Date, audit: AuditEvent): Promise<number | undefined> {
     const at = now.toISOString();
     return this.db.transaction().execute(async (tx) => {
       const row = await tx
         .insertInto('cas_packages')
         .values({ account_id: accountId, product_code: productCode, total_count: count, created_at: at, updated_at: at })
         .onConflict((oc) =>
-          oc.columns(['account_id', 'product_code']).doUpdateSet({
-            total_count: sql<number>`cas_packages.total_count + excluded.total_count`,
-            updated_at: at,
-          }),
+          oc
+            .columns(['account_id', 'product_code'])
+            .doUpdateSet({ total_count: sql<number>`cas_packages.total_count + excluded.total_count`, updated_at: at })
+            // Past `max` the row is left as it is and nothing is returned.
+            .where(sql<number>`cas_packages.total_count + excluded.total_count`, '<=', max),
         )
         .returning('total_count')
-        .executeTakeFirstOrThrow();
+        .executeTakeFirst();
+      if (!row) return undefined;
       await tx.insertInto('audit_events').values(auditRow(audit)).execute();
       return row.total_count;
     });

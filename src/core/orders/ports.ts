@@ -48,8 +48,11 @@ export interface OrderStore {
    * account's orders, or one order. Returns how many failed.
    */
   failOverdue(scope: { accountId: string } | { orderId: string }, now: Date, reason: string): Promise<number>;
-  /** Adds `count` to the package of (account, product), creating it, with its audit event in one transaction; returns the new total. */
-  grant(accountId: string, productCode: string, count: number, now: Date, audit: AuditEvent): Promise<number>;
+  /**
+   * Adds `count` to the package of (account, product), creating it, with its audit event in one
+   * transaction; returns the new total, or undefined (nothing written) when it would pass `max`.
+   */
+  grant(accountId: string, productCode: string, count: number, max: number, now: Date, audit: AuditEvent): Promise<number | undefined>;
   packageState(accountId: string, productCode: string): Promise<PackageState | undefined>;
   /** The sealed text of a private key certplane made for an issuance. */
   sealedKey(accountId: string, keyId: string): Promise<string | undefined>;

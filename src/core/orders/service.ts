@@ -26,6 +26,8 @@ import { checkCsr, checkDomains } from './request.js';
 const HOUR_MS = 3_600_000;
 /** Fresh ids tried when a random order id is taken (one in 10^15 per existing order). */
 const ID_ATTEMPTS = 3;
+/** What one package may hold in all, grants added up (its count is an integer column on PostgreSQL). */
+export const MAX_PACKAGE_TOTAL = 1_000_000_000;
 
 export interface OrdersDeps {
   store: OrderStore;
@@ -143,9 +145,12 @@ export class OrdersService {
     await this.deps.requireAccount(accountId);
     const at = this.deps.clock.now();
     const audit = operatorEvent(this.deps.regionId, accountId, 'certplane:GrantPackage', `package/${productCode}`, at);
-    await this.deps.store.grant(accountId, productCode, count, at, audit);
+    const total = await this.deps.store.grant(accountId, productCode, count, MAX_PACKAGE_TOTAL, at, audit);
     const state = await this.deps.store.packageState(accountId, productCode);
     if (!state) throw errors.internal(new Error('a granted package cannot be read back'));
+    if (total === undefined) {
+      throw errors.invalidParameter('count', `would bring the package to more than ${MAX_PACKAGE_TOTAL} certificates (it holds ${state.total})`);
+    }
     return state;
   }
 
