@@ -75,14 +75,19 @@ export function huaweiRest(app: App) {
  */
 const PEM_FIELDS = new Set(['cert_content', 'private_key', 'trusted_root_ca', 'cert_content_sign', 'private_key_sign']);
 
-/** A path, query or body field holding U+0000 is refused by its name (e.g. `domains.0.domain`) before it reaches a query. */
-function refuseNul(fields: unknown, skip: ReadonlySet<string> = new Set()): void {
-  const checked =
-    typeof fields === 'object' && fields !== null && !Array.isArray(fields)
-      ? Object.fromEntries(Object.entries(fields).filter(([key]) => !skip.has(key)))
-      : fields;
-  const path = nulPath(checked, '');
-  if (path !== undefined) throw errors.invalidParameter(path || 'body', NUL_REFUSAL);
+const NO_FIELDS: ReadonlySet<string> = new Set();
+
+/**
+ * A path, query or body field holding U+0000 is refused by its name (e.g. `domains.0.domain`)
+ * before it reaches a query. A body that is no JSON object is left to parseBody, which refuses it.
+ */
+function refuseNul(fields: unknown, skip = NO_FIELDS): void {
+  if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) return;
+  for (const [key, value] of Object.entries(fields)) {
+    if (skip.has(key)) continue;
+    const path = nulPath(value, key);
+    if (path !== undefined) throw errors.invalidParameter(path, NUL_REFUSAL);
+  }
 }
 
 /** Fastify's body parser (prototype-poisoning checks included) as a promise. */
