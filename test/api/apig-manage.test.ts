@@ -139,6 +139,21 @@ for (const engine of ENGINES) {
         assert.deepEqual([bad.status, bad.body.error_code], [400, 'APIG.2012']);
       });
 
+      it('matches a common name beyond ASCII case-insensitively, by its own text too', async () => {
+        const dave = await tenant(service, 'dave');
+        const daveApi = apigClient(service, dave.projectId, dave.token);
+        const chain = makeChain('p256');
+        const leaf = makeLeaf({ issuer: chain.intermediate, alg: 'p256', subject: '/O=Ärztekammer/CN=ÄRZTE Übersicht Ωmega', sans: ['DNS:aerzte.example.com'] });
+        const res = await daveApi.create({ name: 'unicode_cert', cert_content: leaf.certPem + chain.intermediate.certPem, private_key: leaf.keyPem });
+        assert.equal(res.status, 200, JSON.stringify(res.body));
+        const count = async (cn: string) => Number((await daveApi.list(`common_name=${encodeURIComponent(cn)}`)).body.total);
+        for (const text of ['ÄRZTE Übersicht Ωmega', 'ÄRZTE', 'ärzte', 'ÜBERSICHT', 'übersicht', 'ωMEGA', 'Ärzte ü']) {
+          assert.equal(await count(text), 1, `common_name=${text}`);
+        }
+        assert.equal(await count('Ärztin'), 0);
+        assert.equal(await count('ÄRZTE_'), 0, 'an _ is taken literally beyond ASCII too');
+      });
+
       it('updates content and name, keeps the scope, and rejects a scope change', async () => {
         const cert = await upload('rsa');
         clock.set(new Date(clock.now().getTime() + 5000));

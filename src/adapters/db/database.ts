@@ -6,6 +6,7 @@ import pg from 'pg';
 import type { Config } from '../../config/config.js';
 import { migrationProvider } from './migrations/index.js';
 import { GroupCommit } from './group-commit.js';
+import { FOLD_FUNCTION, fold } from './like.js';
 import { StatementNames, prepareStatements } from './pg-prepared.js';
 import { startCheckpointer } from './sqlite-checkpointer.js';
 import type { Schema } from './schema.js';
@@ -52,6 +53,7 @@ export function openDatabase(settings: Config['database'], onError: (err: Error)
     handle.pragma('cache_size = -65536');
     handle.pragma('mmap_size = 268435456');
     handle.pragma('wal_autocheckpoint = 16000');
+    handle.function(FOLD_FUNCTION, { deterministic: true }, fold);
     cacheStatements(handle);
     const checkpointer = startCheckpointer(settings.file);
     const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: handle }) });

@@ -16,6 +16,7 @@ import * as listFilters from './019-list-filters.js';
 import * as certificateGroups from './020-certificate-groups.js';
 import * as finishedJobs from './021-finished-jobs.js';
 import * as clientCaDeploy from './022-client-ca-deploy.js';
+import * as unicodeSearch from './023-unicode-search.js';
 
 /** Versioned migrations, applied in name order at start-up on both engines. */
 const migrations: Record<string, Migration> = {
@@ -36,6 +37,7 @@ const migrations: Record<string, Migration> = {
   '020-certificate-groups': certificateGroups,
   '021-finished-jobs': finishedJobs,
   '022-client-ca-deploy': clientCaDeploy,
+  '023-unicode-search': unicodeSearch,
 };
 
 export const migrationProvider: MigrationProvider = {
