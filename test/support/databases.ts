@@ -38,7 +38,12 @@ export async function createTestDatabase(engine: Engine): Promise<TestDatabase> 
     };
   }
   const name = `certplane_t_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
-  await admin(`create database ${name}`);
+  try {
+    await admin(`create database ${name}`);
+  } catch (err) {
+    rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
   const url = new URL(POSTGRES_URL);
   url.pathname = `/${name}`;
   return {
