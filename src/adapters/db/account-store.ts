@@ -1,7 +1,9 @@
 import type { AccessKey, Account, Instance, Token } from '../../core/accounts/model.js';
 import type { AccountStore, AuditOf } from '../../core/accounts/ports.js';
 import type { AuditEvent } from '../../core/audit/ports.js';
+import type { AccessKeysTable } from './schema.js';
 import { auditRow } from './audit-log.js';
+import { sql, type Selectable } from 'kysely';
 import { CompiledQueries } from './compiled.js';
 import { isUniqueViolation, type Database, type Db } from './database.js';
 
@@ -116,6 +118,45 @@ export class SqlAccountStore implements AccountStore {
       if (isUniqueViolation(err)) return false;
       throw err;
     }
+  }
+
+  async confirmKeyAndRememberNonce(
+    id: string,
+    sealed: string,
+    nonce: string,
+    expiresAt: Date,
+  ): Promise<{ found: { key: AccessKey; secretSealed: string; projectId: string } | undefined; stored: boolean }> {
+    if (this.database.kind === 'sqlite') {
+      // No round trips to save: the read, then the nonce with the other requests' writes of this moment.
+      const found = await this.findAccessKey(id);
+      const eligible = found !== undefined && found.key.status === 'active' && found.secretSealed === sealed;
+      return { found, stored: eligible && (await this.rememberNonce(id, nonce, expiresAt)) };
+    }
+    const { rows } = await this.db.executeQuery(
+      this.compiled.query(
+        'confirmKeyAndRememberNonce',
+        () => ({
+          compile: () =>
+            sql<Selectable<AccessKeysTable> & { project_id: string; stored: boolean }>`
+              with k as (
+                select access_keys.*, accounts.project_id from access_keys
+                inner join accounts on accounts.id = access_keys.account_id
+                where access_keys.id = ${id}),
+              n as (
+                insert into signature_nonces (access_key_id, nonce, expires_at)
+                select ${id}, ${nonce}, ${expiresAt.toISOString()} from k
+                where k.status = 'active' and k.secret_sealed = ${sealed}
+                on conflict do nothing returning 1)
+              select k.*, exists (select 1 from n) as stored from k`.compile(this.db),
+        }),
+        [id, id, nonce, expiresAt.toISOString(), sealed],
+      ),
+    );
+    const row = rows[0];
+    return {
+      found: row && { key: toAccessKey(row), secretSealed: row.secret_sealed, projectId: row.project_id },
+      stored: row?.stored === true,
+    };
   }
 
   async purgeNonces(before: Date): Promise<number> {

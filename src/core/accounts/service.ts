@@ -112,11 +112,30 @@ export class AccountsService {
   async accessKeyWithSecret(id: string): Promise<{ key: AccessKey; secret: string; principal: Principal } | undefined> {
     const found = await this.deps.store.findAccessKey(id);
     if (!found || found.key.status !== 'active') return undefined;
-    return {
-      key: found.key,
-      secret: this.openSecret(id, found.secretSealed),
-      principal: { accountId: found.key.accountId, projectId: found.projectId, userId: found.key.userId, via: id },
-    };
+    return { key: found.key, secret: this.openSecret(id, found.secretSealed), principal: principalOf(found) };
+  }
+
+  /**
+   * The secret of key `id` as this process last opened it, and the sealed value it came from, without
+   * reading the key: a signature checked with it proves nothing until confirmKeyAndUseNonce has found
+   * the key still active and sealed the same. Undefined when the key was not opened lately.
+   */
+  rememberedSecret(id: string): { sealed: string; secret: string } | undefined {
+    return this.openedSecrets.get(id);
+  }
+
+  /**
+   * For a signature checked with rememberedSecret(id): reads the key and records the nonce in one step
+   * (one round trip on PostgreSQL) and answers whom the key speaks for, when the key is still active,
+   * still sealed as `sealed`, and had not used the nonce. Undefined otherwise, with nothing recorded:
+   * the caller then checks the request as if the secret were not remembered (accessKeyWithSecret, then
+   * useNonce), which gives a missing, disabled or resealed key and a replay their usual answers.
+   */
+  async confirmKeyAndUseNonce(id: string, sealed: string, nonce: string, expiresAt: Date): Promise<Principal | undefined> {
+    await this.purgeNoncesWhenDue();
+    const { found, stored } = await this.deps.store.confirmKeyAndRememberNonce(id, sealed, nonce, expiresAt);
+    if (!stored || !found || found.key.status !== 'active' || found.secretSealed !== sealed) return undefined;
+    return principalOf(found);
   }
 
   private openSecret(id: string, sealed: string): string {
@@ -133,13 +152,17 @@ export class AccountsService {
    * Stored in the database, so every server process sharing it sees every nonce.
    */
   async useNonce(accessKeyId: string, nonce: string, expiresAt: Date): Promise<void> {
+    await this.purgeNoncesWhenDue();
+    if (!(await this.deps.store.rememberNonce(accessKeyId, nonce, expiresAt))) throw errors.nonceReused();
+  }
+
+  private async purgeNoncesWhenDue(): Promise<void> {
     const now = this.deps.clock.now();
     if (now.getTime() >= this.nextNoncePurge) {
       // By clock time, not by count: a quiet server forgets old nonces too.
       this.nextNoncePurge = now.getTime() + NONCE_PURGE_INTERVAL_MS;
       await this.deps.store.purgeNonces(now);
     }
-    if (!(await this.deps.store.rememberNonce(accessKeyId, nonce, expiresAt))) throw errors.nonceReused();
   }
 
   /**
@@ -211,4 +234,8 @@ export class AccountsService {
     if (!instance) throw errors.instanceNotFound(id);
     return instance;
   }
+}
+
+function principalOf(found: { key: AccessKey; projectId: string }): Principal {
+  return { accountId: found.key.accountId, projectId: found.projectId, userId: found.key.userId, via: found.key.id };
 }

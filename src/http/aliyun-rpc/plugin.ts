@@ -7,9 +7,9 @@ import type { RpcAction, RpcRequestContext } from './action.js';
 import { fromFramework, replyWithError } from '../failures.js';
 import { RpcParams } from './params.js';
 import { parseRpcParams } from './decode-params.js';
-import { RPC_V1_PROTOCOL_PARAMS, SignatureError, verifyRequest, type Verified } from './signature.js';
+import { RPC_V1_PROTOCOL_PARAMS, SignatureError, verifyRequest, type Verified, type VerifyOptions } from './signature.js';
 import { findAction } from './table.js';
-import { accessKeySecrets } from '../access-key-secrets.js';
+import { accessKeySecrets, type AccessKeySecrets } from '../access-key-secrets.js';
 import { recordAlone } from '../audit.js';
 
 /**
@@ -68,13 +68,25 @@ async function authenticate(
   rawQuery: string,
   body: Buffer,
 ): Promise<{ verified: Verified; principal: Principal }> {
+  const signed = { method: request.method, rawQuery, headers: request.headers, body };
+  // First with the secret this process opened for the key before, if any: the key is then read
+  // together with storing the nonce, one round trip fewer on PostgreSQL. Anything but a confirmed
+  // success (a bad signature, a key since disabled, deleted or resealed, a replay) is checked again
+  // below as if nothing were remembered, so it gets exactly the answer it always got.
+  const remembered = accessKeySecrets(app, { useRemembered: true });
+  const first = await verifyRequest(signed, verifyOptions(app, remembered)).catch((err: unknown) => {
+    if (err instanceof SignatureError) return undefined;
+    throw err;
+  });
+  if (first && remembered.remembered) {
+    const { accessKeyId, sealed } = remembered.remembered;
+    const principal = await app.accounts.confirmKeyAndUseNonce(accessKeyId, sealed, first.nonce, nonceExpiry(app, first));
+    if (principal) return { verified: first, principal };
+  }
   const keys = accessKeySecrets(app);
   let verified: Verified;
   try {
-    verified = await verifyRequest(
-      { method: request.method, rawQuery, headers: request.headers, body },
-      { now: app.clock.now(), maxSkewMs: app.config.signatureMaxSkewMs, secretFor: keys.secretFor },
-    );
+    verified = await verifyRequest(signed, verifyOptions(app, keys));
   } catch (err) {
     if (!(err instanceof SignatureError)) throw err;
     request.log.info({ failure: err.failure }, 'signature rejected');
@@ -84,8 +96,17 @@ async function authenticate(
   }
   const principal = keys.principal;
   if (!principal) throw errors.credentialsInvalid();
-  await app.accounts.useNonce(verified.accessKeyId, verified.nonce, new Date(verified.date.getTime() + app.config.signatureMaxSkewMs));
+  await app.accounts.useNonce(verified.accessKeyId, verified.nonce, nonceExpiry(app, verified));
   return { verified, principal };
+}
+
+function verifyOptions(app: App, keys: AccessKeySecrets): VerifyOptions {
+  return { now: app.clock.now(), maxSkewMs: app.config.signatureMaxSkewMs, secretFor: keys.secretFor };
+}
+
+/** A nonce is kept as long as a request carrying it could still pass the date check. */
+function nonceExpiry(app: App, verified: Verified): Date {
+  return new Date(verified.date.getTime() + app.config.signatureMaxSkewMs);
 }
 
 /**
