@@ -37,10 +37,10 @@ class MemoryAccountStore implements AccountStore {
     this.nonces.set(key, expiresAt);
     return true;
   }
-  async confirmKeyAndRememberNonce(id: string, sealed: string, nonce: string, expiresAt: Date) {
+  async rememberNonceIfKeyHolds(id: string, sealed: string, nonce: string, expiresAt: Date) {
     const found = await this.findAccessKey(id);
-    const eligible = found !== undefined && found.key.status === 'active' && found.secretSealed === sealed;
-    return { found, stored: eligible && (await this.rememberNonce(id, nonce, expiresAt)) };
+    if (!found || found.key.status !== 'active' || found.secretSealed !== sealed) return false;
+    return this.rememberNonce(id, nonce, expiresAt);
   }
   async purgeNonces(before: Date) {
     this.purges += 1;

@@ -1,11 +1,10 @@
 import type { AccessKey, Account, Instance, Token } from '../../core/accounts/model.js';
 import type { AccountStore, AuditOf } from '../../core/accounts/ports.js';
 import type { AuditEvent } from '../../core/audit/ports.js';
-import type { AccessKeysTable } from './schema.js';
 import { auditRow } from './audit-log.js';
-import { sql, type Selectable } from 'kysely';
+import { sql } from 'kysely';
 import { CompiledQueries } from './compiled.js';
-import { isUniqueViolation, type Database, type Db } from './database.js';
+import { isNotNullViolation, isUniqueViolation, type Database, type Db } from './database.js';
 
 export class SqlAccountStore implements AccountStore {
   private readonly compiled = new CompiledQueries();
@@ -120,43 +119,33 @@ export class SqlAccountStore implements AccountStore {
     }
   }
 
-  async confirmKeyAndRememberNonce(
-    id: string,
-    sealed: string,
-    nonce: string,
-    expiresAt: Date,
-  ): Promise<{ found: { key: AccessKey; secretSealed: string; projectId: string } | undefined; stored: boolean }> {
-    if (this.database.kind === 'sqlite') {
-      // No round trips to save: the read, then the nonce with the other requests' writes of this moment.
-      const found = await this.findAccessKey(id);
-      const eligible = found !== undefined && found.key.status === 'active' && found.secretSealed === sealed;
-      return { found, stored: eligible && (await this.rememberNonce(id, nonce, expiresAt)) };
-    }
-    const { rows } = await this.db.executeQuery(
-      this.compiled.query(
-        'confirmKeyAndRememberNonce',
-        () => ({
-          compile: () =>
-            sql<Selectable<AccessKeysTable> & { project_id: string; stored: boolean }>`
-              with k as (
-                select access_keys.*, accounts.project_id from access_keys
-                inner join accounts on accounts.id = access_keys.account_id
-                where access_keys.id = ${id}),
-              n as (
-                insert into signature_nonces (access_key_id, nonce, expires_at)
-                select ${id}, ${nonce}, ${expiresAt.toISOString()} from k
-                where k.status = 'active' and k.secret_sealed = ${sealed}
-                on conflict do nothing returning 1)
-              select k.*, exists (select 1 from n) as stored from k`.compile(this.db),
+  async rememberNonceIfKeyHolds(id: string, sealed: string, nonce: string, expiresAt: Date): Promise<boolean> {
+    // The nonce's expiry is read through the key's row: when no active key sealed as `sealed` exists,
+    // it is NULL and the insert fails on its NOT NULL constraint, so the nonce is stored only for a
+    // key that holds, in one statement (and, on SQLite, in the other requests' group commit).
+    const expires = expiresAt.toISOString();
+    const insert = this.compiled.query(
+      'rememberNonceIfKeyHolds',
+      () =>
+        this.db.insertInto('signature_nonces').values({
+          access_key_id: id,
+          nonce,
+          expires_at: this.db
+            .selectFrom('access_keys')
+            .select(sql<string>`cast(${expires} as text)`.as('expires_at'))
+            .where('id', '=', id)
+            .where('status', '=', 'active')
+            .where('secret_sealed', '=', sealed),
         }),
-        [id, id, nonce, expiresAt.toISOString(), sealed],
-      ),
+      [id, nonce, expires, id, 'active', sealed],
     );
-    const row = rows[0];
-    return {
-      found: row && { key: toAccessKey(row), secretSealed: row.secret_sealed, projectId: row.project_id },
-      stored: row?.stored === true,
-    };
+    try {
+      await this.database.writeAll([insert]);
+      return true;
+    } catch (err) {
+      if (isUniqueViolation(err) || isNotNullViolation(err)) return false;
+      throw err;
+    }
   }
 
   async purgeNonces(before: Date): Promise<number> {

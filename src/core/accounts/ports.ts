@@ -26,17 +26,11 @@ export interface AccountStore {
   /** Records a signature nonce; false when this key already used it and it has not expired. */
   rememberNonce(accessKeyId: string, nonce: string, expiresAt: Date): Promise<boolean>;
   /**
-   * Reads the key as findAccessKey does and, in the same step, records the nonce, but only if the key
-   * is active and still sealed as `sealed` (the secret a signature was just checked with). `stored`
-   * is false when the nonce was not recorded: the key is missing, inactive or sealed otherwise, or it
-   * already used this nonce. On PostgreSQL this is one round trip.
+   * Records a signature nonce, in one statement, only if key `id` exists, is active and is still
+   * sealed as `sealed` (the secret a signature was just checked with). False when it was not
+   * recorded: the key does not hold, or it already used this nonce.
    */
-  confirmKeyAndRememberNonce(
-    id: string,
-    sealed: string,
-    nonce: string,
-    expiresAt: Date,
-  ): Promise<{ found: { key: AccessKey; secretSealed: string; projectId: string } | undefined; stored: boolean }>;
+  rememberNonceIfKeyHolds(id: string, sealed: string, nonce: string, expiresAt: Date): Promise<boolean>;
   /** Forgets nonces whose requests can no longer pass the date check. */
   purgeNonces(before: Date): Promise<number>;
 

@@ -39,7 +39,7 @@ export function secretContext(accessKeyId: string): string {
 export class AccountsService {
   private nextNoncePurge = 0;
   /** Secrets opened lately, with the sealed value they came from: a resealed or replaced secret is opened anew. */
-  private readonly openedSecrets = new Map<string, { sealed: string; secret: string }>();
+  private readonly openedSecrets = new Map<string, { sealed: string; secret: string; principal: Principal }>();
 
   constructor(private readonly deps: AccountsDeps) {}
 
@@ -112,38 +112,41 @@ export class AccountsService {
   async accessKeyWithSecret(id: string): Promise<{ key: AccessKey; secret: string; principal: Principal } | undefined> {
     const found = await this.deps.store.findAccessKey(id);
     if (!found || found.key.status !== 'active') return undefined;
-    return { key: found.key, secret: this.openSecret(id, found.secretSealed), principal: principalOf(found) };
+    const principal = principalOf(found);
+    return { key: found.key, secret: this.openSecret(id, found.secretSealed, principal), principal };
   }
 
   /**
-   * The secret of key `id` as this process last opened it, and the sealed value it came from, without
-   * reading the key: a signature checked with it proves nothing until confirmKeyAndUseNonce has found
-   * the key still active and sealed the same. Undefined when the key was not opened lately.
+   * The secret of key `id` as this process last opened it, the sealed value it came from, and whom
+   * the key speaks for (a key's account, project and user never change), without reading the key: a
+   * signature checked with it proves nothing until confirmKeyAndUseNonce has found the key still
+   * active and sealed the same. Undefined when the key was not opened lately.
    */
-  rememberedSecret(id: string): { sealed: string; secret: string } | undefined {
+  rememberedSecret(id: string): { sealed: string; secret: string; principal: Principal } | undefined {
     return this.openedSecrets.get(id);
   }
 
   /**
-   * For a signature checked with rememberedSecret(id): reads the key and records the nonce in one step
-   * (one round trip on PostgreSQL) and answers whom the key speaks for, when the key is still active,
-   * still sealed as `sealed`, and had not used the nonce. Undefined otherwise, with nothing recorded:
-   * the caller then checks the request as if the secret were not remembered (accessKeyWithSecret, then
-   * useNonce), which gives a missing, disabled or resealed key and a replay their usual answers.
+   * For a signature checked with rememberedSecret(id): records the nonce only if the key is still
+   * active and sealed as `sealed`, in one statement (the key is not read apart), and answers whom
+   * the key speaks for. Undefined when it recorded nothing (the key does not hold, or the nonce was
+   * used): the caller then checks the request as if the secret were not remembered
+   * (accessKeyWithSecret, then useNonce), which gives a missing, disabled or resealed key and a
+   * replay their usual answers.
    */
   async confirmKeyAndUseNonce(id: string, sealed: string, nonce: string, expiresAt: Date): Promise<Principal | undefined> {
+    const remembered = this.openedSecrets.get(id);
+    if (remembered?.sealed !== sealed) return undefined;
     await this.purgeNoncesWhenDue();
-    const { found, stored } = await this.deps.store.confirmKeyAndRememberNonce(id, sealed, nonce, expiresAt);
-    if (!stored || !found || found.key.status !== 'active' || found.secretSealed !== sealed) return undefined;
-    return principalOf(found);
+    return (await this.deps.store.rememberNonceIfKeyHolds(id, sealed, nonce, expiresAt)) ? remembered.principal : undefined;
   }
 
-  private openSecret(id: string, sealed: string): string {
+  private openSecret(id: string, sealed: string, principal: Principal): string {
     const known = this.openedSecrets.get(id);
     if (known?.sealed === sealed) return known.secret;
     const secret = this.deps.sealer.open(sealed, secretContext(id));
     if (this.openedSecrets.size >= REMEMBERED_SECRETS) this.openedSecrets.clear();
-    this.openedSecrets.set(id, { sealed, secret });
+    this.openedSecrets.set(id, { sealed, secret, principal });
     return secret;
   }
 
