@@ -238,7 +238,7 @@ async function main(): Promise<number> {
     loadRow('cfssl serve', `Debian golang-cfssl, POST /api/v1/cfssl/sign {certificate_request}, P-256 CA, profile digitalSignature + clientAuth + CRL/OCSP URLs, 30 days`, cfsslLoad, { logs: cfsslLogs }),
     ceilingRow('openssl speed, 1 core', 'openssl speed ecdsap256: one process (openssl speed is single-threaded), signatures only, no certificate', oneCore, 1),
     ceilingRow(`openssl speed, ${cores} cores`, `openssl speed -multi ${cores} ecdsap256: ${cores} processes, signs/s summed`, allCores, cores),
-    loadRow('certplane GetSite (floor)', 'signed GetSite on the same server: ACS3 verified, key read, nonce stored, site read; no certificate work (not judged: what every signed request costs)', getSite, { logs: signerLogs }),
+    loadRow('certplane GetSite (floor)', 'signed GetSite on the same server: ACS3 verified, nonce stored in the statement that checks the key, site read; no certificate work (not judged: what every signed request costs)', getSite, { logs: signerLogs }),
   ];
   const floor = floorOf(getSite, oneCoreSpeed);
   await cleanup();

@@ -5,8 +5,8 @@
  * `certplane serve` running as its own process, next to unauthenticated `GET /healthz` in the same
  * run, with the load coming from a third process (bench/_load.ts). Every GetSite is signed anew
  * (ACS3-HMAC-SHA256, fresh nonce, current date) by the independent signer of the tests, so the
- * server verifies a signature, looks up the key's secret, stores the nonce, authorizes and reads the
- * site each time. The account, key and plan come from the CLI, the site from the official ESA SDK,
+ * server verifies a signature (with the key's secret it opened before), stores the nonce in the
+ * statement that checks the key still holds, authorizes and reads the site each time. The account, key and plan come from the CLI, the site from the official ESA SDK,
  * which also reads it back once before the load starts.
  *
  * There is no target: the figures are the result. Exits 1 when any request was not a 200, else 0.
@@ -100,7 +100,7 @@ function report(options: Options, engineLabel: string, loads: LoadConfig[], resu
   const loadUs = results.map((r) => perRequestUs(r.clientCpu, r.perSecond));
   const lines = [
     `rpc: signed GetSite (ACS3-HMAC-SHA256, ESA ${ESA_VERSION}) vs unauthenticated GET /healthz, concurrency ${options.concurrency}, ${engineLabel}, ${options.durationS} s each after ${WARMUP_MS / 1000} s warm-up, server log level ${LOG_LEVEL}${options.cpuProfDir ? ', server being profiled' : ''}`,
-    'getsite: every request signed anew by the load process (fresh nonce, current date); the server verifies it, looks up the key, stores the nonce, authorizes and reads the site',
+    'getsite: every request signed anew by the load process (fresh nonce, current date); the server verifies it, stores the nonce in the statement that checks the key, authorizes and reads the site',
     '',
     row(COLUMNS.map(([header]) => header)),
     ...results.map((r, i) =>
