@@ -16,7 +16,7 @@ export interface AccessKeySecrets {
  *
  * With `useRemembered`, a key whose secret this process opened before is answered from memory and
  * not read: `remembered` says so, and the caller must confirm the key before trusting the request
- * (AccountsService.confirmKeyAndUseNonce, which reads it together with storing the nonce).
+ * (AccountsService.confirmKeyAndUseNonce, which stores the nonce only if the key still holds).
  */
 export function accessKeySecrets(app: App, options: { useRemembered?: boolean } = {}): AccessKeySecrets {
   let principal: Principal | undefined;

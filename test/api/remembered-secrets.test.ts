@@ -1,6 +1,6 @@
 /**
  * A server remembers the access-key secrets it opened and checks a signature with the remembered
- * secret before it reads the key (it then reads the key together with storing the nonce). What the
+ * secret and does not read the key apart (the nonce is stored only if the key still holds). What the
  * key is now must still decide: a key whose stored secret changed, or that was disabled, is judged
  * by its row, and every refusal reads as it did before the secret was remembered.
  */

@@ -1,8 +1,8 @@
+import { sql } from 'kysely';
 import type { AccessKey, Account, Instance, Token } from '../../core/accounts/model.js';
 import type { AccountStore, AuditOf } from '../../core/accounts/ports.js';
 import type { AuditEvent } from '../../core/audit/ports.js';
 import { auditRow } from './audit-log.js';
-import { sql } from 'kysely';
 import { CompiledQueries } from './compiled.js';
 import { isNotNullViolation, isUniqueViolation, type Database, type Db } from './database.js';
 

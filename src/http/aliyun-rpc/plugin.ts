@@ -7,7 +7,7 @@ import type { RpcAction, RpcRequestContext } from './action.js';
 import { fromFramework, replyWithError } from '../failures.js';
 import { RpcParams } from './params.js';
 import { parseRpcParams } from './decode-params.js';
-import { RPC_V1_PROTOCOL_PARAMS, SignatureError, verifyRequest, type Verified, type VerifyOptions } from './signature.js';
+import { RPC_V1_PROTOCOL_PARAMS, SignatureError, verifyRequest, type Verified } from './signature.js';
 import { findAction } from './table.js';
 import { accessKeySecrets, type AccessKeySecrets } from '../access-key-secrets.js';
 import { recordAlone } from '../audit.js';
@@ -69,39 +69,39 @@ async function authenticate(
   body: Buffer,
 ): Promise<{ verified: Verified; principal: Principal }> {
   const signed = { method: request.method, rawQuery, headers: request.headers, body };
-  // First with the secret this process opened for the key before, if any: the key is then read
-  // together with storing the nonce, one round trip fewer on PostgreSQL. Anything but a confirmed
+  const attempt = async (keys: AccessKeySecrets): Promise<Verified | SignatureError> => {
+    try {
+      return await verifyRequest(signed, { now: app.clock.now(), maxSkewMs: app.config.signatureMaxSkewMs, secretFor: keys.secretFor });
+    } catch (err) {
+      if (err instanceof SignatureError) return err;
+      throw err;
+    }
+  };
+  // With the secret this process opened for the key before, if any: the nonce is then stored by the
+  // statement that checks the key still holds, and the key is not read apart. Anything but that
   // success (a bad signature, a key since disabled, deleted or resealed, a replay) is checked again
-  // below as if nothing were remembered, so it gets exactly the answer it always got.
-  const remembered = accessKeySecrets(app, { useRemembered: true });
-  const first = await verifyRequest(signed, verifyOptions(app, remembered)).catch((err: unknown) => {
-    if (err instanceof SignatureError) return undefined;
-    throw err;
-  });
-  if (first && remembered.remembered) {
-    const { accessKeyId, sealed } = remembered.remembered;
-    const principal = await app.accounts.confirmKeyAndUseNonce(accessKeyId, sealed, first.nonce, nonceExpiry(app, first));
-    if (principal) return { verified: first, principal };
+  // reading the key, so it gets exactly the answer it always got.
+  let keys = accessKeySecrets(app, { useRemembered: true });
+  let outcome = await attempt(keys);
+  if (keys.remembered) {
+    if (!(outcome instanceof SignatureError)) {
+      const { accessKeyId, sealed } = keys.remembered;
+      const principal = await app.accounts.confirmKeyAndUseNonce(accessKeyId, sealed, outcome.nonce, nonceExpiry(app, outcome));
+      if (principal) return { verified: outcome, principal };
+    }
+    keys = accessKeySecrets(app);
+    outcome = await attempt(keys);
   }
-  const keys = accessKeySecrets(app);
-  let verified: Verified;
-  try {
-    verified = await verifyRequest(signed, verifyOptions(app, keys));
-  } catch (err) {
-    if (!(err instanceof SignatureError)) throw err;
-    request.log.info({ failure: err.failure }, 'signature rejected');
-    if (err.failure === 'stale_date') throw errors.signatureStale();
-    if (err.failure === 'missing') throw errors.credentialsMissing();
-    throw errors.credentialsInvalid(err.message);
+  if (outcome instanceof SignatureError) {
+    request.log.info({ failure: outcome.failure }, 'signature rejected');
+    if (outcome.failure === 'stale_date') throw errors.signatureStale();
+    if (outcome.failure === 'missing') throw errors.credentialsMissing();
+    throw errors.credentialsInvalid(outcome.message);
   }
   const principal = keys.principal;
   if (!principal) throw errors.credentialsInvalid();
-  await app.accounts.useNonce(verified.accessKeyId, verified.nonce, nonceExpiry(app, verified));
-  return { verified, principal };
-}
-
-function verifyOptions(app: App, keys: AccessKeySecrets): VerifyOptions {
-  return { now: app.clock.now(), maxSkewMs: app.config.signatureMaxSkewMs, secretFor: keys.secretFor };
+  await app.accounts.useNonce(outcome.accessKeyId, outcome.nonce, nonceExpiry(app, outcome));
+  return { verified: outcome, principal };
 }
 
 /** A nonce is kept as long as a request carrying it could still pass the date check. */
