@@ -262,7 +262,11 @@ export class JobWorker {
   private sleep(ms: number): Promise<void> {
     if (this.woken || this.stopping) {
       this.woken = false;
-      return Promise.resolve();
+      // Not a resolved promise: on SQLite every query answers synchronously, so a backlog of quick
+      // jobs would be claimed, run and recorded in one unbroken chain of microtasks, and the process
+      // would accept no connection and answer no request until the backlog was gone. Between two
+      // claims the event loop takes its turn.
+      return new Promise<void>((resolve) => setImmediate(resolve));
     }
     return new Promise<void>((resolve) => {
       const finish = () => {

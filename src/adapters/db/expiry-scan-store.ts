@@ -1,15 +1,14 @@
-import type { Transaction } from 'kysely';
 import type { Crossing, ExpiryScanStore, ScanResult } from '../../core/events/expiry-scan.js';
 import type { NewJob } from '../../core/jobs/ports.js';
 import type { IdGenerator } from '../../kernel/ids.js';
 import type { Db } from './database.js';
 import { enqueueManyWith } from './job-store.js';
-import type { Schema } from './schema.js';
 
 export const EXPIRY_WATERMARK = 'expiry_scan_watermark';
 const DAY_MS = 86_400_000;
+/** Events queued per statement (enqueueManyWith inserts them 500 to a statement). */
+const ENQUEUE_PAGE = 500;
 
-type Tx = Transaction<Schema>;
 /** notAfter in (after, until], or rows changed after `changedAfter` with notAfter in (after, until]. */
 interface Window {
   after: string;
@@ -31,53 +30,59 @@ export class SqlExpiryScanStore implements ExpiryScanStore {
 
   async scan(now: Date, expiringDays: number, jobFor: (crossing: Crossing) => NewJob): Promise<ScanResult> {
     const windowMs = expiringDays * DAY_MS;
-    return this.db.transaction().execute(async (tx) => {
-      const stored = await tx.selectFrom('service_facts').select('value').where('name', '=', EXPIRY_WATERMARK).executeTakeFirst();
-      const from = stored ? new Date(stored.value) : undefined;
-      // A clock set back (or a scan that started before the last one finished) reports nothing twice and moves nothing back.
-      if (from && from.getTime() >= now.getTime()) return { expiring: 0, expired: 0, from, to: from };
-      const n = now.getTime();
-      const iso = (ms: number) => new Date(ms).toISOString();
-      const w = from?.getTime();
-      const expiringWindows: Window[] = [
-        { after: iso(Math.max(w === undefined ? n : w + windowMs, n)), until: iso(n + windowMs) },
-        ...(w === undefined ? [] : [{ after: iso(n), until: iso(n + windowMs), changedAfter: iso(w) }]),
-      ];
-      const expiredWindow: Window = { after: iso(w ?? n - windowMs), until: iso(n) };
-      const seen = new Set<string>();
-      const found: { kind: Crossing['kind']; job: NewJob }[] = [];
-      for (const [kind, windows] of [['expiring', expiringWindows], ['expired', [expiredWindow]]] as const) {
-        for (const window of windows) {
-          for (const crossing of await crossings(tx, kind, window)) {
-            const key = `${kind}:${crossing.subject.kind}:${crossing.subject.id}`;
-            if (seen.has(key)) continue;
-            seen.add(key);
-            found.push({ kind, job: jobFor(crossing) });
-          }
+    const stored = await this.db.selectFrom('service_facts').select('value').where('name', '=', EXPIRY_WATERMARK).executeTakeFirst();
+    const from = stored ? new Date(stored.value) : undefined;
+    // A clock set back (or a scan that started before the last one finished) reports nothing twice and moves nothing back.
+    if (from && from.getTime() >= now.getTime()) return { expiring: 0, expired: 0, from, to: from };
+    const n = now.getTime();
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const w = from?.getTime();
+    const expiringWindows: Window[] = [
+      { after: iso(Math.max(w === undefined ? n : w + windowMs, n)), until: iso(n + windowMs) },
+      ...(w === undefined ? [] : [{ after: iso(n), until: iso(n + windowMs), changedAfter: iso(w) }]),
+    ];
+    const expiredWindow: Window = { after: iso(w ?? n - windowMs), until: iso(n) };
+    const seen = new Set<string>();
+    const found: Crossing[] = [];
+    for (const [kind, windows] of [['expiring', expiringWindows], ['expired', [expiredWindow]]] as const) {
+      for (const window of windows) {
+        for (const crossing of await crossings(this.db, kind, window)) {
+          const key = `${kind}:${crossing.subject.kind}:${crossing.subject.id}`;
+          if (seen.has(key)) continue;
+          seen.add(key);
+          found.push(crossing);
         }
       }
-      // One multi-row insert per batch: a first scan over a large inventory queues thousands of events.
-      const created = await enqueueManyWith(tx, found.map((f) => f.job), now, () => this.ids.hex32());
-      let expiring = 0;
-      let expired = 0;
-      for (const { kind, job } of found) {
+    }
+    // A page of events per statement, and the event loop's turn between two: a first scan over a
+    // large inventory (or thousands of short-lived client certificates) queues thousands of events,
+    // and on SQLite one statement holds the only connection while it runs. A scan stopped half way
+    // leaves the watermark where it was: the next one finds the same crossings again, and their
+    // idempotency keys keep each event queued once.
+    let expiring = 0;
+    let expired = 0;
+    for (let start = 0; start < found.length; start += ENQUEUE_PAGE) {
+      if (start > 0) await new Promise((resolve) => setImmediate(resolve));
+      const page = found.slice(start, start + ENQUEUE_PAGE).map((crossing) => ({ kind: crossing.kind, job: jobFor(crossing) }));
+      const created = await enqueueManyWith(this.db, page.map((p) => p.job), now, () => this.ids.hex32());
+      for (const { kind, job } of page) {
         if (!created.has(job.idempotencyKey!)) continue;
         if (kind === 'expiring') expiring += 1;
         else expired += 1;
       }
-      const at = now.toISOString();
-      await tx
-        .insertInto('service_facts')
-        .values({ name: EXPIRY_WATERMARK, value: at, updated_at: at })
-        .onConflict((oc) => oc.column('name').doUpdateSet({ value: at, updated_at: at }))
-        .execute();
-      return { expiring, expired, from, to: now };
-    });
+    }
+    const at = now.toISOString();
+    await this.db
+      .insertInto('service_facts')
+      .values({ name: EXPIRY_WATERMARK, value: at, updated_at: at })
+      .onConflict((oc) => oc.column('name').doUpdateSet({ value: at, updated_at: at }).where('service_facts.value', '<', at))
+      .execute();
+    return { expiring, expired, from, to: now };
   }
 }
 
-async function crossings(tx: Tx, kind: Crossing['kind'], window: Window): Promise<Crossing[]> {
-  const inventory = await tx
+async function crossings(db: Db, kind: Crossing['kind'], window: Window): Promise<Crossing[]> {
+  const inventory = await db
     .selectFrom('certificates')
     .select(['id', 'account_id', 'serial_number', 'common_name', 'san', 'not_after'])
     .where('not_after', '>', window.after)
@@ -86,7 +91,7 @@ async function crossings(tx: Tx, kind: Crossing['kind'], window: Window): Promis
     .execute();
   // An issuance is reported as what holds it (an ESA site certificate, a CAS order not deleted): one
   // that nothing holds any more (renewed, deleted) warns nobody.
-  const issued = await tx
+  const issued = await db
     .selectFrom('acme_issuances as i')
     .leftJoin('site_certificates as sc', 'sc.issuance_id', 'i.id')
     .leftJoin('cas_orders as o', (join) => join.onRef('o.issuance_id', '=', 'i.id').on('o.deleted_at', 'is', null))
@@ -98,7 +103,7 @@ async function crossings(tx: Tx, kind: Crossing['kind'], window: Window): Promis
     .where((eb) => eb.or([eb('sc.id', 'is not', null), eb('o.id', 'is not', null)]))
     .$if(window.changedAfter !== undefined, (q) => q.where('i.finished_at', '>', window.changedAfter!))
     .execute();
-  const clients = await tx
+  const clients = await db
     .selectFrom('client_certificates')
     .select(['id', 'account_id', 'site_id', 'serial_number', 'common_name', 'not_after'])
     .where('status', '=', 'active')

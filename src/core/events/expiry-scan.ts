@@ -39,8 +39,10 @@ export interface ScanResult {
 
 export interface ExpiryScanStore {
   /**
-   * In one transaction: reads the watermark, finds the crossings between it and `now`, inserts
-   * `jobsFor(crossing)` for each, and moves the watermark to `now` (never backwards).
+   * Reads the watermark, finds the crossings between it and `now`, inserts `jobsFor(crossing)` for
+   * each (a page at a time, so a large scan never holds the database long), and then moves the
+   * watermark to `now` (never backwards). A scan that stops half way moves nothing: the next one
+   * finds the same crossings, and each job's idempotency key keeps it queued once.
    */
   scan(now: Date, expiringDays: number, jobFor: (crossing: Crossing) => NewJob): Promise<ScanResult>;
 }

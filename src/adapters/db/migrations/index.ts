@@ -17,6 +17,7 @@ import * as certificateGroups from './020-certificate-groups.js';
 import * as finishedJobs from './021-finished-jobs.js';
 import * as clientCaDeploy from './022-client-ca-deploy.js';
 import * as unicodeSearch from './023-unicode-search.js';
+import * as jobClaimOrder from './024-job-claim-order.js';
 
 /** Versioned migrations, applied in name order at start-up on both engines. */
 const migrations: Record<string, Migration> = {
@@ -38,6 +39,7 @@ const migrations: Record<string, Migration> = {
   '021-finished-jobs': finishedJobs,
   '022-client-ca-deploy': clientCaDeploy,
   '023-unicode-search': unicodeSearch,
+  '024-job-claim-order': jobClaimOrder,
 };
 
 export const migrationProvider: MigrationProvider = {
