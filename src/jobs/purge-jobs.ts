@@ -13,7 +13,7 @@ export const JOBS_PURGE_JOB = 'jobs.purge';
 const DAY_MS = 86_400_000;
 /** How often the purge runs. */
 export const PURGE_EVERY_MS = 3_600_000;
-/** Rows per delete statement: short transactions that leave the write lock to the others in between. */
+/** Rows per delete statement: short transactions that leave the write lock (and the event loop) to the others in between. */
 const PURGE_BATCH = 1000;
 
 export interface FinishedJobs {
@@ -37,6 +37,9 @@ export function purgeJobsHandler(deps: { jobs: FinishedJobs; clock: Clock; reten
         const batch = await deps.jobs.purgeDone(before, PURGE_BATCH);
         deleted += batch;
         if (batch < PURGE_BATCH) break;
+        // Between two batches the event loop takes its turn too: on SQLite a delete answers
+        // synchronously, and this process's requests would otherwise wait for the whole purge.
+        await new Promise((resolve) => setImmediate(resolve));
       }
       if (deleted > 0) context.logger.info({ deleted, finishedBefore: before.toISOString() }, 'finished jobs purged');
       return { continueAt: new Date(now.getTime() + PURGE_EVERY_MS) };

@@ -1,5 +1,5 @@
 /**
- * A backlog of quick jobs does not stop the API, on both engines. An expiry scan over thousands of
+ * A backlog of quick jobs, or a purge of many finished ones, does not stop the API, on both engines. An expiry scan over thousands of
  * short-lived client certificates queues as many events at once; the server runs them in its own
  * process (`certplane serve`, role all). On SQLite every query answers synchronously, so a worker
  * that never gave the event loop a turn ran the whole backlog before accepting a connection: the
@@ -9,11 +9,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { enqueueManyWith } from '../../src/adapters/db/job-store.js';
 import { EVENT_PUBLISH_JOB, eventJob } from '../../src/core/events/model.js';
+import { purgeJobsHandler } from '../../src/jobs/purge-jobs.js';
+import { systemClock } from '../../src/kernel/clock.js';
 import { randomIds } from '../../src/kernel/ids.js';
 import { ENGINES } from '../support/databases.js';
 import { startService, type TestService } from '../support/service.js';
 
 const BACKLOG = 3000;
+const FINISHED = 30_000;
 
 for (const engine of ENGINES) {
   describe(`a backlog of jobs on ${engine}`, () => {
@@ -56,6 +59,31 @@ for (const engine of ENGINES) {
         assert.ok(Date.now() < deadline, `${await queued()} of ${BACKLOG} events still not run after 60 s`);
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
+    });
+
+    it('leaves the API answering while finished jobs are purged', async () => {
+      const now = new Date();
+      const old = new Date(now.getTime() - 40 * 86_400_000).toISOString();
+      const jobs = Array.from({ length: FINISHED }, (_, i) => ({ name: 'test.finished', payload: null, idempotencyKey: `finished:${i}` }));
+      await enqueueManyWith(service.app.database.db, jobs, now, () => randomIds.hex32());
+      await service.app.database.db.updateTable('jobs').set({ state: 'done', updated_at: old }).where('name', '=', 'test.finished').execute();
+      const finished = async (): Promise<number> => {
+        const row = await service.app.database.db
+          .selectFrom('jobs')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('name', '=', 'test.finished')
+          .executeTakeFirstOrThrow();
+        return Number(row.n);
+      };
+
+      const purge = purgeJobsHandler({ jobs: service.app.jobs, clock: systemClock, retentionDays: 30 });
+      const purging = purge.run({}, { signal: new AbortController().signal, logger: service.app.logger });
+      const res = await fetch(`${service.baseUrl}/healthz`);
+      const left = await finished();
+      assert.equal(res.status, 200);
+      assert.ok(left > 0, `the API answered only once all ${FINISHED} finished jobs were purged`);
+      await purging;
+      assert.equal(await finished(), 0, 'every finished job older than the retention is gone');
     });
   });
 }
