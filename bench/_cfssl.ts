@@ -10,7 +10,8 @@ import { generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { accessSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { buildCertificate, issuerFromKey, newSerial, parseCsr } from '../src/pki/index.js';
 import { spawnPeer, stopPeer } from './_harness.js';
 
@@ -19,6 +20,9 @@ const HOST = '127.0.0.1';
 const DAY = 24 * 3600_000;
 const START_MS = 10_000;
 const KP_CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
+
+/** The Node reference signer (bench/_node-signer.ts), compiled beside this file. */
+const NODE_SIGNER_JS = join(dirname(fileURLToPath(import.meta.url)), '_node-signer.js');
 
 export interface CfsslServer {
   port: number;
@@ -41,16 +45,33 @@ export function requireCfssl(): void {
 /** Starts cfssl serve and signs `csrPem` once through its API, checking the certificate; throws when cfssl is missing or misbehaves. */
 export async function startCfssl(csrPem: string): Promise<CfsslServer> {
   requireCfssl();
+  return startSigner('cfssl serve', csrPem, (dir, port) => [
+    CFSSL,
+    // -loglevel 2 (warnings): certplane serve runs at warn in the benches too; info logs every request.
+    ['serve', '-address', HOST, '-port', String(port), '-ca', join(dir, 'ca.pem'), '-ca-key', join(dir, 'ca-key.pem'), '-config', join(dir, 'config.json'), '-loglevel', '2'],
+  ]);
+}
+
+/**
+ * Starts the Node reference signer (bench/_node-signer.ts: cfssl's API and work on a bare node:http
+ * server, certplane's PKI toolkit, no authentication or storage) in `processes` processes with the
+ * same kind of CA as cfssl's, and checks one signature as for cfssl.
+ */
+export async function startNodeSigner(csrPem: string, processes: number): Promise<CfsslServer> {
+  return startSigner('node signer', csrPem, (dir, port) => [
+    process.execPath,
+    [NODE_SIGNER_JS, String(port), String(processes), join(dir, 'ca.pem'), join(dir, 'ca-key.pem')],
+  ]);
+}
+
+async function startSigner(name: string, csrPem: string, command: (dir: string, port: number) => [string, string[]]): Promise<CfsslServer> {
   const dir = mkdtempSync(join(tmpdir(), 'certplane-cfssl-'));
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
   const caPem = writeCa(dir);
   const port = await freeTcpPort();
-  const logFile = join(dir, 'cfssl.log');
-  // -loglevel 2 (warnings): certplane serve runs at warn in the benches too; info logs every request.
-  const child = spawnPeer(CFSSL, [
-    'serve', '-address', HOST, '-port', String(port), '-ca', join(dir, 'ca.pem'), '-ca-key', join(dir, 'ca-key.pem'),
-    '-config', join(dir, 'config.json'), '-loglevel', '2',
-  ], logFile);
+  const logFile = join(dir, 'signer.log');
+  const [file, args] = command(dir, port);
+  const child = spawnPeer(file, args, logFile);
   const logs = (): string[] => {
     try {
       return readFileSync(logFile, 'utf8').trim().split('\n').slice(-10);
@@ -59,8 +80,8 @@ export async function startCfssl(csrPem: string): Promise<CfsslServer> {
     }
   };
   try {
-    await waitForPort(child, port, logs);
-    await checkOneSignature(port, csrPem, caPem);
+    await waitForPort(name, child, port, logs);
+    await checkOneSignature(name, port, csrPem, caPem);
   } catch (err) {
     await stopPeer(child);
     throw err;
@@ -86,17 +107,17 @@ function writeCa(dir: string): string {
   return ca.pem;
 }
 
-async function waitForPort(child: ChildProcess, port: number, logs: () => string[]): Promise<void> {
+async function waitForPort(name: string, child: ChildProcess, port: number, logs: () => string[]): Promise<void> {
   const deadline = Date.now() + START_MS;
   for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`cfssl serve exited:\n${logs().join('\n')}`);
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${name} exited:\n${logs().join('\n')}`);
     if (await connects(port)) return;
-    if (Date.now() > deadline) throw new Error(`cfssl serve did not listen on ${port} within ${START_MS} ms:\n${logs().join('\n')}`);
+    if (Date.now() > deadline) throw new Error(`${name} did not listen on ${port} within ${START_MS} ms:\n${logs().join('\n')}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
 
-async function checkOneSignature(port: number, csrPem: string, caPem: string): Promise<void> {
+async function checkOneSignature(name: string, port: number, csrPem: string, caPem: string): Promise<void> {
   const res = await fetch(`http://${HOST}:${port}/api/v1/cfssl/sign`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -105,7 +126,7 @@ async function checkOneSignature(port: number, csrPem: string, caPem: string): P
   const answer = (await res.json()) as { success?: boolean; result?: { certificate?: string }; errors?: unknown };
   const pem = answer.result?.certificate;
   if (res.status !== 200 || answer.success !== true || typeof pem !== 'string') {
-    throw new Error(`cfssl sign answered ${res.status}: ${JSON.stringify(answer).slice(0, 500)}`);
+    throw new Error(`${name} answered ${res.status}: ${JSON.stringify(answer).slice(0, 500)}`);
   }
   const cert = new X509Certificate(pem);
   const ca = new X509Certificate(caPem);
@@ -115,7 +136,7 @@ async function checkOneSignature(port: number, csrPem: string, caPem: string): P
     !cert.publicKey.export({ type: 'spki', format: 'der' }).equals(csrKey) ? "it does not carry the CSR's key" : '',
     !(cert.keyUsage ?? []).includes(KP_CLIENT_AUTH) ? 'it is not for client authentication' : '',
   ].filter(Boolean);
-  if (problems.length > 0) throw new Error(`cfssl signed a certificate, but ${problems.join('; ')}:\n${pem}`);
+  if (problems.length > 0) throw new Error(`${name} signed a certificate, but ${problems.join('; ')}:\n${pem}`);
 }
 
 function connects(port: number): Promise<boolean> {

@@ -6,6 +6,9 @@
  *   generated ECC key;
  * - the reference: Debian's `cfssl serve` with an ECDSA P-256 CA, `POST /api/v1/cfssl/sign`;
  * - the ceiling: `openssl speed ecdsap256` signatures per second, on one core and on every core;
+ * - the runtime, for reference: cfssl's API and work alone in Node (bench/_node-signer.ts: bare
+ *   node:http, certplane's PKI toolkit, no authentication or storage), in one process and in one
+ *   per core: what this runtime signs before anything certplane adds;
  * - the floor, for reference: signed GetSite against the same server (authentication, nonce, a read:
  *   what every signed request costs before any certificate work), and what a certificate from a CSR
  *   costs at least beyond it: the CSR's signature verified, the certificate signed, its signature
@@ -24,7 +27,7 @@ import { cpus } from 'node:os';
 import { X509Certificate } from 'node:crypto';
 import { Esa, esaClient } from '../test/support/alibaba.js';
 import { makeCsr, testKey } from '../test/support/pki.js';
-import { requireCfssl, startCfssl } from './_cfssl.js';
+import { requireCfssl, startCfssl, startNodeSigner, type CfsslServer } from './_cfssl.js';
 import {
   WARMUP_MS,
   cleanup,
@@ -108,6 +111,12 @@ async function startCertplane(options: Options, csrPem: string): Promise<Signer>
   if (!leaf.verify(new X509Certificate(ca.body?.certificate ?? '').publicKey)) throw new Error('the check certificate does not chain to the site CA');
   return { port, engineLabel, siteId, ...key, logs: () => server.logs() };
 }
+
+// ---------------------------------------------------------------- Node reference
+
+const NODE_SIGNER_HOW =
+  "cfssl's API and work in Node (bench/_node-signer.ts): bare node:http, the CSR parsed and verified, the certificate built from certplane's template, signed and checked, " +
+  'as PEM in JSON; no authentication, no storage, no audit (not judged: what the runtime costs before anything certplane adds)';
 
 // ---------------------------------------------------------------- ceiling
 
@@ -204,6 +213,20 @@ function budgetLine(cores: number, cfsslRate: number, certplane: Measured, floor
   );
 }
 
+/**
+ * What the Node reference rows say about the target: cfssl's work alone, in this runtime, with
+ * neither authentication nor storage, against cfssl's rate; certplane adds both to the same work.
+ */
+function runtimeLine(cores: number, cfssl: Measured, one: Measured, all: Measured): string {
+  const us = (m: Measured): string => fmt((m.serverCpu / m.perSecond) * 1e6);
+  const best = Math.max(one.perSecond, all.perSecond);
+  return (
+    `runtime: cfssl's work alone in Node (no authentication, no storage) signs ${fmt(one.perSecond)}/s in one process (${us(one)} µs per certificate) ` +
+    `and ${fmt(all.perSecond)}/s in ${cores} (${us(all)} µs), ${pct(best / cfssl.perSecond)} of cfssl's rate at best, against cfssl's ${us(cfssl)} µs; ` +
+    `certplane does that work and authentication and storage besides${best < cfssl.perSecond ? ', so on this machine the target is beyond this runtime' : ''}.`
+  );
+}
+
 // ---------------------------------------------------------------- main
 
 async function main(): Promise<number> {
@@ -220,10 +243,17 @@ async function main(): Promise<number> {
   const oneCore = oneCoreSpeed.sign;
   const allCores = opensslSpeed(speedSeconds, cores).sign;
 
-  const cfssl = await startCfssl(csrPem);
-  const cfsslLoad = await runLoad({ kind: 'cfssl-sign', csrPem, port: cfssl.port, ...timing }, cfssl.pid);
-  const cfsslLogs = cfssl.logs();
-  await cfssl.stop();
+  const peer = async (server: CfsslServer): Promise<{ load: Measured; logs: string[] }> => {
+    try {
+      const load = await runLoad({ kind: 'cfssl-sign', csrPem, port: server.port, ...timing }, server.pid);
+      return { load, logs: server.logs() };
+    } finally {
+      await server.stop();
+    }
+  };
+  const { load: cfsslLoad, logs: cfsslLogs } = await peer(await startCfssl(csrPem));
+  const nodeOne = await peer(await startNodeSigner(csrPem, 1));
+  const nodeAll = await peer(await startNodeSigner(csrPem, cores));
 
   const signer = await startCertplane(options, csrPem);
   const rpc = { siteId: signer.siteId, accessKeyId: signer.accessKeyId, accessKeySecret: signer.accessKeySecret, validityDays: 30 };
@@ -236,6 +266,8 @@ async function main(): Promise<number> {
     loadRow('certplane (CSR)', 'CreateClientCertificate with the CSR over signed RPC (ACS3-HMAC-SHA256, a fresh signature and nonce per request), stored and audited', withCsr, { judged: true, logs: signerLogs }),
     loadRow('certplane (generated ECC)', 'CreateClientCertificate with PkeyType ECC (a P-256 key made and sealed by certplane, returned once) over signed RPC, stored and audited', generated, { judged: true, logs: signerLogs }),
     loadRow('cfssl serve', `Debian golang-cfssl, POST /api/v1/cfssl/sign {certificate_request}, P-256 CA, profile digitalSignature + clientAuth + CRL/OCSP URLs, 30 days`, cfsslLoad, { logs: cfsslLogs }),
+    loadRow('node signer, 1 process', NODE_SIGNER_HOW, nodeOne.load, { logs: nodeOne.logs }),
+    loadRow(`node signer, ${cores} processes`, `the same, ${cores} node:cluster processes on one port`, nodeAll.load, { logs: nodeAll.logs }),
     ceilingRow('openssl speed, 1 core', 'openssl speed ecdsap256: one process (openssl speed is single-threaded), signatures only, no certificate', oneCore, 1),
     ceilingRow(`openssl speed, ${cores} cores`, `openssl speed -multi ${cores} ecdsap256: ${cores} processes, signs/s summed`, allCores, cores),
     loadRow('certplane GetSite (floor)', 'signed GetSite on the same server: ACS3 verified, nonce stored in the statement that checks the key, site read; no certificate work (not judged: what every signed request costs)', getSite, { logs: signerLogs }),
@@ -250,6 +282,7 @@ async function main(): Promise<number> {
       `(CSR signature verified ${fmt(floor.verifyUs)}, certificate signed ${fmt(floor.signUs)}, its signature verified ${fmt(floor.verifyUs)}; openssl speed, one core) ` +
       `= ${fmt(floor.getSiteUs + floor.cryptoUs)} µs of CPU before storage and building, against cfssl's ${fmt((cfsslLoad.serverCpu / cfsslLoad.perSecond) * 1e6)} µs for all of its work.`,
     budgetLine(cores, cfsslLoad.perSecond, withCsr, floor.getSiteUs + floor.cryptoUs),
+    runtimeLine(cores, cfsslLoad, nodeOne.load, nodeAll.load),
   );
   process.stdout.write(`${lines.join('\n')}\n`);
   return failed ? 1 : 0;
