@@ -1,14 +1,16 @@
 /**
  * The client-cert bench's Node reference: cfssl's work and nothing more, done in Node by
- * certplane's PKI toolkit on a bare `node:http` server. `node dist/bench/_node-signer.js PORT
- * PROCESSES` answers `POST /api/v1/cfssl/sign` {certificate_request} as cfssl serve does: the CSR
- * parsed and its signature verified, a clientAuth certificate built from the profile template
- * (the CA of the files given, as cfssl's; CRL and OCSP URLs, 30 days), signed and checked, returned as PEM in cfssl's JSON. No
- * authentication, no storage, no audit, no framework: what a certificate from a CSR costs in this
- * runtime before anything certplane adds around it. PROCESSES > 1 runs that many node:cluster
- * workers on the one port (every core, as cfssl's Go runtime uses them).
+ * certplane's PKI toolkit on a bare `node:http` server.
  *
- * It prints `listening PORT` on stdout once every process listens; SIGTERM stops it.
+ * `node dist/bench/_node-signer.js PORT PROCESSES CA_PEM CA_KEY_PEM` answers
+ * `POST /api/v1/cfssl/sign` {certificate_request} as cfssl serve does: the CSR parsed and its
+ * signature verified, a clientAuth certificate built from the profile template (the CA of the files
+ * given, as cfssl's; CRL and OCSP URLs, 30 days), signed and checked, returned as PEM in cfssl's
+ * JSON. No authentication, no storage, no audit, no framework: what a certificate from a CSR costs
+ * in this runtime before anything certplane adds around it. PROCESSES > 1 runs that many
+ * node:cluster workers on the one port (every core, as cfssl's Go runtime uses them).
+ *
+ * It prints `listening PORT` once every process listens; SIGTERM stops every process.
  */
 import cluster from 'node:cluster';
 import { createPrivateKey } from 'node:crypto';
@@ -79,8 +81,10 @@ function main(): void {
       });
     }
     process.once('SIGTERM', () => {
+      cluster.on('exit', () => {
+        if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+      });
       for (const worker of Object.values(cluster.workers ?? {})) worker?.kill('SIGTERM');
-      cluster.once('exit', () => process.exit(0));
     });
     return;
   }
