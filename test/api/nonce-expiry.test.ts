@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { SqlAccountStore } from '../../src/adapters/db/account-store.js';
 import { ESA_VERSION } from '../../src/http/aliyun-rpc/action.js';
 import { fixedClock } from '../../src/kernel/clock.js';
 import { signAcs3 } from '../support/acs3.js';
@@ -63,6 +64,41 @@ for (const engine of ENGINES) {
       const last = signedNow();
       assert.equal((await send(service.baseUrl, last)).status, 200);
       assert.deepEqual(await nonceRows(), [last.headers['x-acs-signature-nonce']]);
+    });
+
+    it('forgets a great many expired nonces a batch at a time, also when thousands expire in the same second', async () => {
+      const store = new SqlAccountStore(service.app.database);
+      const now = clock.now().getTime() + 2 * 60 * MINUTE;
+      const second = (offsetS: number) => new Date(now + offsetS * 1000).toISOString();
+      // 12,000 from one busy second, 8,000 over the seconds before it, 10 not yet expired.
+      const rows = [
+        ...Array.from({ length: 12_000 }, (_, i) => ({ nonce: `busy-${i}`, expires_at: second(-100) })),
+        ...Array.from({ length: 8_000 }, (_, i) => ({ nonce: `spread-${i}`, expires_at: second(-101 - (i % 300)) })),
+        ...Array.from({ length: 10 }, (_, i) => ({ nonce: `live-${i}`, expires_at: second(60) })),
+      ];
+      for (let i = 0; i < rows.length; i += 2000) {
+        await service.app.database.db
+          .insertInto('signature_nonces')
+          .values(rows.slice(i, i + 2000).map((r) => ({ ...r, access_key_id: credentials.accessKeyId })))
+          .execute();
+      }
+      const expired = async () =>
+        Number((await service.app.database.db.selectFrom('signature_nonces').select((eb) => eb.fn.countAll<number>().as('n')).where('expires_at', '<', new Date(now).toISOString()).executeTakeFirstOrThrow()).n);
+      const before = await expired();
+      assert.ok(before >= 20_000);
+      const batches: number[] = [];
+      for (;;) {
+        const { deleted, more } = await store.purgeNonces(new Date(now), 5000);
+        batches.push(deleted);
+        assert.ok(batches.length < 10, `no end to the purge: ${batches.join(', ')}`);
+        if (!more) break;
+      }
+      // The first batch stops at the limit's second (≈ 27 nonces a second); one takes the whole busy second.
+      assert.ok(batches[0]! > 5000 && batches[0]! <= 5000 + 27, `first batch: ${batches[0]}`);
+      assert.ok(batches.some((n) => n >= 12_000), `batches: ${batches.join(', ')}`);
+      assert.equal(batches.reduce((a, b) => a + b, 0), before);
+      assert.equal(await expired(), 0);
+      assert.equal((await nonceRows()).filter((n) => n.startsWith('live-')).length, 10, 'the nonces not yet expired stay');
     });
   });
 }

@@ -46,7 +46,7 @@ class MemoryAccountStore implements AccountStore {
     this.purges += 1;
     let n = 0;
     for (const [key, expiresAt] of this.nonces) if (expiresAt < before && this.nonces.delete(key)) n += 1;
-    return n;
+    return { deleted: n, more: false };
   }
   readonly hashes = new Map<string, string>();
   async insertToken(token: Token, hash: string) { this.tokens.set(token.id, token); this.hashes.set(hash, token.id); }

@@ -148,12 +148,25 @@ export class SqlAccountStore implements AccountStore {
     }
   }
 
-  async purgeNonces(before: Date): Promise<number> {
+  async purgeNonces(before: Date, limit: number): Promise<{ deleted: number; more: boolean }> {
+    const iso = before.toISOString();
+    // The expiry of the first nonce past the limit bounds this batch (through the expiry index).
+    // Nonces share an expiry to the second (the request's date plus the allowed skew), so the
+    // batch takes every nonce of that expiry too: it always deletes something.
+    const bound = await this.db
+      .selectFrom('signature_nonces')
+      .select('expires_at')
+      .where('expires_at', '<', iso)
+      .orderBy('expires_at')
+      .offset(limit)
+      .limit(1)
+      .executeTakeFirst();
     const result = await this.db
       .deleteFrom('signature_nonces')
-      .where('expires_at', '<', before.toISOString())
+      .$if(bound === undefined, (q) => q.where('expires_at', '<', iso))
+      .$if(bound !== undefined, (q) => q.where('expires_at', '<=', bound!.expires_at))
       .executeTakeFirst();
-    return Number(result.numDeletedRows);
+    return { deleted: Number(result.numDeletedRows), more: bound !== undefined };
   }
 
   async insertToken(token: Token, tokenHash: string, audit: AuditEvent): Promise<void> {

@@ -31,8 +31,12 @@ export interface AccountStore {
    * recorded: the key does not hold, or it already used this nonce.
    */
   rememberNonceIfKeyHolds(id: string, sealed: string, nonce: string, expiresAt: Date): Promise<boolean>;
-  /** Forgets nonces whose requests can no longer pass the date check. */
-  purgeNonces(before: Date): Promise<number>;
+  /**
+   * Forgets nonces whose requests can no longer pass the date check (expired before `before`), the
+   * oldest first and about `limit` of them (more when many expire at the same instant); `more` when
+   * some are left.
+   */
+  purgeNonces(before: Date, limit: number): Promise<{ deleted: number; more: boolean }>;
 
   insertToken(token: Token, tokenHash: string, audit: AuditEvent): Promise<void>;
   /** The token and its account's project, in one lookup: this runs on every APIG request. */
