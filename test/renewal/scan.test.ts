@@ -124,7 +124,11 @@ describe('renewal scan', () => {
     const store = new MemoryStore();
     for (let i = 0; i < 450; i++) store.due_.push(due(`d-${i}`));
     store.due_.push(due('later', { renewAt: new Date(NOW.getTime() + DAY) }));
+    // A store that answers at once (as SQLite does): the event loop still gets its turn between batches.
+    let startedWhenLoopRan: number | undefined;
+    setImmediate(() => (startedWhenLoopRan = store.started.length));
     assert.deepEqual(await scanner(store, undefined).scan(), { started: 450, postponed: 0 });
     assert.equal(store.started.some((s) => s.issuanceId === 'later'), false);
+    assert.ok(startedWhenLoopRan !== undefined && startedWhenLoopRan < 450, `the event loop ran only after the whole scan (${startedWhenLoopRan})`);
   });
 });

@@ -51,6 +51,9 @@ export class RenewalService {
         else result.postponed += 1;
       }
       if (due.length < BATCH) break;
+      // The event loop's turn between two batches: on SQLite the store answers synchronously, and
+      // a scan of thousands of due certificates would otherwise hold up every request meanwhile.
+      await new Promise((resolve) => setImmediate(resolve));
     }
     if (result.started > 0) this.deps.started?.();
     return result;
